@@ -1,0 +1,39 @@
+# OIT crawler: `make demo` and `make test` work on a fresh machine (they run `make install` first).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_PORT ?= 8765
+
+.PHONY: install demo test lint bench eval clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: install
+	@$(BIN)/python -m http.server --bind 127.0.0.1 $(DEMO_PORT) -d data/demo-site >/dev/null 2>&1 & \
+	pid=$$!; trap "kill $$pid" EXIT; sleep 1; \
+	$(BIN)/oit scan http://127.0.0.1:$(DEMO_PORT)/ --db data/demo.db --json data/demo-result.json; \
+	code=$$?; echo "result JSON: data/demo-result.json, database: data/demo.db (exit code $$code)"; \
+	test $$code -ne 1
+
+lint: install
+	$(BIN)/ruff check crawler tests bench
+
+test: install lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/bench.py
+
+eval: install
+	$(BIN)/python ../shared/eval/score.py ../shared/eval/sites --cmd "$(BIN)/oit scan {url} --db {db} --json {out}" -v
+
+clean:
+	rm -rf $(VENV) data/oit.db* data/demo.db* data/demo-result.json .pytest_cache

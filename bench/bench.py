@@ -1,0 +1,130 @@
+"""Benchmarks (not tests): parse+match CPU per page, and scan speed beside a plain Scrapy spider.
+
+    python bench/bench.py [--sites ../shared/eval/sites] [--site site00]
+
+1. CPU ms per page: decode + parse + score every link and the page, over every HTML page of the
+   shared evaluation sites (process time, so other load on the machine matters little).
+2. Pages per second scanning one evaluation site on loopback with `oit scan`, and a plain Scrapy
+   spider crawling the same site in the same run, both at the same politeness (2 requests at a
+   time, the same delay), then both with no delay. Prints the ratio oit/scrapy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler.checklist import load  # noqa: E402
+from crawler.decode import decode  # noqa: E402
+from crawler.match import is_list_page, score_link, score_page  # noqa: E402
+from crawler.parse import parse  # noqa: E402
+
+SPIDER = textwrap.dedent('''
+    import scrapy
+    from urllib.parse import urlsplit
+
+    class Site(scrapy.Spider):
+        name = "site"
+        def __init__(self, start=None, **kw):
+            super().__init__(**kw)
+            self.start_urls = [start]
+            self.allowed = urlsplit(start).netloc
+        def parse(self, response):
+            if not hasattr(response, "text"):
+                return
+            for href in response.css("a::attr(href), frame::attr(src), iframe::attr(src)").getall():
+                url = response.urljoin(href)
+                if urlsplit(url).netloc == self.allowed and not url.lower().endswith(".pdf"):
+                    yield scrapy.Request(url, callback=self.parse)
+''')
+
+
+def cpu_per_page(sites: Path) -> tuple[float, int]:
+    checklist = load()
+    files = sorted(p for p in sites.rglob("*.html"))
+    t0 = time.process_time()
+    for f in files:
+        text, _ = decode(f.read_bytes(), None)
+        page = parse(f"http://127.0.0.1/{f.relative_to(sites).as_posix()}", text)
+        listed = is_list_page(checklist, page)
+        for link in page.links:
+            score_link(checklist, link, page.title, listed)
+        score_page(checklist, page, "")
+    return (time.process_time() - t0) * 1000 / max(1, len(files)), len(files)
+
+
+def serve(eval_dir: Path, sites_dir: Path, port: int) -> subprocess.Popen:
+    """The evaluation's own server (serve.py) for the sites in `sites_dir`, in a child process."""
+    code = (f"import sys, threading, pathlib; sys.path.insert(0, {str(eval_dir)!r}); from serve import serve; "
+            f"serve(pathlib.Path({str(sites_dir)!r}), {port}); threading.Event().wait()")
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def time_oit(url: str, delay: float) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.monotonic()
+        subprocess.run([str(ROOT / ".venv/bin/oit"), "scan", url, "--db", f"{tmp}/b.db", "--json", f"{tmp}/o.json",
+                        "--delay", str(delay), "-q"], capture_output=True, check=False)
+        dt = time.monotonic() - t0
+        pages = json.loads(Path(f"{tmp}/o.json").read_text())["pages_fetched"]
+    return dt, pages
+
+
+def scrapy_pages(url: str, delay: float) -> tuple[float, int]:
+    """Run the spider and count responses from its log."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spider = Path(tmp) / "spider.py"
+        spider.write_text(SPIDER)
+        t0 = time.monotonic()
+        proc = subprocess.run([str(ROOT / ".venv/bin/scrapy"), "runspider", str(spider), "-a", f"start={url}",
+                               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", f"DOWNLOAD_DELAY={delay}",
+                               "-s", "RANDOMIZE_DOWNLOAD_DELAY=False", "-s", "DEPTH_LIMIT=5",
+                               "-s", "CLOSESPIDER_PAGECOUNT=300", "-s", "ROBOTSTXT_OBEY=True",
+                               "-s", "TELNETCONSOLE_ENABLED=False"],
+                              capture_output=True, text=True, check=False)
+        dt = time.monotonic() - t0
+    count = 0
+    for line in proc.stderr.splitlines():
+        if "'response_received_count':" in line:
+            count = int(line.split(":")[-1].strip(" ,}"))
+    return dt, count
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sites", default=str(ROOT.parent / "shared/eval/sites"))
+    ap.add_argument("--site", default="site03", help="the site scanned by both crawlers")
+    ap.add_argument("--port", type=int, default=18990)
+    a = ap.parse_args()
+    sites = Path(a.sites)
+    ms, n = cpu_per_page(sites)
+    print(f"parse+match CPU: {ms:.2f} ms per page over {n} pages")
+    one = Path(tempfile.mkdtemp()) / "one"
+    one.mkdir()
+    (one / a.site).symlink_to(sites / a.site)
+    server = serve(sites.parent, one, a.port)
+    time.sleep(1.0)
+    url = f"http://127.0.0.1:{a.port}/"
+    try:
+        for delay in (0.2, 0.0):
+            odt, opages = time_oit(url, delay)
+            sdt, spages = scrapy_pages(url, delay)
+            ops, sps = opages / odt, spages / sdt if sdt else 0.0
+            ratio = ops / sps if sps else float("nan")
+            print(f"delay {delay}s, 2 per host: oit {opages} pages in {odt:.1f}s = {ops:.1f} p/s (whole audit); "
+                  f"scrapy {spages} pages in {sdt:.1f}s = {sps:.1f} p/s; ratio oit/scrapy {ratio:.2f}")
+    finally:
+        server.terminate()
+
+
+if __name__ == "__main__":
+    main()

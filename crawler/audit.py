@@ -1,0 +1,73 @@
+"""The library's one public entry point: `audit(url, options)` scans a site and stores the run."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .checklist import DEFAULT_CHECKLIST, load
+from .crawl import Budget, Crawler
+from .fetch import Fetcher, Settings
+from .report import result
+from .store import Store
+from .urls import is_local_host, normalize_start
+from .verify import verify_all
+
+DEFAULT_DB = Path("data/oit.db")
+
+
+class SiteUnreachable(RuntimeError):
+    """The home page could not be fetched at all; the message says why."""
+
+
+@dataclass
+class Options:
+    checklist: str | Path = DEFAULT_CHECKLIST
+    db: str | Path = DEFAULT_DB
+    year: int | None = None
+    budget: Budget = field(default_factory=Budget)
+    settings: Settings = field(default_factory=Settings)
+    check_offsite: bool | None = None  # None: only when the site itself is not local
+    workers: int = 2
+
+
+def audit(url: str, options: Options | None = None) -> dict:
+    """Scan one site against the checklist; returns the oit-result/1 document of the stored run."""
+    options = options or Options()
+    checklist = load(options.checklist)
+    start = normalize_start(url)
+    store = Store(options.db)
+    year = options.year or checklist.year
+    check_offsite = (not is_local_host(start)) if options.check_offsite is None else options.check_offsite
+    settings = {"checklist_file": str(options.checklist), "year": year, "budget": asdict(options.budget),
+                "politeness": {k: v for k, v in asdict(options.settings).items()},
+                "check_offsite": check_offsite, "workers": options.workers}
+    run_id = store.start_run(checklist.name, checklist.version, year, start, settings, __version__)
+    try:
+        asyncio.run(_scan(start, checklist, store, run_id, options, check_offsite))
+    except KeyboardInterrupt:
+        store.fail_run(run_id, "interrupted")
+        raise
+    return result(store, run_id)
+
+
+async def _scan(start: str, checklist, store: Store, run_id: int, options: Options, check_offsite: bool) -> None:
+    async with Fetcher(options.settings) as fetcher:
+        crawler = Crawler(checklist, fetcher, options.budget,
+                          on_page=lambda record, links: store.add_page(run_id, record, links),
+                          workers=options.workers)
+        crawl = await crawler.run(start)
+        home = crawl.pages.get(start)
+        if home is None or home.page is None:
+            why = (home.error if home and home.error else None) or (
+                f"HTTP {home.status} {home.content_type}" if home else "not fetched")
+            store.fail_run(run_id, "unreachable", fetcher.findings)
+            raise SiteUnreachable(f"{start}: home page could not be read ({why})")
+        results = await verify_all(checklist, crawl, fetcher, check_offsite)
+        findings = list(fetcher.findings)
+        if crawl.capped:
+            findings.append(f"{crawl.capped} URLs of endless series (calendars, paging) were skipped")
+        store.finish_run(run_id, crawl.site, results, crawl.pages_fetched, fetcher.requests, crawl.stop_reason,
+                         findings)

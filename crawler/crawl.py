@@ -1,0 +1,215 @@
+"""Crawl one site best-first and collect evidence candidates for every checklist item."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .checklist import Checklist
+from .decode import decode
+from .fetch import Fetcher, Response
+from .frontier import HOME, Frontier, Visit
+from .match import Hit, is_list_page, link_label, page_label, priority, score_link, score_page
+from .parse import Link, Page, parse
+from .urls import canonical, in_scope, is_document, is_media, site_key
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class Budget:
+    max_pages: int = 300
+    max_depth: int = 5
+    time_limit: float = 600.0
+    per_pattern: int = 25
+
+
+@dataclass
+class PageRecord:
+    """A fetched (or refused) URL of the site."""
+
+    url: str
+    depth: int
+    crumbs: list[str]
+    parent: str | None
+    status: int = 0
+    final_url: str = ""
+    content_type: str = ""
+    size: int = 0
+    encoding: str = ""
+    error: str | None = None
+    fetched_at: str = ""
+    page: Page | None = None
+
+    @property
+    def title(self) -> str:
+        return self.page.title if self.page else ""
+
+
+@dataclass
+class Candidate:
+    """A URL that may be an item's evidence, and why."""
+
+    item: str
+    url: str
+    score: float
+    terms: tuple[str, ...]
+    found_on: str
+    text: str
+    click_path: list[str]
+    depth: int
+    seq: int
+    source: str = "link"
+
+
+@dataclass
+class LinkRecord:
+    from_url: str
+    to_url: str
+    text: str
+    context: str
+    offsite: bool
+
+
+@dataclass
+class CrawlResult:
+    site: str
+    start_url: str
+    pages: dict[str, PageRecord] = field(default_factory=dict)
+    candidates: list[Candidate] = field(default_factory=list)
+    links: list[LinkRecord] = field(default_factory=list)
+    stop_reason: str = "done"
+    pages_fetched: int = 0
+    capped: int = 0
+
+
+PageCallback = Callable[[PageRecord, list[LinkRecord]], None]
+
+
+def _crumbs(parent: list[str], link: Link, page: Page, label: str) -> list[str]:
+    """Click path to a link's target: the page's path, the link's parent menus, its label."""
+    skip = {page.title, *page.headings[:1], HOME}
+    menus = [m for m in reversed(link.menu[:2]) if m not in skip and m != label]
+    return [*parent, *menus, *([label[:80]] if label and link.tag == "a" else [])]
+
+
+class Crawler:
+    """Best-first crawl of one site with a polite fetcher; candidates come out scored."""
+
+    def __init__(self, checklist: Checklist, fetcher: Fetcher, budget: Budget,
+                 on_page: PageCallback | None = None, workers: int = 2):
+        self.checklist, self.fetcher, self.budget = checklist, fetcher, budget
+        self.on_page = on_page or (lambda record, links: None)
+        self.workers = max(1, workers)
+        self._seq = 0
+
+    async def run(self, start_url: str) -> CrawlResult:
+        start = canonical(start_url)
+        result = CrawlResult(site=site_key(start), start_url=start)
+        frontier = Frontier(result.site, self.budget.max_depth, self.budget.per_pattern)
+        frontier.seed(start)
+        deadline = time.monotonic() + self.budget.time_limit
+        active = 0
+        stop = asyncio.Event()
+
+        async def worker() -> None:
+            nonlocal active
+            while not stop.is_set():
+                if time.monotonic() > deadline:
+                    result.stop_reason = "time_limit"
+                    stop.set()
+                    return
+                if result.pages_fetched >= self.budget.max_pages:
+                    if len(frontier):
+                        result.stop_reason = "max_pages"
+                    stop.set()
+                    return
+                visit = frontier.pop()
+                if visit is None:
+                    if active == 0:
+                        stop.set()
+                        return
+                    await asyncio.sleep(0.02)
+                    continue
+                active += 1
+                try:
+                    await self._visit(visit, frontier, result)
+                finally:
+                    active -= 1
+
+        tasks = [asyncio.create_task(worker()) for _ in range(self.workers)]
+        try:
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout=max(1.0, self.budget.time_limit + 5))
+        except TimeoutError:
+            result.stop_reason = "time_limit"
+        result.capped = frontier.capped
+        return result
+
+    async def _visit(self, visit: Visit, frontier: Frontier, result: CrawlResult) -> None:
+        record = PageRecord(visit.url, visit.depth, visit.crumbs, visit.parent, fetched_at=now())
+        result.pages[visit.url] = record
+        if not await self.fetcher.allowed(visit.url):
+            record.error = "robots.txt disallows this page"
+            self.on_page(record, [])
+            return
+        result.pages_fetched += 1
+        resp = await self.fetcher.request(visit.url)
+        self._fill(record, resp)
+        if resp.final_url != visit.url:
+            if visit.depth == 0 and not in_scope(resp.final_url, result.site) and resp.ok:
+                result.site = site_key(resp.final_url)  # the home page moved: follow the site
+                frontier.site = result.site
+            frontier.mark_done(resp.final_url)
+            result.pages.setdefault(canonical(resp.final_url), record)
+        links: list[LinkRecord] = []
+        if resp.ok and record.content_type in HTML_TYPES and in_scope(resp.final_url, result.site):
+            text, record.encoding = decode(resp.content, resp.headers.get("content-type"))
+            page = parse(resp.final_url, text)
+            record.page = page
+            links = self._harvest(page, visit, frontier, result)
+        self.on_page(record, links)
+
+    @staticmethod
+    def _fill(record: PageRecord, resp: Response) -> None:
+        record.status, record.final_url = resp.status, resp.final_url
+        record.content_type, record.size = resp.content_type, len(resp.content)
+        record.error = resp.error or (f"HTTP {resp.status}" if resp.status >= 400 else None)
+
+    def _harvest(self, page: Page, visit: Visit, frontier: Frontier, result: CrawlResult) -> list[LinkRecord]:
+        """Score every link and the page itself; queue in-scope pages by promise."""
+        checklist = self.checklist
+        list_page = is_list_page(checklist, page)
+        context = " ".join([page.title, *page.headings[:2], *visit.crumbs[1:]])
+        if page.refresh:
+            frontier.push(page.refresh, visit.depth, 3, visit.url, visit.crumbs)
+        if visit.depth > 0 and not list_page:
+            self._add(result, score_page(checklist, page, " ".join(visit.crumbs)), page.url,
+                      visit.parent or page.url, page_label(page), visit.crumbs, visit.depth, "page")
+        links = []
+        for link in page.links:
+            url = canonical(link.url)
+            label = link_label(checklist, link)
+            hits = score_link(checklist, link, context, list_page)
+            crumbs = _crumbs(visit.crumbs, link, page, label)
+            self._add(result, hits, url, page.url, label, crumbs, visit.depth + 1, "link")
+            offsite = not in_scope(url, result.site)
+            links.append(LinkRecord(page.url, url, label[:300], " > ".join(link.menu)[:300], offsite))
+            if offsite or is_document(url) or is_media(url):
+                continue
+            depth = visit.depth if link.tag in ("frame", "iframe") else visit.depth + 1
+            frontier.push(url, depth, priority(checklist, link, hits), page.url, crumbs)
+        return links
+
+    def _add(self, result: CrawlResult, hits: list[Hit], url: str, found_on: str, text: str,
+             crumbs: list[str], depth: int, source: str) -> None:
+        for hit in hits:
+            self._seq += 1
+            result.candidates.append(Candidate(hit.item, url, hit.score, hit.terms, found_on, text[:300],
+                                               crumbs, depth, self._seq, source))

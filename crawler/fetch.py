@@ -1,0 +1,252 @@
+"""The only module that talks HTTP: politeness, robots.txt, retries, TLS fallback, size caps."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+import warnings
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from . import __version__
+from .urls import canonical, site_key
+
+USER_AGENT = f"OITCrawler/{__version__} (+https://github.com/oit-crawler/oit; ITA OIT website audit)"
+ROBOTS_TOKEN = "OITCrawler"
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass
+class Settings:
+    """Politeness and budget settings of one scan."""
+
+    per_host: int = 2
+    delay: float = 0.2
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    retries: int = 2
+    max_bytes: int = 5_000_000
+    doc_probe_bytes: int = 65_536
+    max_redirects: int = 10
+    max_retry_after: float = 30.0
+    obey_robots: bool = True
+    user_agent: str = USER_AGENT
+
+
+@dataclass
+class Response:
+    """What a request gave: status 0 with `error` when there was no HTTP answer."""
+
+    url: str
+    final_url: str
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    error: str | None = None
+    truncated: bool = False
+    tls_insecure: bool = False
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def _insecure_context() -> ssl.SSLContext:
+    """Last resort for old municipal servers: no verification, legacy renegotiation allowed."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0x4)
+    with contextlib.suppress(ssl.SSLError):
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with warnings.catch_warnings():  # old servers speak TLS 1.0; Python warns that it is old
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+    return ctx
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or "SSL" in type(seen).__name__ or "CERTIFICATE" in str(seen).upper():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+class Fetcher:
+    """Polite async HTTP client: per-host concurrency and delay, robots.txt, retries, TLS fallback."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = s = settings or Settings()
+        timeout = httpx.Timeout(s.read_timeout, connect=s.connect_timeout)
+        headers = {"User-Agent": s.user_agent, "Accept-Language": "th,en;q=0.8"}
+        limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+        self._secure = httpx.AsyncClient(timeout=timeout, headers=headers, limits=limits, follow_redirects=False)
+        self._insecure: httpx.AsyncClient | None = None
+        self._client_args = {"timeout": timeout, "headers": headers, "limits": limits}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._last: dict[str, float] = {}
+        self._robots: dict[str, Protego | None] = {}
+        self._robots_lock: dict[str, asyncio.Lock] = {}
+        self.insecure_hosts: set[str] = set()
+        self.findings: list[str] = []
+        self.requests = 0
+        self.crawl_delay: dict[str, float] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._secure.aclose()
+        if self._insecure is not None:
+            await self._insecure.aclose()
+
+    def _client(self, host: str) -> httpx.AsyncClient:
+        if host not in self.insecure_hosts:
+            return self._secure
+        if self._insecure is None:
+            self._insecure = httpx.AsyncClient(verify=_insecure_context(), follow_redirects=False, **self._client_args)
+        return self._insecure
+
+    async def _polite(self, host: str) -> asyncio.Semaphore:
+        """Wait for the host's delay; the caller holds the returned slot while requesting."""
+        slot = self._slots.setdefault(host, asyncio.Semaphore(self.settings.per_host))
+        await slot.acquire()
+        delay = max(self.settings.delay, self.crawl_delay.get(host, 0.0))
+        wait = self._last.get(host, 0.0) + delay - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last[host] = time.monotonic()
+        return slot
+
+    async def _once(self, method: str, url: str, extra: dict[str, str], cap: int) -> Response:
+        host = urlsplit(url).netloc
+        slot = await self._polite(host)
+        try:
+            self.requests += 1
+            req = self._client(host).build_request(method, url, headers=extra)
+            resp = await self._client(host).send(req, stream=True)
+            try:
+                body, truncated = bytearray(), False
+                if method != "HEAD":
+                    async for chunk in resp.aiter_bytes():  # decompressed: the cap bounds inflation
+                        body += chunk
+                        if len(body) > cap:
+                            truncated = True
+                            del body[cap:]
+                            break
+                return Response(url, url, resp.status_code, {k.lower(): v for k, v in resp.headers.items()},
+                                bytes(body), truncated=truncated, tls_insecure=host in self.insecure_hosts)
+            finally:
+                await resp.aclose()
+        finally:
+            self._last[host] = time.monotonic()
+            slot.release()
+
+    async def request(self, url: str, method: str = "GET", cap: int | None = None,
+                      extra: dict[str, str] | None = None, retries: int | None = None) -> Response:
+        """One logical request: redirects followed, retries with backoff, TLS fallback."""
+        s = self.settings
+        cap = s.max_bytes if cap is None else cap
+        retries = s.retries if retries is None else retries
+        current, redirects = url, []
+        attempt = 0
+        while True:
+            host = urlsplit(current).netloc
+            try:
+                resp = await self._once(method, current, extra or {}, cap)
+            except httpx.HTTPError as exc:
+                if _is_tls_error(exc) and host not in self.insecure_hosts and current.startswith("https"):
+                    self.insecure_hosts.add(host)
+                    self.findings.append(f"TLS: {host} failed verification or handshake ({_short(exc)}); "
+                                         "retried without verification, legacy renegotiation allowed")
+                    continue
+                if attempt < retries and not isinstance(exc, httpx.InvalidURL):
+                    attempt += 1
+                    await asyncio.sleep(0.5 * 3 ** (attempt - 1))
+                    continue
+                return Response(url, current, error=_short(exc), redirects=redirects)
+            if resp.status in RETRY_STATUS and attempt < retries:
+                attempt += 1
+                wait = _retry_after(resp.headers.get("retry-after"), 0.5 * 3 ** (attempt - 1))
+                if wait <= s.max_retry_after:
+                    await asyncio.sleep(wait)
+                    continue
+            if 300 <= resp.status < 400 and resp.headers.get("location") and len(redirects) < s.max_redirects:
+                nxt = canonical(urljoin(current, resp.headers["location"].strip()))
+                if urlsplit(nxt).scheme not in ("http", "https"):
+                    return Response(url, current, resp.status, resp.headers, error=f"redirect to {nxt[:80]} refused",
+                                    redirects=redirects)
+                redirects.append(current)
+                current = nxt
+                if method == "POST":
+                    method = "GET"
+                continue
+            if 300 <= resp.status < 400:
+                resp.error = "too many redirects" if len(redirects) >= s.max_redirects else "redirect without Location"
+            resp.url, resp.final_url, resp.redirects = url, current, redirects
+            return resp
+
+    async def allowed(self, url: str) -> bool:
+        """robots.txt verdict for the URL's host (fetched once per host)."""
+        if not self.settings.obey_robots:
+            return True
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        lock = self._robots_lock.setdefault(origin, asyncio.Lock())
+        async with lock:
+            if origin not in self._robots:
+                self._robots[origin] = await self._load_robots(origin)
+        rules = self._robots[origin]
+        return True if rules is None else rules.can_fetch(url, ROBOTS_TOKEN)
+
+    async def _load_robots(self, origin: str) -> Protego | None:
+        resp = await self.request(origin + "/robots.txt", cap=500_000, retries=1)
+        if resp.status != 200 or "html" in resp.content_type:
+            return None
+        try:
+            rules = Protego.parse(resp.content.decode("utf-8", errors="replace"))
+        except Exception:  # noqa: BLE001 - a broken robots.txt means no rules
+            self.findings.append(f"robots.txt of {origin} could not be read; treated as allowing all")
+            return None
+        delay = rules.crawl_delay(ROBOTS_TOKEN)
+        if delay:
+            self.crawl_delay[urlsplit(origin).netloc] = min(float(delay), 10.0)
+        return rules
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:200]
+
+
+def same_site(a: str, b: str) -> bool:
+    return site_key(a) == site_key(b)

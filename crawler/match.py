@@ -1,0 +1,152 @@
+"""Score checklist items against links and pages. Pure functions: no I/O.
+
+The rules (weights, context, decoys, item numbers) are described in checklists/README.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import unquote, urlsplit
+
+from .checklist import Checklist, Item
+from .parse import Link, Page
+from .patterns import Pattern, first_match
+from .thai import be_years, item_number, key, strip_marks
+
+STRONG, CONTEXTUAL, WEAK, SLUG, HINT, HOST, NUMBER = 1.0, 0.85, 0.55, 0.7, 0.3, 0.9, 0.9
+DECOY_FACTOR, MARGIN = 0.3, 0.15
+FOUND, REVIEW = 0.8, 0.5
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One item named by one label, with its score and the terms that matched."""
+
+    item: str
+    score: float
+    terms: tuple[str, ...]
+
+
+def is_generic(checklist: Checklist, text: str) -> bool:
+    """An anchor that says nothing by itself: "คลิก", "ดาวน์โหลด", a bare number."""
+    k = re.sub(r"^(?:oit|o)?\d{1,3}", "", key(text))
+    return len(k) < 3 or k in checklist.generic_anchors
+
+
+def link_label(checklist: Checklist, link: Link) -> str:
+    """The words that name a link: its anchor, or its table row when the anchor is generic."""
+    own = " ".join(t for t in (link.text, link.title) if t)
+    if (not own or is_generic(checklist, own)) and link.row:
+        return link.row
+    return own or link.row
+
+
+def is_list_page(checklist: Checklist, page: Page) -> bool:
+    """Item numbers are trusted on an ITA/OIT list: marked as one, or numbering many items."""
+    head = " ".join([page.title, *page.headings[:3]])
+    years = [y for y in be_years(head) if y not in checklist.numbering_years]
+    if years and max(years) > max(checklist.numbering_years, default=checklist.year):
+        return False
+    if first_match(checklist.list_markers, key(head)):
+        return True
+    numbers = {item_number(link_label(checklist, lk)) or item_number(lk.row) for lk in page.links}
+    numbers.discard(None)
+    return len(numbers) >= 4
+
+
+@lru_cache(maxsize=4096)
+def _stripped(p: Pattern) -> Pattern:
+    return Pattern(p.source, tuple(tuple(strip_marks(a) for a in alts) for alts in p.parts))
+
+
+def _text_score(item: Item, label_key: str, context_key: str) -> tuple[float, list[str]]:
+    p = first_match(item.phrases, label_key)
+    if p:
+        return STRONG, [p.source]
+    in_context = first_match(item.context, context_key)
+    w = first_match(item.weak, label_key)
+    c = first_match(item.child_phrases, label_key) if in_context else None
+    if in_context and (w or c):
+        return CONTEXTUAL, [(w or c).source, f"ใต้ {in_context.source}"]
+    if w:
+        return WEAK, [w.source]
+    return 0.0, []
+
+
+def _url_score(item: Item, url: str) -> tuple[float, list[str]]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    low = unquote(parts.path + "?" + parts.query).lower()
+    if any(d in url.lower() for d in item.url_decoys):
+        return 0.0, []
+    if any(host == h or host.endswith("." + h) for h in item.hosts):
+        return HOST, [f"host {host}"]
+    if _THAI.search(low):
+        slug = key(strip_marks(low))
+        p = next((p for p in item.phrases if _stripped(p).matches(slug)), None)
+        if p:
+            return SLUG, [f"URL {p.source}"]
+    hint = next((h for h in item.url_hints if h in low), None)
+    return (HINT, [f"URL {hint}"]) if hint else (0.0, [])
+
+
+def score_label(checklist: Checklist, label: str, context: str, url: str = "",
+                number: int | None = None) -> list[Hit]:
+    """Items a label names, best first; `number` is a trusted item number, if any."""
+    label_key, context_key = key(label), key(f"{label} {context}")
+    hits = []
+    for item in checklist.items:
+        score, terms = _text_score(item, label_key, context_key)
+        uscore, uterms = _url_score(item, url) if url else (0.0, [])
+        if score and uscore:
+            score, terms = min(score + 0.1, 1.1), terms + uterms
+        elif uscore > score:
+            score, terms = uscore, uterms
+        decoy = first_match(item.decoys, label_key)
+        if decoy and score:
+            score, terms = score * DECOY_FACTOR, [*terms, f"ไม่ใช่: {decoy.source}"]
+        if number == item.number:
+            score, terms = (1.1 if score >= REVIEW else NUMBER), [f"ข้อ O{number}", *terms]
+        if score > 0:
+            hits.append(Hit(item.id, round(score, 3), tuple(terms)))
+    if number is not None and any(h.terms[0].startswith("ข้อ O") for h in hits):
+        hits = [h for h in hits if h.terms[0].startswith("ข้อ O")]
+    best = max((h.score for h in hits), default=0.0)
+    return sorted((h for h in hits if h.score >= best - MARGIN), key=lambda h: (-h.score, h.item))
+
+
+def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) -> list[Hit]:
+    label = link_label(checklist, link)
+    number = None
+    if list_page:
+        number = item_number(label) or item_number(link.row)
+    return score_label(checklist, label, " ".join([*link.menu, context]), link.url, number)
+
+
+def page_label(page: Page) -> str:
+    """What a page says it is: its main heading, else its title without the site name."""
+    if page.headings and page.headings[0]:
+        return page.headings[0]
+    return re.split(r"\s+[-|:]{1,2}\s+", page.title)[0] if page.title else ""
+
+
+def score_page(checklist: Checklist, page: Page, context: str) -> list[Hit]:
+    """Items the page itself is about (title and heading); weaker than a link naming it."""
+    hits = score_label(checklist, page_label(page), f"{page.title} {context}", page.url)
+    return [Hit(h.item, round(h.score * 0.95, 3), h.terms) for h in hits]
+
+
+def priority(checklist: Checklist, link: Link, hits: list[Hit]) -> int:
+    """Crawl order: ITA/OIT index first, then links naming items, then sections, then the rest."""
+    label_key = key(f"{link.text} {link.title} {unquote(urlsplit(link.url).path)}")
+    if first_match(checklist.list_markers, label_key):
+        return 3
+    best = max((h.score for h in hits), default=0.0)
+    if best >= REVIEW:
+        return 2
+    if best > 0 or any(first_match(i.context, label_key) for i in checklist.items):
+        return 1
+    return 0

@@ -1,0 +1,101 @@
+"""Results to people and programs: the oit-result/1 JSON, CSV and the terminal table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from .store import Store
+from .urls import readable
+
+SCHEMA = "oit-result/1"
+STATUS_TH = {"found": "พบ", "review": "ควรตรวจ", "missing": "ไม่พบ", "stale": "ไม่เป็นปัจจุบัน", "broken": "ลิงก์เสีย"}
+STATUS_STYLE = {"found": "green", "review": "yellow", "missing": "red", "stale": "magenta", "broken": "red"}
+
+
+def result(store: Store, run_id: int) -> dict:
+    """The oit-result/1 document of a stored run, evidence best first."""
+    run = store.run(run_id)
+    if run is None:
+        raise KeyError(f"no run {run_id} in {store.path}")
+    evidence: dict[str, list[dict]] = {}
+    for e in store.evidence(run_id):
+        evidence.setdefault(e["item"], []).append({
+            "url": e["url"], "found_on": e["found_on"], "text": e["snippet"],
+            "click_path": json.loads(e["click_path"] or "[]"), "score": e["score"],
+            "matched_terms": json.loads(e["matched_terms"] or "[]"), "check": e["check_note"],
+        })
+    items = [{"id": r["item"], "title": r["title"], "status": r["status"], "reason": r["reason"],
+              "score": r["score"], "evidence": evidence.get(r["item"], [])} for r in store.results(run_id)]
+    settings = json.loads(run["settings"] or "{}")
+    return {
+        "schema": SCHEMA, "run_id": run["id"], "site": {"url": run["start_url"], "host": run["site"]},
+        "checklist": {"name": run["checklist"], "year": run["year"], "version": run["checklist_version"],
+                      "file": settings.get("checklist_file")},
+        "started_at": run["started_at"], "finished_at": run["finished_at"],
+        "pages_fetched": run["pages_fetched"], "requests": run["requests"], "stop_reason": run["stop_reason"],
+        "findings": json.loads(run["findings"] or "[]"), "settings": settings,
+        "summary": dict(Counter(i["status"] for i in items)), "items": items,
+    }
+
+
+def to_json(doc: dict) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def to_csv(doc: dict) -> str:
+    """One row per item; UTF-8 with BOM so Excel shows Thai."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["item", "title", "status", "score", "evidence_url", "click_path", "reason"])
+    for it in doc["items"]:
+        ev = it["evidence"][0] if it["evidence"] else {}
+        w.writerow([it["id"], it["title"], it["status"], it["score"], readable(ev.get("url", "")),
+                    " > ".join(ev.get("click_path", [])), _safe_cell(it["reason"])])
+    return "\ufeff" + out.getvalue()
+
+
+def _safe_cell(text: str) -> str:
+    """Keep spreadsheets from running scraped text as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def summary_line(doc: dict) -> str:
+    s = doc["summary"]
+    total = len(doc["items"])
+    parts = [f"{STATUS_TH[k]} {s[k]}" for k in ("found", "review", "stale", "broken", "missing") if s.get(k)]
+    return (f"{doc['site']['url']}: {' · '.join(parts)} จาก {total} ข้อ | "
+            f"pages {doc['pages_fetched']}, stop: {doc['stop_reason']}, run {doc['run_id']}")
+
+
+def print_table(doc: dict, console: Console | None = None) -> None:
+    """The 43-row table: item, Thai name, status, evidence URL and click path."""
+    console = console or Console()
+    table = Table(title=f"{doc['checklist']['name']} · {doc['site']['url']}", show_lines=False)
+    table.add_column("ข้อ", no_wrap=True)
+    table.add_column("ข้อมูล", max_width=38)
+    table.add_column("สถานะ", no_wrap=True)
+    table.add_column("หลักฐาน / เหตุผล", overflow="fold")
+    for it in doc["items"]:
+        status = it["status"]
+        if it["evidence"]:
+            ev = it["evidence"][0]
+            where = readable(ev["url"]) + "\n" + " > ".join(ev["click_path"])
+        else:
+            where = it["reason"]
+        table.add_row(it["id"], _plain(it["title"]), f"[{STATUS_STYLE[status]}]{STATUS_TH[status]}[/]", _plain(where))
+    console.print(table)
+    for finding in doc["findings"]:
+        console.print(f"[yellow]! {_plain(finding)}[/]")
+    console.print(summary_line(doc), markup=False)
+
+
+def _plain(text: str) -> str:
+    """Scraped text shown in the terminal: no markup, no control characters."""
+    text = "".join(ch for ch in text if ch == "\n" or ch >= " ")
+    return text.replace("[", "\\[")

@@ -1,0 +1,120 @@
+"""SQLite storage through sqlite-utils: the only module that touches the database.
+
+Tables: runs, pages, links, evidence, results (schema in README.md). A run is appended, never
+rewritten: pages and links are written as they are fetched, results when the run finishes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .crawl import LinkRecord, PageRecord, now
+from .verify import ItemResult
+
+SCHEMA: dict[str, dict[str, Any]] = {
+    "runs": {"id": int, "checklist": str, "checklist_version": str, "year": int, "start_url": str,
+             "site": str, "settings": str, "started_at": str, "finished_at": str, "pages_fetched": int,
+             "requests": int, "stop_reason": str, "status": str, "findings": str, "tool_version": str},
+    "pages": {"id": int, "run_id": int, "url": str, "final_url": str, "status": int, "content_type": str,
+              "bytes": int, "encoding": str, "title": str, "depth": int, "click_path": str, "error": str,
+              "fetched_at": str},
+    "links": {"id": int, "run_id": int, "from_url": str, "to_url": str, "text": str, "context": str,
+              "offsite": int},
+    "evidence": {"id": int, "run_id": int, "item": str, "rank": int, "url": str, "found_on": str,
+                 "score": float, "status": str, "check_note": str, "matched_terms": str, "click_path": str,
+                 "snippet": str},
+    "results": {"id": int, "run_id": int, "item": str, "title": str, "status": str, "reason": str,
+                "score": float, "evidence_url": str},
+}
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened or written; the message says where."""
+
+
+class Store:
+    """One SQLite file in WAL mode holding every run."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite_utils.Database(self.path)
+            self.db.enable_wal()
+            self._create()
+        except (OSError, sqlite3.Error) as e:
+            raise StoreError(f"cannot use database {self.path}: {e}") from None
+
+    def _create(self) -> None:
+        for name, columns in SCHEMA.items():
+            if not self.db[name].exists():
+                fks = [("run_id", "runs", "id")] if name != "runs" else None
+                self.db[name].create(columns, pk="id", foreign_keys=fks)
+        for table, cols in (("pages", ["run_id", "url"]), ("links", ["run_id"]), ("evidence", ["run_id", "item"]),
+                            ("results", ["run_id", "item"])):
+            self.db[table].create_index(cols, if_not_exists=True)
+
+    def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
+                  tool_version: str) -> int:
+        with self.db.conn:
+            row = self.db["runs"].insert({
+                "checklist": checklist, "checklist_version": version, "year": year, "start_url": start_url,
+                "site": "", "settings": json.dumps(settings, ensure_ascii=False), "started_at": now(),
+                "status": "running", "pages_fetched": 0, "tool_version": tool_version,
+            })
+        return int(row.last_pk)
+
+    def add_page(self, run_id: int, record: PageRecord, links: list[LinkRecord]) -> None:
+        with self.db.conn:
+            self.db["pages"].insert({
+                "run_id": run_id, "url": record.url, "final_url": record.final_url, "status": record.status,
+                "content_type": record.content_type, "bytes": record.size, "encoding": record.encoding,
+                "title": record.title, "depth": record.depth, "click_path": " > ".join(record.crumbs),
+                "error": record.error, "fetched_at": record.fetched_at,
+            })
+            self.db["links"].insert_all(
+                {"run_id": run_id, "from_url": lk.from_url, "to_url": lk.to_url, "text": lk.text,
+                 "context": lk.context, "offsite": int(lk.offsite)} for lk in links)
+
+    def finish_run(self, run_id: int, site: str, results: list[ItemResult], pages_fetched: int, requests: int,
+                   stop_reason: str, findings: list[str], status: str = "finished") -> None:
+        with self.db.conn:
+            for r in results:
+                self.db["results"].insert({
+                    "run_id": run_id, "item": r.id, "title": r.title, "status": r.status, "reason": r.reason,
+                    "score": r.score, "evidence_url": r.evidence[0].url if r.evidence else None,
+                })
+                self.db["evidence"].insert_all({
+                    "run_id": run_id, "item": r.id, "rank": i + 1, "url": e.url, "found_on": e.found_on,
+                    "score": e.score, "status": r.status if i == 0 else "alternative", "check_note": e.check,
+                    "matched_terms": json.dumps(list(e.terms), ensure_ascii=False),
+                    "click_path": json.dumps(e.click_path, ensure_ascii=False), "snippet": e.text,
+                } for i, e in enumerate(r.evidence))
+            self.db["runs"].update(run_id, {
+                "site": site, "finished_at": now(), "pages_fetched": pages_fetched, "requests": requests,
+                "stop_reason": stop_reason, "status": status, "findings": json.dumps(findings, ensure_ascii=False),
+            })
+
+    def fail_run(self, run_id: int, reason: str, findings: list[str] | None = None) -> None:
+        with self.db.conn:
+            self.db["runs"].update(run_id, {"finished_at": now(), "stop_reason": reason, "status": "failed",
+                                            "findings": json.dumps(findings or [], ensure_ascii=False)})
+
+    def latest_run(self) -> int | None:
+        rows = list(self.db.query("select id from runs where status = 'finished' order by id desc limit 1"))
+        return rows[0]["id"] if rows else None
+
+    def run(self, run_id: int) -> dict | None:
+        rows = list(self.db.query("select * from runs where id = ?", [run_id]))
+        return rows[0] if rows else None
+
+    def results(self, run_id: int) -> list[dict]:
+        return list(self.db.query("select * from results where run_id = ? order by id", [run_id]))
+
+    def evidence(self, run_id: int) -> list[dict]:
+        return list(self.db.query("select * from evidence where run_id = ? order by item, rank", [run_id]))

@@ -1,0 +1,131 @@
+"""Loopback HTTP server for fixture sites, with the habits of real municipal servers.
+
+- `/?page_id=N` is served from `_q/page_id=N.html` (WordPress-like sites);
+- `/calendar/?month=N` is an endless calendar, each month linking to the next (a crawler trap);
+- query strings are otherwise ignored for static files (`list.html?page=3` is `list.html`);
+- a missing file is a Thai 404 page; `robots.txt` comes from the site folder when present;
+- it counts requests and the most it ever had in flight at once (the politeness test).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+SITES = Path(__file__).parent / "sites"
+TYPES = {".html": "text/html", ".htm": "text/html", ".pdf": "application/pdf", ".txt": "text/plain",
+         ".doc": "application/msword", ".xls": "application/vnd.ms-excel", ".php": "text/html"}
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.paths: Counter[str] = Counter()
+        self.agents: set[str] = set()
+
+    def enter(self, path: str, agent: str) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.paths[path] += 1
+            self.agents.add(agent)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
+
+class SiteServer:
+    """Serve one folder on 127.0.0.1 at an ephemeral port until `close()`."""
+
+    def __init__(self, root: Path, latency: float = 0.0, charset: str | None = None,
+                 routes: dict[str, tuple[int, dict[str, str], bytes]] | None = None):
+        self.root, self.latency, self.charset = Path(root), latency, charset
+        self.routes = routes or {}
+        self.stats = Stats()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def send(self, code: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def do_HEAD(self) -> None:
+                self.do_GET()
+
+            def do_GET(self) -> None:
+                server.stats.enter(self.path, self.headers.get("User-Agent", ""))
+                try:
+                    if server.latency:
+                        time.sleep(server.latency)
+                    self.route()
+                finally:
+                    server.stats.leave()
+
+            def route(self) -> None:
+                url = urllib.parse.urlsplit(self.path)
+                path, query = urllib.parse.unquote(url.path), url.query
+                if path in server.routes:
+                    code, headers, body = server.routes[path]
+                    return self.send(code, body, headers.get("Content-Type", "text/html"), headers)
+                if path.startswith("/calendar"):
+                    month = int(urllib.parse.parse_qs(query).get("month", ["1"])[0])
+                    body = (f'<html><head><meta charset="utf-8"><title>ปฏิทินกิจกรรม เดือน {month}</title></head>'
+                            f'<body><a href="/calendar/?month={month + 1}">เดือนถัดไป</a> '
+                            f'<a href="/calendar/?month={month - 1}">เดือนก่อน</a></body></html>').encode()
+                    return self.send(200, body, "text/html; charset=utf-8")
+                if path == "/" and query.startswith("page_id="):
+                    f = server.root / "_q" / f"{query.split('&')[0]}.html"
+                else:
+                    f = server.root / path.lstrip("/")
+                    if path.endswith("/") or f.is_dir():
+                        f = f / "index.html"
+                try:
+                    f.resolve().relative_to(server.root.resolve())
+                except ValueError:
+                    return self.send(403, b"forbidden", "text/plain")
+                if not f.is_file() or f.name == "expected.json":
+                    body = ("<html><head><meta charset='utf-8'><title>ไม่พบหน้าที่ต้องการ</title></head>"
+                            "<body><h1>404 ไม่พบหน้าที่ต้องการ</h1></body></html>").encode()
+                    return self.send(404, body, "text/html; charset=utf-8")
+                ctype = TYPES.get(f.suffix.lower(), "application/octet-stream")
+                if ctype == "text/html" and server.charset:
+                    ctype += f"; charset={server.charset}"
+                return self.send(200, f.read_bytes(), ctype)
+
+        return Handler
+
+
+def serve(name: str, **kwargs: object) -> SiteServer:
+    return SiteServer(SITES / name, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,138 @@
+"""The fetcher against real loopback servers: politeness, robots.txt, retries, redirects, TLS."""
+
+import asyncio
+import ssl
+import threading
+import time
+from http.server import ThreadingHTTPServer
+
+import pytest
+import trustme
+
+from crawler.fetch import Fetcher, Settings
+from sitesrv import SiteServer
+
+
+def fetch(url: str, settings: Settings | None = None, **kw):
+    async def go():
+        async with Fetcher(settings or Settings(delay=0.0)) as f:
+            return await f.request(url, **kw), f
+    return asyncio.run(go())
+
+
+def test_honest_user_agent_and_redirect_chain(tmp_path):
+    (tmp_path / "new.html").write_text("<title>ใหม่</title>", encoding="utf-8")
+    srv = SiteServer(tmp_path, routes={"/old": (301, {"Location": "/mid"}, b""),
+                                       "/mid": (302, {"Location": "new.html"}, b"")})
+    try:
+        resp, _ = fetch(srv.url + "old")
+        assert resp.status == 200 and resp.final_url == srv.url + "new.html"
+        assert len(resp.redirects) == 2
+        assert any("OITCrawler" in a and "+http" in a for a in srv.stats.agents)
+    finally:
+        srv.close()
+
+
+def test_redirect_loop_and_file_scheme_are_refused(tmp_path):
+    srv = SiteServer(tmp_path, routes={"/a": (302, {"Location": "/b"}, b""), "/b": (302, {"Location": "/a"}, b""),
+                                       "/f": (302, {"Location": "file:///etc/passwd"}, b"")})
+    try:
+        loop, _ = fetch(srv.url + "a", Settings(delay=0.0, max_redirects=5))
+        assert loop.error == "too many redirects"
+        bad, _ = fetch(srv.url + "f")
+        assert bad.error and "refused" in bad.error
+    finally:
+        srv.close()
+
+
+def test_retry_after_on_503_then_success(tmp_path):
+    (tmp_path / "ok.html").write_text("ok", encoding="utf-8")
+    calls = {"n": 0}
+    srv = SiteServer(tmp_path)
+    real_route = srv.routes
+
+    class Flaky(dict):
+        def __contains__(self, path):
+            if path == "/busy":
+                calls["n"] += 1
+                return calls["n"] == 1
+            return dict.__contains__(real_route, path)
+
+        def __getitem__(self, path):
+            return (503, {"Retry-After": "1"}, b"busy")
+
+    srv.routes = Flaky()
+    try:
+        t0 = time.monotonic()
+        resp, _ = fetch(srv.url + "busy")
+        assert calls["n"] == 2 and resp.status == 404  # second try reached the file system: no such file
+        assert time.monotonic() - t0 >= 0.9  # waited for Retry-After
+    finally:
+        srv.close()
+
+
+def test_dead_host_is_an_error_not_an_exception():
+    resp, _ = fetch("http://127.0.0.1:9/", Settings(delay=0.0, retries=1, connect_timeout=2))
+    assert resp.status == 0 and resp.error
+
+
+def test_robots_txt_is_honoured(tmp_path):
+    (tmp_path / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n", encoding="utf-8")
+    srv = SiteServer(tmp_path)
+
+    async def go(obey):
+        async with Fetcher(Settings(delay=0.0, obey_robots=obey)) as f:
+            return await f.allowed(srv.url + "private/x.html"), await f.allowed(srv.url + "public.html")
+    try:
+        assert asyncio.run(go(True)) == (False, True)
+        assert asyncio.run(go(False)) == (True, True)
+    finally:
+        srv.close()
+
+
+def test_per_host_limit_is_never_exceeded(tmp_path):
+    for i in range(12):
+        (tmp_path / f"p{i}.html").write_text("x", encoding="utf-8")
+    srv = SiteServer(tmp_path, latency=0.15)
+
+    async def go():
+        async with Fetcher(Settings(delay=0.0, per_host=2)) as f:
+            await asyncio.gather(*(f.request(f"{srv.url}p{i}.html") for i in range(12)))
+    try:
+        asyncio.run(go())
+        assert srv.stats.max_in_flight == 2
+    finally:
+        srv.close()
+
+
+def test_size_cap_truncates(tmp_path):
+    (tmp_path / "big.html").write_bytes(b"x" * 300_000)
+    srv = SiteServer(tmp_path)
+    try:
+        resp, _ = fetch(srv.url + "big.html", Settings(delay=0.0, max_bytes=50_000))
+        assert resp.truncated and len(resp.content) == 50_000
+    finally:
+        srv.close()
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """HTTPS on 127.0.0.1 with a certificate from a CA nobody trusts."""
+    (tmp_path / "index.html").write_text("<title>ปลอดภัย?</title>", encoding="utf-8")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    srv = SiteServer(tmp_path)
+    srv.close()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), srv.httpd.RequestHandlerClass)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(ctx)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+def test_untrusted_certificate_falls_back_and_is_a_finding(tls_server):
+    resp, fetcher = fetch(tls_server)
+    assert resp.status == 200 and resp.tls_insecure
+    assert any(f.startswith("TLS:") for f in fetcher.findings)

@@ -1,0 +1,57 @@
+from crawler.parse import parse
+
+DROPDOWN = """<html><head><title>หน้าแรก - เทศบาล</title></head><body>
+<ul class="nav"><li class="dropdown"><a href="#">ข้อมูลพื้นฐาน</a>
+  <ul class="dropdown-menu"><li><a href="/about/structure.html">โครงสร้างส่วนราชการ</a></li></ul></li>
+<li><span>บริการประชาชน</span><ul><li><a href="service/e.html" title="บริการออนไลน์">E-Service</a></li></ul></li></ul>
+<div class="dropdown"><button>ป้องกันการทุจริต</button><div class="menu"><a href="/ac/plan.html">แผนปฏิบัติการ</a></div></div>
+<a href="javascript:void(0)">เมนู</a><a href="mailto:a@b.go.th">อีเมล</a><a href="data:text/html,x">d</a>
+<a href="/x.html"><img src="/b.png" alt="แจ้งเรื่องร้องเรียนการทุจริต"></a>
+</body></html>"""
+
+
+def test_dropdown_parents_become_menu_labels():
+    page = parse("http://h/", DROPDOWN)
+    by_url = {lk.url: lk for lk in page.links}
+    assert by_url["http://h/about/structure.html"].menu[0] == "ข้อมูลพื้นฐาน"
+    assert by_url["http://h/service/e.html"].menu[0] == "บริการประชาชน"
+    assert by_url["http://h/service/e.html"].title == "บริการออนไลน์"
+    assert by_url["http://h/ac/plan.html"].menu[0] == "ป้องกันการทุจริต"
+
+
+def test_unfollowable_links_are_dropped_and_images_use_alt():
+    page = parse("http://h/", DROPDOWN)
+    urls = [lk.url for lk in page.links]
+    assert not any(u.startswith(("javascript", "mailto", "data")) for u in urls)
+    assert any(lk.text == "แจ้งเรื่องร้องเรียนการทุจริต" for lk in page.links)
+
+
+def test_table_row_gives_generic_anchor_its_meaning():
+    html = ("<table><tr><th>ข้อ</th><th>ข้อมูล</th></tr><tr><td>O1</td><td>โครงสร้าง</td>"
+            "<td><a href='/s.pdf'>คลิก</a></td></tr></table>")
+    link = parse("http://h/ita/", html).links[0]
+    assert link.text == "คลิก" and "O1" in link.row and "โครงสร้าง" in link.row
+
+
+def test_section_heading_before_inline_links():
+    html = "<h4>การจัดซื้อจัดจ้าง</h4><a href='/a.html'>ผลประจำเดือน</a><br><a href='/b.html'>แผน</a><hr><a href='/c'>x</a>"
+    links = parse("http://h/", html).links
+    assert links[0].menu == ["การจัดซื้อจัดจ้าง"] and links[1].menu == ["การจัดซื้อจัดจ้าง"]
+    assert links[2].menu == []
+
+
+def test_frames_iframes_refresh_and_base():
+    html = ('<html><head><base href="http://h/sub/"><meta http-equiv="refresh" content="0; url=main.html">'
+            '</head><frameset><frame src="menu.html" name="left"><frame src="main.html"></frameset></html>')
+    page = parse("http://h/", html)
+    assert [lk.url for lk in page.links] == ["http://h/sub/menu.html", "http://h/sub/main.html"]
+    assert page.refresh == "http://h/sub/main.html"
+    iframe = parse("http://h/", '<body><iframe src="/doc/viewer.html"></iframe></body>')
+    assert iframe.links[0].url == "http://h/doc/viewer.html" and iframe.links[0].tag == "iframe"
+
+
+def test_title_headings_text_and_content_without_navigation():
+    html = "<title>T</title><nav><a href='/'>หน้าแรก</a></nav><h1>โครงสร้าง</h1><p>สำนักปลัด กองคลัง</p>"
+    page = parse("http://h/", html)
+    assert page.title == "T" and page.headings == ["โครงสร้าง"]
+    assert "หน้าแรก" in page.text and "หน้าแรก" not in page.content and "กองคลัง" in page.content

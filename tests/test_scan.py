@@ -1,0 +1,153 @@
+"""End to end: the real `oit` CLI over fixture sites on loopback, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from conftest import SITES, expected, run_oit, scan
+from sitesrv import SiteServer
+
+TRUTH_SITES = sorted(p.name for p in SITES.iterdir() if (p / "expected.json").exists())
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.hostname not in ("127.0.0.1", "localhost"):
+        return url
+    return unquote(parts.path) + (f"?{parts.query}" if parts.query else "")
+
+
+def test_fixture_sites_cover_every_item_both_ways():
+    present, absent = set(), set()
+    for name in TRUTH_SITES:
+        for item, exp in expected(name)["items"].items():
+            (present if exp["present"] else absent).add(item)
+    every = {f"O{n}" for n in range(1, 44)}
+    assert present == every and absent == every
+
+
+@pytest.mark.parametrize("name", TRUTH_SITES)
+def test_site_items_found_and_missed_as_expected(name, site_server, tmp_path):
+    srv = site_server(name)
+    proc, doc = scan(srv.url, tmp_path)
+    assert proc.returncode in (0, 2), proc.stderr
+    got = {it["id"]: it for it in doc["items"]}
+    wrong = []
+    for item, exp in expected(name)["items"].items():
+        it = got[item]
+        top = path_of(it["evidence"][0]["url"]) if it["evidence"] else None
+        if exp["present"]:
+            urls = [exp["url"], *exp.get("also", [])]
+            if it["status"] == "missing" or top not in urls:
+                wrong.append(f"{item} want {urls[0]} got {it['status']} {top}: {it['reason'][:90]}")
+        elif it["status"] != "missing":
+            wrong.append(f"{item} should be missing ({exp.get('note', '')}), got {it['status']} {top}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_result_json_schema_and_click_paths(site_server, tmp_path):
+    srv = site_server("menu_cms")
+    proc, doc = scan(srv.url, tmp_path)
+    assert doc["schema"] == "oit-result/1" and doc["site"]["url"] == srv.url
+    assert doc["checklist"] == {**doc["checklist"], "name": "OIT 2565", "year": 2565}
+    assert doc["stop_reason"] == "done" and doc["pages_fetched"] > 5
+    assert [it["id"] for it in doc["items"]] == [f"O{n}" for n in range(1, 44)]
+    for it in doc["items"]:
+        assert it["status"] in ("found", "review", "missing") and it["reason"]
+        for ev in it["evidence"]:
+            assert ev["click_path"][0] == "หน้าแรก" and {"url", "found_on", "text", "score"} <= set(ev)
+        scores = [ev["score"] for ev in it["evidence"]]
+        assert scores == sorted(scores, reverse=True)
+    assert "O1" in proc.stdout and "สถานะ" in proc.stdout and "จาก 43 ข้อ" in proc.stdout
+
+
+def test_database_holds_the_run_and_export_repeats_it(site_server, tmp_path):
+    srv = site_server("ita_table")
+    _, first = scan(srv.url, tmp_path)
+    _, second = scan(srv.url, tmp_path)
+    db = sqlite3.connect(tmp_path / "oit.db")
+    assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    runs = db.execute("select id, status, stop_reason, pages_fetched from runs order by id").fetchall()
+    assert [r[1] for r in runs] == ["finished", "finished"] and second["run_id"] == first["run_id"] + 1
+    pages = db.execute("select count(*) from pages where run_id = ? and error is null", [first["run_id"]]).fetchone()
+    assert pages[0] >= runs[0][3] - 1
+    assert db.execute("select count(*) from results where run_id = ?", [first["run_id"]]).fetchone()[0] == 43
+    assert db.execute("select count(*) from links where run_id = ?", [first["run_id"]]).fetchone()[0] > 20
+    ev = db.execute("select click_path, matched_terms from evidence where run_id = ? and rank = 1",
+                    [first["run_id"]]).fetchone()
+    assert json.loads(ev[0])[0] == "หน้าแรก" and json.loads(ev[1])
+    # same site, same result: stable order, no randomness
+    assert [(i["status"], [e["url"] for e in i["evidence"]]) for i in first["items"]] == \
+           [(i["status"], [e["url"] for e in i["evidence"]]) for i in second["items"]]
+    exported = run_oit("export", "--latest", "--db", str(tmp_path / "oit.db"))
+    assert exported.returncode == 0 and json.loads(exported.stdout)["items"] == second["items"]
+    out = tmp_path / "r.csv"
+    assert run_oit("export", "--run", str(first["run_id"]), "--db", str(tmp_path / "oit.db"),
+                   "--format", "csv", "-o", str(out)).returncode == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\ufeffitem,title,status") and "โครงสร้าง" in text and len(text.splitlines()) == 44
+
+
+def test_endless_calendar_is_bounded(site_server, tmp_path):
+    srv = site_server("wp_calendar")
+    proc, doc = scan(srv.url, tmp_path)
+    calendar = sum(n for p, n in srv.stats.paths.items() if p.startswith("/calendar"))
+    assert doc["stop_reason"] == "done" and 0 < calendar <= 25
+    news = [p for p in srv.stats.paths if p.startswith("/news/5.html")]
+    assert len(news) == 1, news  # two session ids, one page
+
+
+def test_per_host_limit_and_delay_through_the_cli(site_server, tmp_path):
+    srv = site_server("menu_cms", latency=0.05)
+    proc, doc = scan(srv.url, tmp_path, "--per-host", "2")
+    assert proc.returncode in (0, 2)
+    assert srv.stats.max_in_flight <= 2
+    assert any(a.startswith("OITCrawler/") for a in srv.stats.agents)
+
+
+def test_max_pages_budget_is_recorded(site_server, tmp_path):
+    srv = site_server("menu_cms")
+    _, doc = scan(srv.url, tmp_path, "--max-pages", "3")
+    assert doc["pages_fetched"] <= 4 and doc["stop_reason"] == "max_pages"
+    missing = [i for i in doc["items"] if i["status"] == "missing"]
+    assert missing and all("max_pages" in i["reason"] for i in missing)
+
+
+def test_robots_txt_keeps_the_crawler_out_unless_told(tmp_path):
+    root = tmp_path / "site"
+    (root / "private").mkdir(parents=True)
+    (root / "index.html").write_text('<title>หน้าแรก</title><a href="/private/org.html">โครงสร้างส่วนราชการ</a>',
+                                     encoding="utf-8")
+    (root / "private/org.html").write_text("<title>โครงสร้าง</title><h1>โครงสร้างส่วนราชการ</h1><p>สำนักปลัด</p>",
+                                           encoding="utf-8")
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n", encoding="utf-8")
+    srv = SiteServer(root)
+    try:
+        _, doc = scan(srv.url, tmp_path)
+        assert "/private/org.html" not in srv.stats.paths
+        _, doc2 = scan(srv.url, tmp_path, "--ignore-robots")
+        assert "/private/org.html" in srv.stats.paths
+        assert next(i for i in doc2["items"] if i["id"] == "O1")["status"] == "found"
+    finally:
+        srv.close()
+
+
+def test_exit_codes(tmp_path, site_server):
+    mini = tmp_path / "one.yaml"
+    mini.write_text(Path(__file__).parent.joinpath("data/one-item.yaml").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    srv = site_server("menu_cms")
+    ok = run_oit("scan", srv.url, "--checklist", str(mini), "--db", str(tmp_path / "a.db"), "--delay", "0")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = run_oit("scan", "http://exa mple.go.th", "--db", str(tmp_path / "a.db"))
+    assert bad.returncode == 1 and bad.stderr.startswith("oit: error:") and "Traceback" not in bad.stderr
+    dead = run_oit("scan", "http://127.0.0.1:9/", "--db", str(tmp_path / "a.db"))
+    assert dead.returncode == 1 and "home page could not be read" in dead.stderr
+    db = sqlite3.connect(tmp_path / "a.db")
+    assert db.execute("select status, stop_reason from runs order by id desc limit 1").fetchone() == \
+           ("failed", "unreachable")

@@ -1,0 +1,42 @@
+import pytest
+
+from crawler.thai import be_years, clean, item_number, key, strip_marks
+
+
+@pytest.mark.parametrize("label, number", [
+    ("O1 โครงสร้าง", 1), ("o1", 1), ("O 1", 1), ("O-1", 1), ("O.1", 1), ("O๑", 1), ("๐๑ โครงสร้าง", 1),
+    ("01 โครงสร้าง", 1), ("[O1] โครงสร้าง", 1), ("OIT 1", 1), ("OIT1 โครงสร้าง", 1), ("ข้อ 1 โครงสร้าง", 1),
+    ("O1โครงสร้าง", 1), ("4O4", 4), ("010 - แผนดำเนินงาน", 10), ("043 การดำเนินการ", 43), ("O 6 ::", 6),
+    ("o20. รายงาน", 20), ("O๓๔ ประกาศ", 34), ("o_16_รายงาน", 16), ("oit-3-อำนาจหนาท", 3),
+])
+def test_item_number_spellings(label, number):
+    assert item_number(label) == number
+
+
+@pytest.mark.parametrize("label", [
+    "105 ปี เทศบาล", "0-4400-0000", "2565", "Online service", "1.3. โครงสร้างหน่วยงาน", "20 มี.ค. 65",
+    "โครงสร้าง O1", "",
+])
+def test_not_item_numbers(label):
+    assert item_number(label) is None
+
+
+def test_clean_keeps_text_readable():
+    assert clean("เเผน\u200bงาน  ประจำปี ๒๕๖๕") == "แผนงาน ประจำปี 2565"
+    assert clean("ทํา กฏหมาย\u00a0 x") == "ทำ กฎหมาย x"
+
+
+def test_key_ignores_spacing_and_punctuation():
+    assert key("E-Service") == key("e service") == "eservice"
+    assert key("ติดตาม การดำเนินงาน") == key("ติดตามการดำเนินงาน")
+    assert key("[O22] ข่าว/ประกาศ") == "o22ข่าวประกาศ"
+
+
+def test_strip_marks_matches_google_sites_slugs():
+    assert strip_marks("อำนาจหน้าที่") == "อำนาจหนาท"
+    assert strip_marks("โครงสร้าง") == "โครงสราง"
+
+
+def test_be_years():
+    assert be_years("ประจำปีงบประมาณ พ.ศ. ๒๕๖๕ และ 2564") == [2565, 2564]
+    assert be_years("โทร 025651234") == []
