@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/ruff check crawler tests bench
 
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

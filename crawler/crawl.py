@@ -109,6 +109,7 @@ class Crawler:
         self.on_page = on_page or (lambda record, links: None)
         self.workers = max(1, workers)
         self._seq = 0
+        self._site_links: set[tuple[str, str]] = set()  # (url, label) of the home page: navigation
 
     async def run(self, start_url: str) -> CrawlResult:
         start = canonical(start_url)
@@ -190,15 +191,20 @@ class Crawler:
         if page.refresh:
             frontier.push(page.refresh, visit.depth, 3, visit.url, visit.crumbs)
         if visit.depth > 0 and not list_page:
-            self._add(result, score_page(checklist, page, " ".join(visit.crumbs)), page.url,
+            self._add(result, score_page(checklist, page, " ".join(visit.crumbs[:-1])), page.url,
                       visit.parent or page.url, page_label(page), visit.crumbs, visit.depth, "page")
         links = []
         for link in page.links:
             url = canonical(link.url)
             label = link_label(checklist, link)
-            hits = score_link(checklist, link, context, list_page)
             crumbs = _crumbs(visit.crumbs, link, page, label)
-            self._add(result, hits, url, page.url, label, crumbs, visit.depth + 1, "link")
+            if visit.depth == 0:
+                self._site_links.add((url, label))
+            if visit.depth == 0 or (url, label) not in self._site_links:
+                hits = score_link(checklist, link, context, list_page)
+                self._add(result, hits, url, page.url, label, crumbs, visit.depth + 1, "link")
+            else:
+                hits = []
             offsite = not in_scope(url, result.site)
             links.append(LinkRecord(page.url, url, label[:300], " > ".join(link.menu)[:300], offsite))
             if offsite or is_document(url) or is_media(url):

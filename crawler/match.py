@@ -16,7 +16,7 @@ from .patterns import Pattern, first_match
 from .thai import be_years, item_number, key, strip_marks
 
 STRONG, CONTEXTUAL, WEAK, SLUG, HINT, HOST, NUMBER = 1.0, 0.85, 0.55, 0.7, 0.3, 0.9, 0.9
-DECOY_FACTOR, MARGIN = 0.3, 0.15
+DECOY_FACTOR, MARGIN, CONTEXT_BONUS = 0.3, 0.15, 0.15
 FOUND, REVIEW = 0.8, 0.5
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 
@@ -62,18 +62,24 @@ def _stripped(p: Pattern) -> Pattern:
     return Pattern(p.source, tuple(tuple(strip_marks(a) for a in alts) for alts in p.parts))
 
 
-def _text_score(item: Item, label_key: str, context_key: str) -> tuple[float, list[str]]:
+def _text_score(item: Item, label_key: str, context_key: str, bonus: bool = True) -> tuple[float, list[str], bool]:
+    """Score from words: strong phrase; weak or child phrase under the item's section; weak alone.
+
+    A label standing in the item's own section gets a bonus, so that the same short label
+    ("ติดตามผล 6 เดือน") goes to the item whose section it is in. The flag says "strong phrase".
+    """
+    in_context = first_match(item.context, context_key) if context_key else None
+    extra, where = (CONTEXT_BONUS if bonus else 0.0, [f"ใต้ {in_context.source}"]) if in_context else (0.0, [])
     p = first_match(item.phrases, label_key)
     if p:
-        return STRONG, [p.source]
-    in_context = first_match(item.context, context_key)
+        return STRONG + extra, [p.source, *where], True
     w = first_match(item.weak, label_key)
     c = first_match(item.child_phrases, label_key) if in_context else None
     if in_context and (w or c):
-        return CONTEXTUAL, [(w or c).source, f"ใต้ {in_context.source}"]
+        return CONTEXTUAL + extra, [(w or c).source, *where], False
     if w:
-        return WEAK, [w.source]
-    return 0.0, []
+        return WEAK, [w.source], False
+    return 0.0, [], False
 
 
 def _url_score(item: Item, url: str) -> tuple[float, list[str]]:
@@ -94,32 +100,39 @@ def _url_score(item: Item, url: str) -> tuple[float, list[str]]:
 
 
 def score_label(checklist: Checklist, label: str, context: str, url: str = "",
-                number: int | None = None) -> list[Hit]:
+                number: int | None = None, bonus: bool = True) -> list[Hit]:
     """Items a label names, best first; `number` is a trusted item number, if any."""
-    label_key, context_key = key(label), key(f"{label} {context}")
-    hits = []
+    label_key, context_key = key(label), key(context)
+    hits, strong = [], set()
     for item in checklist.items:
-        score, terms = _text_score(item, label_key, context_key)
+        score, terms, is_strong = _text_score(item, label_key, context_key, bonus)
+        if is_strong:
+            strong.add(item.id)
         uscore, uterms = _url_score(item, url) if url else (0.0, [])
         if score and uscore:
-            score, terms = min(score + 0.1, 1.1), terms + uterms
+            score, terms = score + 0.1, terms + uterms
         elif uscore > score:
             score, terms = uscore, uterms
         decoy = first_match(item.decoys, label_key)
         if decoy and score:
             score, terms = score * DECOY_FACTOR, [*terms, f"ไม่ใช่: {decoy.source}"]
         if number == item.number:
-            score, terms = (1.1 if score >= REVIEW else NUMBER), [f"ข้อ O{number}", *terms]
+            score, terms = max(score + 0.1, NUMBER), [f"ข้อ O{number}", *terms]
         if score > 0:
             hits.append(Hit(item.id, round(score, 3), tuple(terms)))
     if number is not None and any(h.terms[0].startswith("ข้อ O") for h in hits):
         hits = [h for h in hits if h.terms[0].startswith("ข้อ O")]
+    elif strong:  # a label that fully names an item is not also a short label of another
+        hits = [h for h in hits if h.item in strong]
     best = max((h.score for h in hits), default=0.0)
     return sorted((h for h in hits if h.score >= best - MARGIN), key=lambda h: (-h.score, h.item))
 
 
 def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) -> list[Hit]:
+    """Items a link names; site navigation is judged by its own menus, not the page it is on."""
     label = link_label(checklist, link)
+    if link.chrome:
+        context = ""
     number = None
     if list_page:
         number = item_number(label) or item_number(link.row)
@@ -135,7 +148,7 @@ def page_label(page: Page) -> str:
 
 def score_page(checklist: Checklist, page: Page, context: str) -> list[Hit]:
     """Items the page itself is about (title and heading); weaker than a link naming it."""
-    hits = score_label(checklist, page_label(page), f"{page.title} {context}", page.url)
+    hits = score_label(checklist, page_label(page), context, page.url, bonus=False)
     return [Hit(h.item, round(h.score * 0.95, 3), h.terms) for h in hits]
 
 

@@ -14,6 +14,7 @@ HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6", "dt", "caption", "legend"}
 LABELS = HEADINGS | {"span", "a", "button", "strong", "b", "label", "p", "div", "em", "font", "summary"}
 CONTAINERS = {"ul", "ol", "div", "nav", "table", "section", "dl", "menu", "details", "tbody"}
 ROWS = ("tr", "li", "p", "dd", "dt", "div")
+CHROME_MARKS = {"nav", "navbar", "navigation", "header", "footer", "topbar", "sidebar", "dropdown", "site-header"}
 INLINE = {"a", "area", "font", "span", "b", "strong", "em", "small", "i", "u", "frame", "iframe"}
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "file:", "data:", "about:", "#", "ftp:", "sms:")
 MAX_TEXT = 20000
@@ -31,6 +32,7 @@ class Link:
     row: str = ""
     menu: list[str] = field(default_factory=list)
     tag: str = "a"
+    chrome: bool = False  # in the site's navigation, header or footer: the same on every page
 
 
 @dataclass
@@ -100,6 +102,20 @@ def _menu_labels(a: LexborNode) -> list[str]:
     return labels
 
 
+def _in_chrome(a: LexborNode) -> bool:
+    node = a.parent
+    for _ in range(12):
+        if node is None or node.tag in ("body", "html"):
+            return False
+        if node.tag in ("nav", "header", "footer"):
+            return True
+        marks = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}".lower()
+        if any(m in marks.split() for m in CHROME_MARKS) or "menu" in marks or "navbar" in marks:
+            return True
+        node = node.parent
+    return False
+
+
 def _row(a: LexborNode) -> str:
     node = a.parent
     for _ in range(6):
@@ -150,6 +166,7 @@ def parse(url: str, html: str) -> Page:
             row=_row(node) if node.tag == "a" else "",
             menu=_menu_labels(node),
             tag=node.tag,
+            chrome=_in_chrome(node),
         ))
     forms = len(tree.css("form"))
     inputs = len(tree.css("textarea, input[type=text], input:not([type])"))

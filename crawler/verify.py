@@ -15,6 +15,7 @@ from .thai import key
 from .urls import canonical, in_scope, is_document, readable
 
 MAX_TRIED = 6
+HUB_PENALTY, OFFSITE_PENALTY = 0.2, 0.3
 MAX_EVIDENCE = 3
 STATUSES = ("found", "review", "missing", "stale", "broken")
 
@@ -126,7 +127,7 @@ class Verifier:
         return None, f"ตรวจลิงก์ภายนอกไม่ได้: {resp.error or resp.status}"
 
     async def item(self, item: Item) -> ItemResult:
-        ranked = rank(self.crawl.candidates, item.id)
+        ranked = rank(self.crawl.candidates, item, self.crawl.site)
         usable: list[tuple[Candidate, str]] = []
         rejected: list[tuple[Candidate, str]] = []
         for cand in [c for c in ranked if c.score >= REVIEW][:MAX_TRIED]:
@@ -155,16 +156,34 @@ class Verifier:
         return reason
 
 
-def rank(candidates: list[Candidate], item_id: str) -> list[Candidate]:
-    """An item's candidates, one per URL, best first (score, then shallower, then earlier)."""
+def rank(candidates: list[Candidate], item: Item, site: str) -> list[Candidate]:
+    """An item's candidates, one per URL, best first.
+
+    Order by score, less a penalty for a hub (a page whose own links name the item as well: the
+    link it leads to is the evidence) and for off-site links of items that live on the site (an
+    e-GP search is a fallback for the municipality's own procurement page); then shallower, earlier.
+    """
     best: dict[str, Candidate] = {}
     for c in candidates:
-        if c.item != item_id:
+        if c.item != item.id:
             continue
         cur = best.get(c.url)
         if cur is None or (c.score, -c.depth, -c.seq) > (cur.score, -cur.depth, -cur.seq):
             best[c.url] = c
-    return sorted(best.values(), key=lambda c: (-c.score, c.depth, c.seq))
+    children: dict[str, float] = {}  # best link naming the item, per page it stands on
+    for c in best.values():
+        if c.source == "link" and (item.kind == "external" or in_scope(c.url, site)):
+            children[c.found_on] = max(children.get(c.found_on, 0.0), c.score)
+
+    def order(c: Candidate) -> tuple[float, int, int]:
+        score = c.score
+        if children.get(c.url, 0.0) >= c.score - 0.1 - 1e-6 and c.url != c.found_on:
+            score -= HUB_PENALTY
+        if item.kind != "external" and not in_scope(c.url, site):
+            score -= OFFSITE_PENALTY
+        return (-score, c.depth, c.seq)
+
+    return sorted(best.values(), key=order)
 
 
 def _found_reason(cand: Candidate, note: str, status: str) -> str:
