@@ -14,6 +14,7 @@ from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
 from .match import Hit, is_list_page, link_label, page_label, priority, score_link, score_page
 from .parse import Link, Page, parse
+from .thai import key
 from .urls import canonical, in_scope, is_document, is_media, site_key
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
@@ -100,6 +101,12 @@ def _crumbs(parent: list[str], link: Link, page: Page, label: str) -> list[str]:
     return [*parent, *menus, *([label[:80]] if label and link.tag == "a" else [])]
 
 
+def _restates(heading: str, label: str) -> bool:
+    """A link whose words begin with the page's own heading is that page's document."""
+    head = key(heading)
+    return len(head) >= 2 and key(label).startswith(head)
+
+
 class Crawler:
     """Best-first crawl of one site with a polite fetcher; candidates come out scored."""
 
@@ -110,6 +117,7 @@ class Crawler:
         self.workers = max(1, workers)
         self._seq = 0
         self._site_links: set[tuple[str, str]] = set()  # (url, label) of the home page: navigation
+        self._via: dict[str, tuple[str, list[Hit]]] = {}  # url -> (heading of the page linking it, its hits)
 
     async def run(self, start_url: str) -> CrawlResult:
         start = canonical(start_url)
@@ -190,9 +198,12 @@ class Crawler:
         context = " ".join([page.title, *page.headings[:2], *visit.crumbs[1:]])
         if page.refresh:
             frontier.push(page.refresh, visit.depth, 3, visit.url, visit.crumbs)
-        if visit.depth > 0 and not list_page:
+        heading = page_label(page)
+        parent_heading, via_hits = self._via.get(visit.url, ("", []))
+        if visit.depth > 0 and not list_page and key(heading) != key(parent_heading):
+            # (a page repeating its parent's heading is the next page of a list, not a new thing)
             self._add(result, score_page(checklist, page, " ".join(visit.crumbs[:-1])), page.url,
-                      visit.parent or page.url, page_label(page), visit.crumbs, visit.depth, "page")
+                      visit.parent or page.url, heading, visit.crumbs, visit.depth, "page")
         links = []
         for link in page.links:
             url = canonical(link.url)
@@ -202,6 +213,8 @@ class Crawler:
                 self._site_links.add((url, label))
             if visit.depth == 0 or (url, label) not in self._site_links:
                 hits = score_link(checklist, link, context, list_page)
+                if via_hits and not link.chrome and _restates(heading, label):
+                    hits = via_hits  # "ข่าว ประจำปี 2565" on the page "ข่าว": the file of the page's item
                 self._add(result, hits, url, page.url, label, crumbs, visit.depth + 1, "link")
             else:
                 hits = []
@@ -210,7 +223,8 @@ class Crawler:
             if offsite or is_document(url) or is_media(url):
                 continue
             depth = visit.depth if link.tag in ("frame", "iframe") else visit.depth + 1
-            frontier.push(url, depth, priority(checklist, link, hits), page.url, crumbs)
+            if frontier.push(url, depth, priority(checklist, link, hits), page.url, crumbs):
+                self._via[url] = (heading, hits)
         return links
 
     def _add(self, result: CrawlResult, hits: list[Hit], url: str, found_on: str, text: str,
