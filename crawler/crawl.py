@@ -12,7 +12,7 @@ from .checklist import Checklist
 from .decode import decode
 from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
-from .match import Hit, is_list_page, link_label, page_label, priority, score_link, score_page
+from .match import FOUND, Hit, is_list_page, link_label, page_label, priority, score_link, score_page
 from .parse import Link, Page, parse
 from .thai import key
 from .urls import canonical, in_scope, is_document, is_media, site_key
@@ -202,8 +202,11 @@ class Crawler:
         parent_heading, via_hits = self._via.get(visit.url, ("", []))
         if visit.depth > 0 and not list_page and key(heading) != key(parent_heading):
             # (a page repeating its parent's heading is the next page of a list, not a new thing)
-            self._add(result, score_page(checklist, page, " ".join(visit.crumbs[:-1])), page.url,
-                      visit.parent or page.url, heading, visit.crumbs, visit.depth, "page")
+            page_hits = score_page(checklist, page, " ".join(visit.crumbs[:-1]))
+            if max((h.score for h in via_hits), default=0.0) >= FOUND:  # the link already said what it is
+                page_hits = [h for h in page_hits if h.item in {v.item for v in via_hits}]
+            self._add(result, page_hits, page.url, visit.parent or page.url, heading, visit.crumbs,
+                      visit.depth, "page")
         links = []
         for link in page.links:
             url = canonical(link.url)

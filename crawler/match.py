@@ -122,21 +122,28 @@ def score_label(checklist: Checklist, label: str, context: str, url: str = "",
             hits.append(Hit(item.id, round(score, 3), tuple(terms)))
     if number is not None and any(h.terms[0].startswith("ข้อ O") for h in hits):
         hits = [h for h in hits if h.terms[0].startswith("ข้อ O")]
-    elif strong:  # a label that fully names an item is not also a short label of another
-        hits = [h for h in hits if h.item in strong]
+    elif strong:  # a label that fully names an item is a short label of another only in its section
+        top = max(h.score for h in hits if h.item in strong)
+        hits = [h for h in hits if h.item in strong or h.score >= top - 1e-9]
     best = max((h.score for h in hits), default=0.0)
     return sorted((h for h in hits if h.score >= best - MARGIN), key=lambda h: (-h.score, h.item))
 
 
 def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) -> list[Hit]:
-    """Items a link names; site navigation is judged by its own menus, not the page it is on."""
+    """Items a link names; site navigation is judged by its own menus, not the page it is on.
+
+    An item number decides on an ITA/OIT list; elsewhere it only picks among the items the
+    words already name ("O 19 :: รายงานทางการเงิน" is O19, not O20).
+    """
     label = link_label(checklist, link)
     if link.chrome:
         context = ""
-    number = None
-    if list_page:
-        number = item_number(label) or item_number(link.row)
-    return score_label(checklist, label, " ".join([*link.menu, context]), link.url, number)
+    number = item_number(label) or item_number(link.row)
+    hits = score_label(checklist, label, " ".join([*link.menu, context]), link.url, number if list_page else None)
+    named = checklist.by_number(number) if number is not None and not list_page else None
+    if named is not None and any(h.item == named.id for h in hits):
+        hits = [h for h in hits if h.item == named.id]
+    return hits
 
 
 def page_label(page: Page) -> str:
