@@ -96,8 +96,9 @@ PageCallback = Callable[[PageRecord, list[LinkRecord]], None]
 
 def _crumbs(parent: list[str], link: Link, page: Page, label: str) -> list[str]:
     """Click path to a link's target: the page's path, the link's parent menus, its label."""
-    skip = {page.title, *page.headings[:1], HOME}
-    menus = [m for m in reversed(link.menu[:2]) if m not in skip and m != label]
+    skip = {page.title, *page.headings[:1], HOME, label}
+    menu = link.menu[0] if link.menu else ""
+    menus = [menu] if menu and menu not in skip and len(menu) <= 40 and not any(c in menu for c in "»>›/") else []
     return [*parent, *menus, *([label[:80]] if label and link.tag == "a" else [])]
 
 

@@ -18,6 +18,7 @@ from .thai import be_years, item_number, key, strip_marks
 STRONG, CONTEXTUAL, WEAK, SLUG, HINT, HOST, NUMBER = 1.0, 0.85, 0.55, 0.7, 0.3, 0.9, 0.9
 DECOY_FACTOR, MARGIN, CONTEXT_BONUS = 0.3, 0.15, 0.15
 FOUND, REVIEW = 0.8, 0.5
+DECOY_MARK, NUMBER_MARK = "ไม่ใช่:", "ข้อ O"
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 
@@ -115,18 +116,24 @@ def score_label(checklist: Checklist, label: str, context: str, url: str = "",
             score, terms = uscore, uterms
         decoy = first_match(item.decoys, label_key)
         if decoy and score:
-            score, terms = score * DECOY_FACTOR, [*terms, f"ไม่ใช่: {decoy.source}"]
+            score, terms = score * DECOY_FACTOR, [*terms, f"{DECOY_MARK} {decoy.source}"]
         if number == item.number:
-            score, terms = max(score + 0.1, NUMBER), [f"ข้อ O{number}", *terms]
+            score, terms = max(score + 0.1, NUMBER), [f"{NUMBER_MARK}{number}", *terms]
         if score > 0:
             hits.append(Hit(item.id, round(score, 3), tuple(terms)))
-    if number is not None and any(h.terms[0].startswith("ข้อ O") for h in hits):
-        hits = [h for h in hits if h.terms[0].startswith("ข้อ O")]
+    if number is not None and any(h.terms[0].startswith(NUMBER_MARK) for h in hits):
+        hits = [h for h in hits if h.terms[0].startswith(NUMBER_MARK)]
     elif strong:  # a label that fully names an item is a short label of another only in its section
         top = max(h.score for h in hits if h.item in strong)
         hits = [h for h in hits if h.item in strong or h.score >= top - 1e-9]
     best = max((h.score for h in hits), default=0.0)
-    return sorted((h for h in hits if h.score >= best - MARGIN), key=lambda h: (-h.score, h.item))
+    keep = [h for h in hits if h.score >= best - MARGIN or is_decoy(h)]  # decoys are evidence against
+    return sorted(keep, key=lambda h: (-h.score, h.item))
+
+
+def is_decoy(hit: Hit) -> bool:
+    """A hit turned down by a decoy (and not rescued by an item number)."""
+    return any(t.startswith(DECOY_MARK) for t in hit.terms) and not hit.terms[0].startswith(NUMBER_MARK)
 
 
 def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) -> list[Hit]:

@@ -8,7 +8,7 @@ from .checklist import Checklist, Item
 from .crawl import Candidate, CrawlResult, PageRecord
 from .decode import decode
 from .fetch import Fetcher
-from .match import FOUND, REVIEW
+from .match import FOUND, REVIEW, Hit, is_decoy
 from .parse import Page, parse
 from .patterns import first_match
 from .thai import key
@@ -159,13 +159,15 @@ class Verifier:
 def rank(candidates: list[Candidate], item: Item, site: str) -> list[Candidate]:
     """An item's candidates, one per URL, best first.
 
-    Order by score, less a penalty for a hub (a page whose own links name the item as well: the
+    A URL that any of its links labels with one of the item's decoys is out. Order by score,
+    less a penalty for a hub (a page whose own links name the item as well: the
     link it leads to is the evidence) and for off-site links of items that live on the site (an
     e-GP search is a fallback for the municipality's own procurement page); then shallower, earlier.
     """
+    vetoed = {c.url for c in candidates if c.item == item.id and is_decoy(Hit(c.item, c.score, c.terms))}
     best: dict[str, Candidate] = {}
     for c in candidates:
-        if c.item != item.id:
+        if c.item != item.id or c.url in vetoed:  # the site calls it something else elsewhere
             continue
         cur = best.get(c.url)
         if cur is None or (c.score, -c.depth, -c.seq) > (cur.score, -cur.depth, -cur.seq):

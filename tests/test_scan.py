@@ -13,6 +13,7 @@ from conftest import SITES, expected, run_oit, scan
 from sitesrv import SiteServer
 
 TRUTH_SITES = sorted(p.name for p in SITES.iterdir() if (p / "expected.json").exists())
+DEMO = SITES.parent.parent / "data" / "demo-site"
 
 
 def path_of(url: str) -> str:
@@ -31,14 +32,19 @@ def test_fixture_sites_cover_every_item_both_ways():
     assert present == every and absent == every
 
 
-@pytest.mark.parametrize("name", TRUTH_SITES)
+@pytest.mark.parametrize("name", [*TRUTH_SITES, "demo"])
 def test_site_items_found_and_missed_as_expected(name, site_server, tmp_path):
-    srv = site_server(name)
-    proc, doc = scan(srv.url, tmp_path)
+    srv = SiteServer(DEMO) if name == "demo" else site_server(name)
+    try:
+        proc, doc = scan(srv.url, tmp_path)
+    finally:
+        if name == "demo":
+            srv.close()
     assert proc.returncode in (0, 2), proc.stderr
     got = {it["id"]: it for it in doc["items"]}
+    truth = json.loads((DEMO / "expected.json").read_text(encoding="utf-8")) if name == "demo" else expected(name)
     wrong, reviews = [], []
-    for item, exp in expected(name)["items"].items():
+    for item, exp in truth["items"].items():
         it = got[item]
         top = path_of(it["evidence"][0]["url"]) if it["evidence"] else None
         on = path_of(it["evidence"][0]["found_on"]) if it["evidence"] else None
