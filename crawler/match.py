@@ -101,8 +101,13 @@ def _url_score(item: Item, url: str) -> tuple[float, list[str]]:
 
 
 def score_label(checklist: Checklist, label: str, context: str, url: str = "",
-                number: int | None = None, bonus: bool = True) -> list[Hit]:
-    """Items a label names, best first; `number` is a trusted item number, if any."""
+                number: int | None = None, bonus: bool = True, trusted: bool = True) -> list[Hit]:
+    """Items a label names, best first.
+
+    `number` is the item number the label carries. Trusted (on an ITA/OIT list) it decides;
+    otherwise it only picks among the items the words already name ("O 19 :: รายงานทางการเงิน"
+    is O19, not O20).
+    """
     label_key, context_key = key(label), key(context)
     hits, strong = [], set()
     for item in checklist.items:
@@ -117,8 +122,10 @@ def score_label(checklist: Checklist, label: str, context: str, url: str = "",
         decoy = first_match(item.decoys, label_key)
         if decoy and score:
             score, terms = score * DECOY_FACTOR, [*terms, f"{DECOY_MARK} {decoy.source}"]
-        if number == item.number:
+        if number == item.number and trusted:
             score, terms = max(score + 0.1, NUMBER), [f"{NUMBER_MARK}{number}", *terms]
+        elif number == item.number and score > 0:
+            terms = [f"{NUMBER_MARK}{number}", *terms]  # picks this item among those named, no more
         if score > 0:
             hits.append(Hit(item.id, round(score, 3), tuple(terms)))
     if number is not None and any(h.terms[0].startswith(NUMBER_MARK) for h in hits):
@@ -137,20 +144,11 @@ def is_decoy(hit: Hit) -> bool:
 
 
 def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) -> list[Hit]:
-    """Items a link names; site navigation is judged by its own menus, not the page it is on.
-
-    An item number decides on an ITA/OIT list; elsewhere it only picks among the items the
-    words already name ("O 19 :: รายงานทางการเงิน" is O19, not O20).
-    """
+    """Items a link names; site navigation is judged by its own menus, not the page it is on."""
     label = link_label(checklist, link)
-    if link.chrome:
-        context = ""
     number = item_number(label) or item_number(link.row)
-    hits = score_label(checklist, label, " ".join([*link.menu, context]), link.url, number if list_page else None)
-    named = checklist.by_number(number) if number is not None and not list_page else None
-    if named is not None and any(h.item == named.id for h in hits):
-        hits = [h for h in hits if h.item == named.id]
-    return hits
+    return score_label(checklist, label, " ".join([*link.menu, "" if link.chrome else context]), link.url,
+                       number, trusted=list_page)
 
 
 def page_label(page: Page) -> str:
