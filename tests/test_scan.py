@@ -163,3 +163,12 @@ def test_exit_codes(tmp_path, site_server):
     db = sqlite3.connect(tmp_path / "a.db")
     assert db.execute("select status, stop_reason from runs order by id desc limit 1").fetchone() == \
            ("failed", "unreachable")
+
+
+def test_placeholders_and_broken_links_are_not_evidence(site_server, tmp_path):
+    srv = site_server("decoys_only")
+    _, doc = scan(srv.url, tmp_path)
+    items = {it["id"]: it for it in doc["items"]}
+    assert items["O10"]["status"] == "missing" and "ยังไม่มีข้อมูลจริง" in items["O10"]["reason"]
+    assert items["O12"]["status"] == "missing" and "404" in items["O12"]["reason"]
+    assert all(it["status"] != "found" for it in doc["items"])
