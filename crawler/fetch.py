@@ -15,7 +15,7 @@ import httpx
 from protego import Protego
 
 from . import __version__
-from .urls import canonical, site_key
+from .urls import canonical
 
 USER_AGENT = f"OITCrawler/{__version__} (+https://github.com/oit-crawler/oit; ITA OIT website audit)"
 ROBOTS_TOKEN = "OITCrawler"
@@ -246,7 +246,3 @@ class Fetcher:
 def _short(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:200]
-
-
-def same_site(a: str, b: str) -> bool:
-    return site_key(a) == site_key(b)

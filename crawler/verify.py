@@ -17,7 +17,7 @@ from .urls import canonical, in_scope, is_document, readable
 MAX_TRIED = 6
 HUB_PENALTY, OFFSITE_PENALTY = 0.2, 0.3
 MAX_EVIDENCE = 3
-STATUSES = ("found", "review", "missing", "stale", "broken")
+STATUSES = ("found", "review", "missing", "stale", "broken")  # stale and broken: the period and link checks
 
 
 @dataclass

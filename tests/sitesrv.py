@@ -45,9 +45,11 @@ class SiteServer:
     """Serve one folder on 127.0.0.1 at an ephemeral port until `close()`."""
 
     def __init__(self, root: Path, latency: float = 0.0, charset: str | None = None,
-                 routes: dict[str, tuple[int, dict[str, str], bytes]] | None = None):
+                 routes: dict[str, tuple[int, dict[str, str], bytes]] | None = None,
+                 script: dict[str, list[tuple[int, dict[str, str], bytes]]] | None = None):
         self.root, self.latency, self.charset = Path(root), latency, charset
         self.routes = routes or {}
+        self.script = script or {}  # path -> answers given once each, in order, before the file
         self.stats = Stats()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -96,8 +98,11 @@ class SiteServer:
             def route(self) -> None:
                 url = urllib.parse.urlsplit(self.path)
                 path, query = urllib.parse.unquote(url.path), url.query
-                if path in server.routes:
-                    code, headers, body = server.routes[path]
+                with server.stats.lock:
+                    scripted = server.script[path].pop(0) if server.script.get(path) else None
+                answer = scripted or server.routes.get(path)
+                if answer:
+                    code, headers, body = answer
                     return self.send(code, body, headers.get("Content-Type", "text/html"), headers)
                 if path.startswith("/calendar"):
                     month = int(urllib.parse.parse_qs(query).get("month", ["1"])[0])
