@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .checklist import DEFAULT_CHECKLIST, load
+from .checklist import DEFAULT_CHECKLIST, Checklist, load
 from .crawl import Budget, Crawler
 from .fetch import Fetcher, Settings
 from .report import result
@@ -46,14 +46,15 @@ def audit(url: str, options: Options | None = None) -> dict:
                 "check_offsite": check_offsite, "workers": options.workers}
     run_id = store.start_run(checklist.name, checklist.version, year, start, settings, __version__)
     try:
-        asyncio.run(_scan(start, checklist, store, run_id, options, check_offsite))
+        asyncio.run(_scan(start, checklist, store, run_id, options, check_offsite, year))
     except KeyboardInterrupt:
         store.fail_run(run_id, "interrupted")
         raise
     return result(store, run_id)
 
 
-async def _scan(start: str, checklist, store: Store, run_id: int, options: Options, check_offsite: bool) -> None:
+async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, options: Options, check_offsite: bool,
+                year: int) -> None:
     async with Fetcher(options.settings) as fetcher:
         crawler = Crawler(checklist, fetcher, options.budget,
                           on_page=lambda record, links: store.add_page(run_id, record, links),
@@ -65,7 +66,7 @@ async def _scan(start: str, checklist, store: Store, run_id: int, options: Optio
                 f"HTTP {home.status} {home.content_type}" if home else "not fetched")
             store.fail_run(run_id, "unreachable", fetcher.findings)
             raise SiteUnreachable(f"{start}: home page could not be read ({why})")
-        results = await verify_all(checklist, crawl, fetcher, check_offsite)
+        results = await verify_all(checklist, crawl, fetcher, check_offsite, year, documents=store)
         findings = list(fetcher.findings)
         if crawl.capped:
             findings.append(f"{crawl.capped} URLs of endless series (calendars, paging) were skipped")

@@ -26,6 +26,18 @@ class ChecklistError(ValueError):
     """A checklist that cannot be used; the message is `file:line: field: problem`."""
 
 
+CHECKS = ("form", "image", "map", "social", "months")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """An element the evidence must show: words in its text, or a mechanical check."""
+
+    name: str
+    text: tuple[Pattern, ...]
+    check: str | None
+
+
 @dataclass(frozen=True)
 class Item:
     id: str
@@ -45,6 +57,7 @@ class Item:
     hosts: tuple[str, ...]
     url_decoys: tuple[str, ...]
     decoys: tuple[Pattern, ...]
+    requires: tuple[Requirement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,7 @@ class _Reader:
 
 _ITEM_FIELDS = {
     "id", "number", "indicator", "sub_indicator", "title", "gist", "must_show", "period", "kind",
-    "phrases", "weak", "context", "child_phrases", "url_hints", "hosts", "url_decoys", "decoys",
+    "phrases", "weak", "context", "child_phrases", "url_hints", "hosts", "url_decoys", "decoys", "requires",
 }
 _TOP_FIELDS = {
     "name", "assessment_year", "version", "source", "numbering_years", "list_markers",
@@ -163,7 +176,24 @@ def _item(r: _Reader, data: Any, path: str) -> Item:
         hosts=tuple(h.lower() for h in r.strings(data, path, "hosts")),
         url_decoys=tuple(h.lower() for h in r.strings(data, path, "url_decoys")),
         decoys=r.patterns(data, path, "decoys"),
+        requires=tuple(_requirement(r, d, f"{path}.requires[{i}]")
+                       for i, d in enumerate(r.get(data, path, "requires", list, []))),
     )
+
+
+def _requirement(r: _Reader, data: Any, path: str) -> Requirement:
+    if not isinstance(data, dict):
+        raise r.fail(path, "must be a mapping with name and text or check")
+    unknown = sorted(set(data) - {"name", "text", "check"})
+    if unknown:
+        raise r.fail(f"{path}.{unknown[0]}", "unknown field (typo?)")
+    check = r.get(data, path, "check", str, None)
+    if check is not None and check not in CHECKS:
+        raise r.fail(f"{path}.check", f"'{check}' is not one of {', '.join(CHECKS)}")
+    text = r.patterns(data, path, "text")
+    if not text and check is None:
+        raise r.fail(path, "needs text patterns or a check")
+    return Requirement(r.get(data, path, "name", str), text, check)
 
 
 def load(path: str | Path = DEFAULT_CHECKLIST) -> Checklist:

@@ -68,6 +68,7 @@ class Candidate:
     depth: int
     seq: int
     source: str = "link"
+    strong: bool = False
 
 
 @dataclass
@@ -236,4 +237,4 @@ class Crawler:
         for hit in hits:
             self._seq += 1
             result.candidates.append(Candidate(hit.item, url, hit.score, hit.terms, found_on, text[:300],
-                                               crumbs, depth, self._seq, source))
+                                               crumbs, depth, self._seq, source, hit.strong))

@@ -29,6 +29,7 @@ class Hit:
     item: str
     score: float
     terms: tuple[str, ...]
+    strong: bool = False  # named by a phrase or a trusted item number, not only by section words
 
 
 def is_generic(checklist: Checklist, text: str) -> bool:
@@ -127,7 +128,7 @@ def score_label(checklist: Checklist, label: str, context: str, url: str = "",
         elif number == item.number and score > 0:
             terms = [f"{NUMBER_MARK}{number}", *terms]  # picks this item among those named, no more
         if score > 0:
-            hits.append(Hit(item.id, round(score, 3), tuple(terms)))
+            hits.append(Hit(item.id, round(score, 3), tuple(terms), is_strong or (number == item.number and trusted)))
     if number is not None and any(h.terms[0].startswith(NUMBER_MARK) for h in hits):
         hits = [h for h in hits if h.terms[0].startswith(NUMBER_MARK)]
     elif strong:  # a label that fully names an item is a short label of another only in its section
@@ -161,7 +162,7 @@ def page_label(page: Page) -> str:
 def score_page(checklist: Checklist, page: Page, context: str) -> list[Hit]:
     """Items the page itself is about (title and heading); weaker than a link naming it."""
     hits = score_label(checklist, page_label(page), context, page.url, bonus=False)
-    return [Hit(h.item, round(h.score * 0.95, 3), h.terms) for h in hits]
+    return [Hit(h.item, round(h.score * 0.95, 3), h.terms, h.strong) for h in hits]
 
 
 def priority(checklist: Checklist, link: Link, hits: list[Hit]) -> int:

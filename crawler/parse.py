@@ -46,6 +46,7 @@ class Page:
     forms: int = 0
     inputs: int = 0
     content: str = ""
+    images: int = 0
 
 
 def _text(node: LexborNode, limit: int = 400) -> str:
@@ -169,6 +170,7 @@ def parse(url: str, html: str) -> Page:
             chrome=_in_chrome(node),
         ))
     forms = len(tree.css("form"))
+    images = len([i for i in tree.css("img[src]") if not _in_chrome(i)])
     inputs = len(tree.css("textarea, input[type=text], input:not([type])"))
     for junk in tree.css("script, style, noscript, template"):
         junk.decompose()
@@ -178,4 +180,4 @@ def parse(url: str, html: str) -> Page:
         chrome.decompose()
     content = clean(body.text(deep=True, separator=" ", strip=True))[:MAX_TEXT] if body is not None else ""
     return Page(url=url, title=title, headings=headings, text=text, links=links, refresh=refresh,
-                forms=forms, inputs=inputs, content=content)
+                forms=forms, inputs=inputs, content=content, images=images)

@@ -31,7 +31,11 @@ def result(store: Store, run_id: int) -> dict:
             "matched_terms": json.loads(e["matched_terms"] or "[]"), "check": e["check_note"],
         })
     items = [{"id": r["item"], "title": r["title"], "status": r["status"], "reason": r["reason"],
-              "score": r["score"], "evidence": evidence.get(r["item"], [])} for r in store.results(run_id)]
+              "score": r["score"],
+              "period": {"expected": r["period_expected"], "found": r["period_found"], "where": r["period_where"],
+                         "year": r["found_year"]},
+              "missing_elements": json.loads(r["missing_elements"] or "[]"),
+              "evidence": evidence.get(r["item"], [])} for r in store.results(run_id)]
     settings = json.loads(run["settings"] or "{}")
     return {
         "schema": SCHEMA, "run_id": run["id"], "site": {"url": run["start_url"], "host": run["site"]},
@@ -52,11 +56,13 @@ def to_csv(doc: dict) -> str:
     """One row per item; UTF-8 with BOM so Excel shows Thai."""
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(["item", "title", "status", "score", "evidence_url", "click_path", "reason"])
+    w.writerow(["item", "title", "status", "score", "evidence_url", "click_path", "year_found", "period_expected",
+                "missing_elements", "reason"])
     for it in doc["items"]:
         ev = it["evidence"][0] if it["evidence"] else {}
         w.writerow([it["id"], it["title"], it["status"], it["score"], readable(ev.get("url", "")),
-                    " > ".join(ev.get("click_path", [])), _safe_cell(it["reason"])])
+                    " > ".join(ev.get("click_path", [])), it["period"]["found"] or "", it["period"]["expected"] or "",
+                    "; ".join(it["missing_elements"]), _safe_cell(it["reason"])])
     return "\ufeff" + out.getvalue()
 
 
@@ -86,6 +92,8 @@ def print_table(doc: dict, console: Console | None = None) -> None:
         if it["evidence"]:
             ev = it["evidence"][0]
             where = readable(ev["url"]) + "\n" + " > ".join(ev["click_path"])
+            if status != "found":
+                where += "\n" + it["reason"]
         else:
             where = it["reason"]
         table.add_row(it["id"], _plain(it["title"]), f"[{STATUS_STYLE[status]}]{STATUS_TH[status]}[/]", _plain(where))

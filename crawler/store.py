@@ -1,6 +1,6 @@
 """SQLite storage through sqlite-utils: the only module that touches the database.
 
-Tables: runs, pages, links, evidence, results (schema in README.md). A run is appended, never
+Tables: runs, pages, links, evidence, results, documents (schema in README.md). A run is appended, never
 rewritten: pages and links are written as they are fetched, results when the run finishes.
 """
 
@@ -29,7 +29,10 @@ SCHEMA: dict[str, dict[str, Any]] = {
                  "score": float, "status": str, "check_note": str, "matched_terms": str, "click_path": str,
                  "snippet": str},
     "results": {"id": int, "run_id": int, "item": str, "title": str, "status": str, "reason": str,
-                "score": float, "evidence_url": str},
+                "score": float, "evidence_url": str, "period_expected": str, "period_found": str,
+                "period_where": str, "found_year": int, "missing_elements": str},
+    "documents": {"url": str, "etag": str, "last_modified": str, "content_type": str, "bytes": int, "kind": str,
+                  "text": str, "pages": int, "scanned": int, "truncated": int, "error": str, "fetched_at": str},
 }
 
 
@@ -52,9 +55,15 @@ class Store:
 
     def _create(self) -> None:
         for name, columns in SCHEMA.items():
-            if not self.db[name].exists():
-                fks = [("run_id", "runs", "id")] if name != "runs" else None
-                self.db[name].create(columns, pk="id", foreign_keys=fks)
+            table = self.db[name]
+            if not table.exists():
+                fks = [("run_id", "runs", "id")] if "run_id" in columns else None
+                table.create(columns, pk="url" if name == "documents" else "id", foreign_keys=fks)
+            else:  # a database from an older version: add what is new, keep what is there
+                have = set(table.columns_dict)
+                for col, kind in columns.items():
+                    if col not in have:
+                        table.add_column(col, kind)
         for table, cols in (("pages", ["run_id", "url"]), ("links", ["run_id"]), ("evidence", ["run_id", "item"]),
                             ("results", ["run_id", "item"])):
             self.db[table].create_index(cols, if_not_exists=True)
@@ -85,9 +94,13 @@ class Store:
                    stop_reason: str, findings: list[str], status: str = "finished") -> None:
         with self.db.conn:
             for r in results:
+                p = r.period
                 self.db["results"].insert({
                     "run_id": run_id, "item": r.id, "title": r.title, "status": r.status, "reason": r.reason,
                     "score": r.score, "evidence_url": r.evidence[0].url if r.evidence else None,
+                    "period_expected": p.expected if p else None, "period_found": p.found if p else None,
+                    "period_where": p.where if p else None, "found_year": p.found_year if p else None,
+                    "missing_elements": json.dumps(r.missing_elements, ensure_ascii=False),
                 })
                 self.db["evidence"].insert_all({
                     "run_id": run_id, "item": r.id, "rank": i + 1, "url": e.url, "found_on": e.found_on,
@@ -104,6 +117,15 @@ class Store:
         with self.db.conn:
             self.db["runs"].update(run_id, {"finished_at": now(), "stop_reason": reason, "status": "failed",
                                             "findings": json.dumps(findings or [], ensure_ascii=False)})
+
+    def get(self, url: str) -> dict | None:
+        """A document read in an earlier run (DocumentCache)."""
+        rows = list(self.db.query("select * from documents where url = ?", [url]))
+        return rows[0] if rows else None
+
+    def put(self, url: str, row: dict) -> None:
+        with self.db.conn:
+            self.db["documents"].upsert({"url": url, **row, "fetched_at": now()}, pk="url")
 
     def latest_run(self) -> int | None:
         rows = list(self.db.query("select id from runs where status = 'finished' order by id desc limit 1"))

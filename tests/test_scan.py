@@ -72,7 +72,7 @@ def test_result_json_schema_and_click_paths(site_server, tmp_path):
     assert doc["stop_reason"] == "done" and doc["pages_fetched"] > 5
     assert [it["id"] for it in doc["items"]] == [f"O{n}" for n in range(1, 44)]
     for it in doc["items"]:
-        assert it["status"] in ("found", "review", "missing") and it["reason"]
+        assert it["status"] in ("found", "review", "missing", "stale", "broken") and it["reason"]
         for ev in it["evidence"]:
             assert ev["click_path"][0] == "หน้าแรก" and {"url", "found_on", "text", "score"} <= set(ev)
     assert "O1" in proc.stdout and "สถานะ" in proc.stdout and "จาก 43 ข้อ" in proc.stdout
@@ -169,6 +169,6 @@ def test_placeholders_and_broken_links_are_not_evidence(site_server, tmp_path):
     srv = site_server("decoys_only")
     _, doc = scan(srv.url, tmp_path)
     items = {it["id"]: it for it in doc["items"]}
-    assert items["O10"]["status"] == "missing" and "ยังไม่มีข้อมูลจริง" in items["O10"]["reason"]
-    assert items["O12"]["status"] == "missing" and "404" in items["O12"]["reason"]
+    assert items["O10"]["status"] == "broken" and "ยังไม่มีข้อมูลจริง" in items["O10"]["reason"]
+    assert items["O12"]["status"] == "broken" and "404" in items["O12"]["reason"]
     assert all(it["status"] != "found" for it in doc["items"])
