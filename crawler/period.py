@@ -188,6 +188,8 @@ def _reason(period: str, y: int, m: Mention) -> str:
 
 
 _EXPLICIT = 0.8  # a fiscal phrase, a month or a date; bare years and file names are weaker
+# what the data is about (a fiscal year, a range) outranks when it was posted (a month, a day)
+_KIND_RANK = {"fiscal_year": 2, "year_range": 2, "half": 2, "date_range": 2, "year": 1, "month": 1, "date": 0}
 
 
 def _ignored(m: Mention, y: int) -> bool:
@@ -209,7 +211,8 @@ def judge(period: str, year_be: int, sources: list[tuple[str, list[Mention]]]) -
         year = mention_year(m, target)
         plan = period == "covers_year" and m.kind == "year_range"  # a plan is judged by the years it covers
         # explicit mentions first, a publication date last; among those, the current one is preferred
-        return (plan, m.strength >= _EXPLICIT, m.kind != "date", ok, m.strength, -abs(year - target), year, -i, -j)
+        return (plan, m.strength >= _EXPLICIT, _KIND_RANK.get(m.kind, 1), ok, m.strength, -abs(year - target), year,
+                -i, -j)
 
     if not pool:
         reason = "" if period == "exists" else (

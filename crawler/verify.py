@@ -204,7 +204,8 @@ class Verifier:
     def period(self, item: Item, cand: Candidate, checked: Checked) -> Verdict:
         """The item's period, judged from the evidence's own data before the words that name it.
 
-        Groups in order: the document's and the page's content (without its heading), then the
+        Groups in order: the document's and the page's content (without its heading, which names
+        the item and is repeated in lists and paragraphs), then the
         link text and the page's title, then the file name or URL; the first group that dates
         anything decides. For items that must be current, bare years in the content are left
         out: they are years of laws and founding, not of the data.
@@ -216,7 +217,7 @@ class Verifier:
         if page is not None:
             body = page.content
             for heading in page.headings[:1]:
-                body = body.replace(heading, " ", 1)
+                body = body.replace(heading, " ") if len(heading) >= 4 else body  # the label, not the data
             data.append(("เนื้อหาหน้า", mentions(body)))
         if item.period == "current":
             data = [(name, [m for m in ms if m.kind != "year"]) for name, ms in data]
