@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import urllib.parse
@@ -28,6 +29,7 @@ class Stats:
         self.max_in_flight = 0
         self.paths: Counter[str] = Counter()
         self.agents: set[str] = set()
+        self.not_modified = 0
 
     def enter(self, path: str, agent: str) -> None:
         with self.lock:
@@ -127,7 +129,12 @@ class SiteServer:
                 ctype = TYPES.get(f.suffix.lower(), "application/octet-stream")
                 if ctype == "text/html" and server.charset:
                     ctype += f"; charset={server.charset}"
-                return self.send(200, f.read_bytes(), ctype)
+                data = f.read_bytes()
+                etag = f'"{hashlib.md5(data).hexdigest()}"'
+                if self.headers.get("If-None-Match") == etag:
+                    server.stats.not_modified += 1
+                    return self.send(304, b"", ctype, {"ETag": etag})
+                return self.send(200, data, ctype, {"ETag": etag})
 
         return Handler
 
