@@ -9,6 +9,7 @@ evidence does not open or is empty), missing.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -175,7 +176,7 @@ class Verifier:
             return Checked(False, "ลิงก์เอกสารได้หน้าเว็บแทนไฟล์")
         if not resp.content:
             return Checked(False, "เอกสารว่างเปล่า (0 ไบต์)")
-        doc = read_text(resp.content, resp.content_type, url)
+        doc = await asyncio.to_thread(read_text, resp.content, resp.content_type, url)  # CPU: off the loop
         self.documents.put(url, {
             "etag": resp.headers.get("etag"), "last_modified": resp.headers.get("last-modified"),
             "content_type": resp.content_type, "bytes": len(resp.content), "kind": doc.kind,
