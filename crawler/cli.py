@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from .crawl import Budget
 from .fetch import Settings
 from .match import link_label, score_label
 from .parse import Link
+from .render import DEFAULT_CHROMIUM, MODES, RenderOptions, RenderUnavailable
 from .report import print_table, result, to_csv, to_json
 from .store import Store, StoreError
 from .urls import BadURL
@@ -41,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--check-offsite", dest="check_offsite", action="store_true", default=None,
                       help="check off-site evidence links (default: unless the site is local)")
     scan.add_argument("--no-check-offsite", dest="check_offsite", action="store_false")
+    scan.add_argument("--render", choices=MODES, default="auto",
+                      help="run pages built by scripts in Chromium: auto (only pages that need it), never, always")
+    scan.add_argument("--chromium", default=os.environ.get("OIT_CHROMIUM") or DEFAULT_CHROMIUM,
+                      help="Chromium executable (default /usr/bin/chromium, env OIT_CHROMIUM)")
+    scan.add_argument("--render-pages", type=int, default=10, help="pages rendered per site at most")
+    scan.add_argument("--render-timeout", type=float, default=15.0, help="seconds to load one rendered page")
     scan.add_argument("--json", dest="json_path", help="write the oit-result/1 JSON here")
     scan.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
 
@@ -71,6 +79,8 @@ def _scan(a: argparse.Namespace, console: Console) -> int:
         budget=Budget(max_pages=a.max_pages, max_depth=a.max_depth, time_limit=a.time_limit),
         settings=Settings(per_host=max(1, a.per_host), delay=max(0.0, a.delay), obey_robots=not a.ignore_robots),
         check_offsite=a.check_offsite, workers=max(1, a.per_host),
+        render=RenderOptions(mode=a.render, chromium=a.chromium, budget=max(0, a.render_pages),
+                             nav_timeout=max(1.0, a.render_timeout), deadline=max(1.0, a.render_timeout) + 10),
     )
     doc = audit(a.url, options)
     if a.json_path:
@@ -125,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{a.path}: {c.name}, {len(c.items)} items, year {c.year}: OK")
             return EXIT_OK
         return _classify(a, console)
-    except (ChecklistError, BadURL, SiteUnreachable, StoreError) as e:
+    except (ChecklistError, BadURL, SiteUnreachable, StoreError, RenderUnavailable) as e:
         print(f"oit: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
 from .match import FOUND, Hit, is_list_page, link_label, page_label, priority, score_link, score_page
 from .parse import Link, Page, parse
+from .render import Renderer, script_links
 from .thai import key
 from .urls import canonical, in_scope, is_document, is_media, site_key
 
@@ -113,8 +114,9 @@ class Crawler:
     """Best-first crawl of one site with a polite fetcher; candidates come out scored."""
 
     def __init__(self, checklist: Checklist, fetcher: Fetcher, budget: Budget,
-                 on_page: PageCallback | None = None, workers: int = 2):
+                 on_page: PageCallback | None = None, workers: int = 2, renderer: Renderer | None = None):
         self.checklist, self.fetcher, self.budget = checklist, fetcher, budget
+        self.renderer = renderer  # script menus: Chromium for the pages that need it
         self.on_page = on_page or (lambda record, links: None)
         self.workers = max(1, workers)
         self._seq = 0
@@ -183,6 +185,10 @@ class Crawler:
         if resp.ok and record.content_type in HTML_TYPES and in_scope(resp.final_url, result.site):
             text, record.encoding = decode(resp.content, resp.headers.get("content-type"))
             page = parse(resp.final_url, text)
+            if self.renderer is not None:
+                page = await self.renderer.enrich(page, text, home=visit.depth == 0)
+            else:
+                page.links += script_links(page, text)  # window.open / location targets of script menus
             record.page = page
             links = self._harvest(page, visit, frontier, result)
         self.on_page(record, links)

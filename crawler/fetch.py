@@ -98,19 +98,62 @@ def _retry_after(value: str | None, default: float) -> float:
         return default
 
 
+class HostGate:
+    """Requests at a time and the delay between them, per server.
+
+    One gate can be shared by the fetchers of many sites (a batch): with `resolve`, sites hosted
+    on one server (the same IP address) share its limit.
+    """
+
+    def __init__(self, per_host: int = 2, delay: float = 0.2, resolve: bool = False):
+        self.per_host, self.delay, self.resolve = per_host, delay, resolve
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._last: dict[str, float] = {}
+        self._ips: dict[str, str] = {}
+
+    async def server(self, netloc: str) -> str:
+        """The key a request is limited by: host:port, or the resolved address."""
+        if not self.resolve:
+            return netloc
+        if netloc not in self._ips:
+            parts = urlsplit(f"//{netloc}")
+            host, port = parts.hostname or netloc, parts.port
+            try:
+                info = await asyncio.get_running_loop().getaddrinfo(host, port or 80)
+                ip = info[0][4][0]
+            except (OSError, UnicodeError):
+                ip = host
+            self._ips[netloc] = f"{ip}:{port}" if port and port not in (80, 443) else ip
+        return self._ips[netloc]
+
+    async def enter(self, netloc: str, extra_delay: float = 0.0) -> str:
+        """Wait for a slot and the server's delay; returns the key to `leave` with."""
+        server = await self.server(netloc)
+        slot = self._slots.setdefault(server, asyncio.Semaphore(self.per_host))
+        await slot.acquire()
+        wait = self._last.get(server, 0.0) + max(self.delay, extra_delay) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last[server] = time.monotonic()
+        return server
+
+    def leave(self, server: str) -> None:
+        self._last[server] = time.monotonic()
+        self._slots[server].release()
+
+
 class Fetcher:
     """Polite async HTTP client: per-host concurrency and delay, robots.txt, retries, TLS fallback."""
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, gate: HostGate | None = None):
         self.settings = s = settings or Settings()
+        self.gate = gate or HostGate(s.per_host, s.delay)
         timeout = httpx.Timeout(s.read_timeout, connect=s.connect_timeout)
         headers = {"User-Agent": s.user_agent, "Accept-Language": "th,en;q=0.8"}
         limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
         self._secure = httpx.AsyncClient(timeout=timeout, headers=headers, limits=limits, follow_redirects=False)
         self._insecure: httpx.AsyncClient | None = None
         self._client_args = {"timeout": timeout, "headers": headers, "limits": limits}
-        self._slots: dict[str, asyncio.Semaphore] = {}
-        self._last: dict[str, float] = {}
         self._robots: dict[str, Protego | None] = {}
         self._robots_lock: dict[str, asyncio.Lock] = {}
         self.insecure_hosts: set[str] = set()
@@ -136,20 +179,9 @@ class Fetcher:
             self._insecure = httpx.AsyncClient(verify=_insecure_context(), follow_redirects=False, **self._client_args)
         return self._insecure
 
-    async def _polite(self, host: str) -> asyncio.Semaphore:
-        """Wait for the host's delay; the caller holds the returned slot while requesting."""
-        slot = self._slots.setdefault(host, asyncio.Semaphore(self.settings.per_host))
-        await slot.acquire()
-        delay = max(self.settings.delay, self.crawl_delay.get(host, 0.0))
-        wait = self._last.get(host, 0.0) + delay - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last[host] = time.monotonic()
-        return slot
-
     async def _once(self, method: str, url: str, extra: dict[str, str], cap: int) -> Response:
         host = urlsplit(url).netloc
-        slot = await self._polite(host)
+        server = await self.gate.enter(host, self.crawl_delay.get(host, 0.0))
         try:
             self.requests += 1
             req = self._client(host).build_request(method, url, headers=extra)
@@ -168,8 +200,7 @@ class Fetcher:
             finally:
                 await resp.aclose()
         finally:
-            self._last[host] = time.monotonic()
-            slot.release()
+            self.gate.leave(server)
 
     async def request(self, url: str, method: str = "GET", cap: int | None = None,
                       extra: dict[str, str] | None = None, retries: int | None = None) -> Response:

@@ -17,7 +17,12 @@ from .crawl import LinkRecord, PageRecord, now
 from .verify import ItemResult
 
 SCHEMA: dict[str, dict[str, Any]] = {
-    "runs": {"id": int, "checklist": str, "checklist_version": str, "year": int, "start_url": str,
+    "batches": {"id": int, "csv_path": str, "name": str, "settings": str, "started_at": str, "finished_at": str,
+                "status": str, "sites": int},
+    "batch_sites": {"id": int, "batch_id": int, "line": int, "url": str, "name": str, "province": str,
+                    "district": str, "type": str, "extra": str, "status": str, "run_id": int, "error": str,
+                    "started_at": str, "finished_at": str},
+    "runs": {"id": int, "batch_id": int, "checklist": str, "checklist_version": str, "year": int, "start_url": str,
              "site": str, "settings": str, "started_at": str, "finished_at": str, "pages_fetched": int,
              "requests": int, "stop_reason": str, "status": str, "findings": str, "tool_version": str},
     "pages": {"id": int, "run_id": int, "url": str, "final_url": str, "status": int, "content_type": str,
@@ -57,7 +62,7 @@ class Store:
         for name, columns in SCHEMA.items():
             table = self.db[name]
             if not table.exists():
-                fks = [("run_id", "runs", "id")] if "run_id" in columns else None
+                fks = [("run_id", "runs", "id")] if "run_id" in columns and name != "batch_sites" else None
                 table.create(columns, pk="url" if name == "documents" else "id", foreign_keys=fks)
             else:  # a database from an older version: add what is new, keep what is there
                 have = set(table.columns_dict)
@@ -65,14 +70,15 @@ class Store:
                     if col not in have:
                         table.add_column(col, kind)
         for table, cols in (("pages", ["run_id", "url"]), ("links", ["run_id"]), ("evidence", ["run_id", "item"]),
-                            ("results", ["run_id", "item"])):
+                            ("results", ["run_id", "item"]), ("batch_sites", ["batch_id"]), ("runs", ["start_url"])):
             self.db[table].create_index(cols, if_not_exists=True)
 
     def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
-                  tool_version: str) -> int:
+                  tool_version: str, batch_id: int | None = None) -> int:
         with self.db.conn:
             row = self.db["runs"].insert({
-                "checklist": checklist, "checklist_version": version, "year": year, "start_url": start_url,
+                "batch_id": batch_id, "checklist": checklist, "checklist_version": version, "year": year,
+                "start_url": start_url,
                 "site": "", "settings": json.dumps(settings, ensure_ascii=False), "started_at": now(),
                 "status": "running", "pages_fetched": 0, "tool_version": tool_version,
             })
@@ -137,6 +143,68 @@ class Store:
 
     def results(self, run_id: int) -> list[dict]:
         return list(self.db.query("select * from results where run_id = ? order by id", [run_id]))
+
+    # batches -------------------------------------------------------------------------------
+
+    def open_batch(self, csv_path: str) -> int | None:
+        """The unfinished batch of this CSV (a crash or Ctrl-C left it), to resume."""
+        rows = list(self.db.query("select id from batches where csv_path = ? and status = 'running' "
+                                  "order by id desc limit 1", [csv_path]))
+        return rows[0]["id"] if rows else None
+
+    def start_batch(self, csv_path: str, name: str, settings: dict, sites: list[dict]) -> int:
+        with self.db.conn:
+            batch_id = int(self.db["batches"].insert({
+                "csv_path": csv_path, "name": name, "settings": json.dumps(settings, ensure_ascii=False),
+                "started_at": now(), "status": "running", "sites": len(sites)}).last_pk)
+            self.db["batch_sites"].insert_all({"batch_id": batch_id, "status": "pending", **site} for site in sites)
+        return batch_id
+
+    def batch(self, batch_id: int) -> dict | None:
+        rows = list(self.db.query("select * from batches where id = ?", [batch_id]))
+        return rows[0] if rows else None
+
+    def batch_sites(self, batch_id: int) -> list[dict]:
+        return list(self.db.query("select * from batch_sites where batch_id = ? order by id", [batch_id]))
+
+    def site_started(self, site_id: int) -> None:
+        with self.db.conn:
+            self.db["batch_sites"].update(site_id, {"status": "running", "started_at": now(), "error": None})
+
+    def site_done(self, site_id: int, run_id: int | None, error: str | None) -> None:
+        """Committed before the site is reported done: a crash after this never redoes it."""
+        with self.db.conn:
+            self.db["batch_sites"].update(site_id, {"status": "failed" if error else "done", "run_id": run_id,
+                                                    "error": error, "finished_at": now()})
+
+    def abandon_interrupted(self, batch_id: int) -> int:
+        """Runs of this batch a crash left 'running' become 'failed/interrupted'; their sites are redone."""
+        with self.db.conn:
+            n = self.db.execute("update runs set status = 'failed', stop_reason = 'interrupted', finished_at = ? "
+                                "where batch_id = ? and status = 'running'", [now(), batch_id]).rowcount
+            self.db.execute("update batch_sites set status = 'pending' where batch_id = ? and status = 'running'",
+                            [batch_id])
+        return n
+
+    def finish_batch(self, batch_id: int) -> None:
+        with self.db.conn:
+            self.db["batches"].update(batch_id, {"status": "finished", "finished_at": now()})
+
+    def previous_batch(self, batch_id: int) -> int | None:
+        """The finished batch of the same CSV before this one."""
+        b = self.batch(batch_id)
+        rows = list(self.db.query("select id from batches where csv_path = ? and status = 'finished' and id < ? "
+                                  "order by id desc limit 1", [b["csv_path"] if b else "", batch_id]))
+        return rows[0]["id"] if rows else None
+
+    def latest_batch(self) -> int | None:
+        rows = list(self.db.query("select id from batches order by id desc limit 1"))
+        return rows[0]["id"] if rows else None
+
+    def site_runs(self, start_url: str) -> list[int]:
+        """Finished runs of one site, newest first."""
+        return [r["id"] for r in self.db.query(
+            "select id from runs where start_url = ? and status = 'finished' order by id desc", [start_url])]
 
     def evidence(self, run_id: int) -> list[dict]:
         return list(self.db.query("select * from evidence where run_id = ? order by item, rank", [run_id]))
