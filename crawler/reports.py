@@ -27,6 +27,8 @@ STATUS_CSS = {"found": "ok", "review": "rv", "stale": "st", "broken": "bk", "mis
 BANGKOK = timezone(timedelta(hours=7))
 MONTHS_TH = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน",
              "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
+STOP_TH = {"done": "ตรวจครบทุกหน้าที่ไปถึงได้", "max_pages": "ครบจำนวนหน้าสูงสุด", "time_limit": "หมดเวลาที่กำหนด",
+           "unreachable": "เข้าเว็บไซต์ไม่ได้", "interrupted": "ถูกหยุดกลางคัน"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _HTTP = re.compile(r"https?://[^/\s?#]", re.IGNORECASE)
 
@@ -238,6 +240,7 @@ table.counts td.n,table.counts th.n{text-align:right;font-variant-numeric:tabula
 .bar i.ok{background:#2e9e55}.bar i.rv{background:#e0a800}.bar i.st{background:#8a55c9}
 .bar i.bk{background:#e35d5d}.bar i.ms{background:#b42323}
 section.site{margin-top:26px}
+main>section.site:first-child{margin-top:0}
 .top{font-size:.9rem}
 nav.toc a{margin-right:12px;white-space:nowrap}
 footer{margin:24px 0 8px;color:#6b7684;font-size:.85rem}
@@ -295,10 +298,11 @@ def _item_row(item: dict) -> str:
     if todo:
         fix = f"<div>{_e(todo)}</div>" + (f'<div class="muted">{_e(reason)}</div>' if reason else "")
     year = _year_found(item)
+    year_html = _e(year) if year else '<span class="muted">-</span>'
     return (f'<tr class="{STATUS_CSS[status]}-row" data-status="{status}">'
             f'<td class="no">{_e(item.get("id"))}</td><td class="title">{_e(item.get("title"))}</td>'
-            f"<td>{_badge(status)}</td><td class=\"where\">{_where(item)}</td>"
-            f"<td>{_e(year) if year else '<span class=\"muted\">-</span>'}</td><td class=\"fix\">{fix}</td></tr>")
+            f'<td>{_badge(status)}</td><td class="where">{_where(item)}</td>'
+            f'<td>{year_html}</td><td class="fix">{fix}</td></tr>')
 
 
 def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = None, heading: str = "h1",
@@ -319,7 +323,7 @@ def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = No
         meta.append(f"<p class=\"meta\"><b>เกณฑ์:</b> {_e(checklist.get('name') or '')} "
                     f"ปีงบประมาณ {_e(checklist.get('year') or '-')}</p>")
     meta.append(f"<p class=\"meta\"><b>หน้าที่ตรวจ:</b> {_e(doc.get('pages_fetched', '-'))} หน้า"
-                f" (สิ้นสุดเพราะ {_e(doc.get('stop_reason') or '-')})</p>")
+                f" ({_e(STOP_TH.get(doc.get('stop_reason') or '', doc.get('stop_reason') or '-'))})</p>")
     findings = "".join(f"<li>{_e(f)}</li>" for f in doc.get("findings") or [])
     if findings:
         meta.append(f'<div class="meta"><b>ข้อสังเกต:</b><ul>{findings}</ul></div>')
@@ -521,7 +525,8 @@ def _item_rows(docs: list[dict], batch: dict | None = None) -> list[list[object]
             s = _status(it)
             rows.append([name, site.get("province") or "", site.get("district") or "", url, when, it.get("id"),
                          it.get("title"), STATUS_TH[s], s, it.get("score"), _click_path(best),
-                         readable(best.get("url") or ""), " ".join(readable(ev.get("url") or "") for ev in evidence[1:]),
+                         readable(best.get("url") or ""),
+                         " ".join(readable(ev.get("url") or "") for ev in evidence[1:]),
                          _year_found(it), (it.get("period") or {}).get("expected") or "", todo,
                          reason if s != "found" else ""])
     return rows
@@ -554,7 +559,7 @@ def _matrix_rows(docs: list[dict], batch: dict | None = None) -> list[list[objec
 
 def csv_matrix(docs: list[dict], batch: dict | None = None) -> str:
     """One row per site, one column per item (status in Thai), then the counts; UTF-8 with BOM."""
-    return _csv(_matrix_rows(docs, batch))  # type: ignore[arg-type]
+    return _csv(_matrix_rows(docs, batch))
 
 
 def _per_item_rows(docs: list[dict], batch: dict | None = None) -> list[list[object]]:
@@ -652,7 +657,8 @@ def _styles() -> str:
             '<font><b/><sz val="11"/><color rgb="FFFFFFFF"/><name val="Tahoma"/><family val="2"/></font></fonts>'
             f'<fills count="{3 + len(STATUSES)}"><fill><patternFill patternType="none"/></fill>'
             '<fill><patternFill patternType="gray125"/></fill>'
-            '<fill><patternFill patternType="solid"><fgColor rgb="FF27364A"/><bgColor indexed="64"/></patternFill></fill>'
+            '<fill><patternFill patternType="solid"><fgColor rgb="FF27364A"/><bgColor indexed="64"/>'
+            "</patternFill></fill>"
             f"{fills}</fills>"
             '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
             '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
