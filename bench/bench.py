@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -99,6 +100,39 @@ def scrapy_pages(url: str, delay: float) -> tuple[float, int]:
     return dt, count
 
 
+def batch_bench(sites: int = 50, latency: float = 0.2, concurrency: int = 4, delay: float = 0.2) -> None:
+    """`oit batch` over fixture sites on loopback, each server answering after `latency` seconds."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from sitesrv import SITES, SiteServer
+
+    names = sorted(p.name for p in SITES.iterdir() if (p / "expected.json").exists())
+    servers = [SiteServer(SITES / names[i % len(names)], latency=latency) for i in range(sites)]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            csv_path = Path(tmp) / "sites.csv"
+            csv_path.write_text("url,name\n" + "".join(f"{s.url},site {i}\n" for i, s in enumerate(servers)))
+            t0 = time.monotonic()
+            subprocess.run([str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--db", f"{tmp}/b.db",
+                            "--concurrency", str(concurrency), "--delay", str(delay)],
+                           capture_output=True, check=False)
+            wall = time.monotonic() - t0
+            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            import sqlite3
+            with sqlite3.connect(f"{tmp}/b.db") as db:
+                requests, pages, done = db.execute(
+                    "select sum(requests), sum(pages_fetched), count(*) from runs where status = 'finished'").fetchone()
+        # each site is its own server: at most 2 requests at a time, one start per `delay`, each taking `latency`
+        per_request = max(delay, latency / 2)
+        floor = (requests or 0) * per_request / concurrency
+        print(f"batch: {done}/{sites} sites, {pages} pages, {requests} requests in {wall:.1f}s wall "
+              f"(concurrency {concurrency}, {latency * 1000:.0f} ms latency, delay {delay}s); "
+              f"politeness floor {floor:.1f}s, ratio {wall / floor if floor else float('nan'):.2f}; "
+              f"peak memory {peak_mb:.0f} MB")
+    finally:
+        for s in servers:
+            s.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sites", default=str(ROOT.parent / "shared/eval/sites"))
@@ -124,6 +158,7 @@ def main() -> None:
                   f"scrapy {spages} pages in {sdt:.1f}s = {sps:.1f} p/s; ratio oit/scrapy {ratio:.2f}")
     finally:
         server.terminate()
+    batch_bench()
 
 
 if __name__ == "__main__":
