@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8765
 
-.PHONY: install demo test lint bench eval clean
+.PHONY: install chromium demo test lint bench eval clean
 
 install: $(STAMP)
 
@@ -25,7 +25,11 @@ demo: install
 lint: install
 	$(BIN)/ruff check crawler tests bench
 
-test: install lint
+# Debian's Chromium for pages whose menus are built by scripts (Playwright drives it; never `playwright install`)
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+test: install chromium lint
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -186,7 +186,7 @@ class Crawler:
             text, record.encoding = decode(resp.content, resp.headers.get("content-type"))
             page = parse(resp.final_url, text)
             if self.renderer is not None:
-                page = await self.renderer.enrich(page, text, home=visit.depth == 0)
+                page = await self.renderer.enrich(page, text, home=visit.parent is None)
             else:
                 page.links += script_links(page, text)  # window.open / location targets of script menus
             record.page = page

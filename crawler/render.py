@@ -50,16 +50,8 @@ _TAGS = re.compile(r"<[^>]+>")
 
 async def _host_slot(fetcher: Fetcher, host: str) -> Callable[[], None]:
     """Wait for a request slot of the host, shared with the fetcher; returns the function that frees it."""
-    gate = getattr(fetcher, "gate", None)
-    if gate is not None:
-        key = await gate.enter(host, fetcher.crawl_delay.get(host, 0.0))
-        return lambda: gate.leave(key)
-    slot = await fetcher._polite(host)  # type: ignore[attr-defined]
-
-    def leave() -> None:
-        fetcher._last[host] = time.monotonic()  # type: ignore[attr-defined]
-        slot.release()
-    return leave
+    key = await fetcher.gate.enter(host, fetcher.crawl_delay.get(host, 0.0))
+    return lambda: fetcher.gate.leave(key)
 
 
 class RenderUnavailable(RuntimeError):
@@ -143,7 +135,7 @@ def needs_render(page: Page, html: str, home: bool = False) -> str | None:
         words = _text(ns, 200)
         if len(words) >= 10:
             return f"<noscript> notice: {words[:60]}"
-    if home and same_site < 5:
+    if home and same_site < 5 and not any(link.tag in ("frame", "iframe") for link in page.links):
         return f"home page with {same_site} same-site links"
     if scripts and len(html) >= 15000 and same_site * 5000 < len(html):
         return f"{same_site} same-site links in {len(html) // 1000} KB"
