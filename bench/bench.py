@@ -113,7 +113,7 @@ def batch_bench(sites: int = 50, latency: float = 0.2, concurrency: int = 4, del
             csv_path.write_text("url,name\n" + "".join(f"{s.url},site {i}\n" for i, s in enumerate(servers)))
             t0 = time.monotonic()
             subprocess.run([str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--db", f"{tmp}/b.db",
-                            "--concurrency", str(concurrency), "--delay", str(delay)],
+                            "--concurrency", str(concurrency), "--delay", str(delay), "--allow-private"],
                            capture_output=True, check=False)
             wall = time.monotonic() - t0
             peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -56,7 +56,8 @@ def _options(a: argparse.Namespace) -> Options:
     return Options(
         checklist=a.checklist, db=a.db, year=a.year,
         budget=Budget(max_pages=a.max_pages, max_depth=a.max_depth, time_limit=a.time_limit),
-        settings=Settings(per_host=max(1, a.per_host), delay=max(0.0, a.delay), obey_robots=not a.ignore_robots),
+        settings=Settings(per_host=max(1, a.per_host), delay=max(0.0, a.delay), obey_robots=not a.ignore_robots,
+                          allow_private=getattr(a, "allow_private", True)),  # batch and nightly refuse by default
         check_offsite=a.check_offsite, workers=max(1, a.per_host),
         render=RenderOptions(mode=a.render, chromium=a.chromium, budget=max(0, a.render_pages),
                              nav_timeout=max(1.0, a.render_timeout), deadline=max(1.0, a.render_timeout) + 10),
@@ -82,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--out", help="folder for one result JSON per site and a summary")
         cmd.add_argument("--concurrency", type=int, default=4, help="sites at a time (default 4)")
         cmd.add_argument("--fresh", action="store_true", help="start a new batch instead of resuming")
-        cmd.add_argument("--allow-private", action="store_true", help="allow sites on private addresses")
+        cmd.add_argument("--allow-private", action="store_true",
+                         help="allow sites on loopback or private addresses (intranets, tests)")
 
     rep = sub.add_parser("report", help="a stored run or batch as HTML, CSV, XLSX, JSON, or the NACC paste list")
     pick = rep.add_mutually_exclusive_group(required=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import ssl
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -37,6 +39,9 @@ class Settings:
     max_retry_after: float = 30.0
     obey_robots: bool = True
     user_agent: str = USER_AGENT
+    request_time: float = 60.0  # a whole answer, however slowly it drips
+    allow_private: bool = True  # batch and nightly refuse loopback, private, link-local, metadata addresses
+    resolver: Callable[[str], list[str]] | None = None  # host -> addresses; None: the system's (tests inject)
 
 
 @dataclass
@@ -212,8 +217,14 @@ class Fetcher:
         attempt = 0
         while True:
             host = urlsplit(current).netloc
+            refused = await self._refuse(current)
+            if refused:
+                return Response(url, current, error=refused, redirects=redirects)
             try:
-                resp = await self._once(method, current, extra or {}, cap)
+                resp = await asyncio.wait_for(self._once(method, current, extra or {}, cap), s.request_time)
+            except TimeoutError:
+                return Response(url, current, error=f"no complete answer within {s.request_time:.0f}s",
+                                redirects=redirects)
             except httpx.HTTPError as exc:
                 if _is_tls_error(exc) and host not in self.insecure_hosts and current.startswith("https"):
                     self.insecure_hosts.add(host)
@@ -246,6 +257,27 @@ class Fetcher:
             resp.url, resp.final_url, resp.redirects = url, current, redirects
             return resp
 
+    async def _refuse(self, url: str) -> str | None:
+        """Why a URL must not be requested (checked on every hop, before any connection), or None."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return f"refused: {parts.scheme}: URLs are never fetched"
+        if self.settings.allow_private:
+            return None
+        host = parts.hostname or ""
+        try:
+            if self.settings.resolver is not None:
+                addresses = list(self.settings.resolver(host))
+            else:
+                info = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 80)
+                addresses = [i[4][0] for i in info]
+        except (OSError, UnicodeError) as e:
+            return f"cannot resolve {host}: {e}"
+        bad = next((a for a in addresses if not_public(a)), None)
+        if bad:
+            return f"refused: {host} resolves to a private address ({bad}); use --allow-private for intranets"
+        return None
+
     async def allowed(self, url: str) -> bool:
         """robots.txt verdict for the URL's host (fetched once per host)."""
         if not self.settings.obey_robots:
@@ -272,6 +304,16 @@ class Fetcher:
         if delay:
             self.crawl_delay[urlsplit(origin).netloc] = min(float(delay), 10.0)
         return rules
+
+
+def not_public(address: str) -> bool:
+    """Loopback, private, link-local (cloud metadata 169.254.169.254), multicast or reserved."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return True
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved \
+        or ip.is_unspecified
 
 
 def _short(exc: BaseException) -> str:

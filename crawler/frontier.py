@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from .urls import canonical, in_scope, trap_pattern
 
@@ -18,6 +19,23 @@ class Visit:
     priority: int
     parent: str | None = None
     crumbs: list[str] = field(default_factory=list)
+
+
+MAX_URL, MAX_PARAMS, MAX_REPEATS = 2000, 12, 3
+
+
+def endless(url: str) -> bool:
+    """A URL of an endless space: too long, too many query keys, or a path that repeats itself (/a/a/a/)."""
+    parts = urlsplit(url)
+    if len(url) > MAX_URL or parts.query.count("&") + 1 > MAX_PARAMS:
+        return True
+    segments = [s for s in parts.path.split("/") if s]
+    run = 1
+    for prev, seg in zip(segments, segments[1:], strict=False):
+        run = run + 1 if seg == prev else 1
+        if run >= MAX_REPEATS:
+            return True
+    return len(segments) > 3 * MAX_REPEATS and len(set(segments)) * 2 < len(segments)
 
 
 class Frontier:
@@ -42,6 +60,9 @@ class Frontier:
         """Queue a page unless seen, out of scope, too deep or one more of an endless series."""
         url = canonical(url)
         if url in self.done or depth > self.max_depth or not in_scope(url, self.site):
+            return False
+        if endless(url):
+            self.capped += 1
             return False
         queued = self._queued.get(url)
         if queued is not None:

@@ -40,7 +40,8 @@ def province(tmp_path):
 
 
 def batch_args(csv_path: Path, tmp_path: Path, *extra: str) -> list[str]:
-    return ["batch", str(csv_path), "--db", str(tmp_path / "oit.db"), "--max-pages", "60", *FAST, *extra]
+    return ["batch", str(csv_path), "--db", str(tmp_path / "oit.db"), "--max-pages", "60", "--allow-private", *FAST,
+            *extra]
 
 
 def test_batch_runs_every_site_and_reports_bad_rows(province, tmp_path):
@@ -123,7 +124,7 @@ def test_nightly_reports_what_got_worse(tmp_path):
     csv_path.write_text(f"url,name\n{srv.url},เทศบาลตำบลหนองตะเคียนงาม\n", encoding="utf-8")
     db = str(tmp_path / "oit.db")
     try:
-        night = ["nightly", str(csv_path), "--db", db, *FAST]
+        night = ["nightly", str(csv_path), "--db", db, "--allow-private", *FAST]
         first = run_oit(*night, "--out", str(tmp_path / "n1"))
         assert first.returncode == 0 and "nothing to compare" in first.stdout
         same = run_oit(*night, "--out", str(tmp_path / "n2"))
@@ -151,3 +152,18 @@ def test_bad_sites_file_is_one_clear_error(tmp_path):
     proc = run_oit("batch", str(bad), "--db", str(tmp_path / "x.db"))
     assert proc.returncode == 1 and f"{bad}:1: header: no 'url' column" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_batch_refuses_private_addresses_unless_allowed(tmp_path):
+    srv = SiteServer(SITES / "menu_cms")
+    csv_path = tmp_path / "sites.csv"
+    csv_path.write_text(f"url,name\n{srv.url},ในเครื่อง\n", encoding="utf-8")
+    try:
+        proc = run_oit("batch", str(csv_path), "--db", str(tmp_path / "x.db"))
+        assert proc.returncode == 0
+        with sqlite3.connect(tmp_path / "x.db") as db:
+            status, error = db.execute("select status, error from batch_sites").fetchone()
+        assert status == "failed" and "private address" in error
+        assert srv.stats.paths == {}  # refused before any connection
+    finally:
+        srv.close()

@@ -39,3 +39,12 @@ def test_bad_start_urls(bad):
 
 def test_start_url_without_scheme():
     assert normalize_start("www.nongbua.go.th") == "http://www.nongbua.go.th/"
+
+
+def test_endless_url_spaces_are_recognised():
+    from crawler.frontier import endless
+    assert endless("http://a/a/a/a/")
+    assert endless("http://a/x?" + "&".join(f"k{i}=1" for i in range(20)))
+    assert endless("http://a/" + "x" * 2100)
+    assert not endless("http://a/news/2565/05/item.html?id=5&page=2")
+    assert not endless("http://a/?page_id=12")
