@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .report import STATUS_TH, result
+from .report import STATUS_TH, plain, result
 from .store import Store
 
 RANK = {"found": 4, "review": 3, "stale": 2, "broken": 1, "missing": 0}
@@ -90,4 +90,4 @@ def text(report: dict) -> str:
                          f"{STATUS_TH[c['after']]} {c['new_url'] or ''}")
     if not lines:
         lines.append("ไม่มีการเปลี่ยนแปลง")
-    return "\n".join(lines) + "\n"
+    return "\n".join(plain(line) for line in lines) + "\n"

@@ -8,6 +8,7 @@ import json
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .store import Store
@@ -60,15 +61,17 @@ def to_csv(doc: dict) -> str:
                 "missing_elements", "reason"])
     for it in doc["items"]:
         ev = it["evidence"][0] if it["evidence"] else {}
-        w.writerow([it["id"], it["title"], it["status"], it["score"], readable(ev.get("url", "")),
-                    " > ".join(ev.get("click_path", [])), it["period"]["found"] or "", it["period"]["expected"] or "",
-                    "; ".join(it["missing_elements"]), _safe_cell(it["reason"])])
+        w.writerow([_safe_cell(str(c)) for c in (
+            it["id"], it["title"], it["status"], it["score"], readable(ev.get("url", "")),
+            " > ".join(ev.get("click_path", [])), it["period"]["found"] or "", it["period"]["expected"] or "",
+            "; ".join(it["missing_elements"]), it["reason"])])
     return "\ufeff" + out.getvalue()
 
 
 def _safe_cell(text: str) -> str:
     """Keep spreadsheets from running scraped text as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    text = "".join(ch for ch in text if ch >= " " or ch in "\t\n")
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t") else text
 
 
 def summary_line(doc: dict) -> str:
@@ -96,14 +99,14 @@ def print_table(doc: dict, console: Console | None = None) -> None:
                 where += "\n" + it["reason"]
         else:
             where = it["reason"]
-        table.add_row(it["id"], _plain(it["title"]), f"[{STATUS_STYLE[status]}]{STATUS_TH[status]}[/]", _plain(where))
+        table.add_row(it["id"], escape(plain(it["title"])), f"[{STATUS_STYLE[status]}]{STATUS_TH[status]}[/]",
+                      escape(plain(where)))
     console.print(table)
     for finding in doc["findings"]:
-        console.print(f"[yellow]! {_plain(finding)}[/]")
+        console.print(f"[yellow]! {escape(plain(finding))}[/]")
     console.print(summary_line(doc), markup=False)
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """Scraped text shown in the terminal: no markup, no control characters."""
-    text = "".join(ch for ch in text if ch == "\n" or ch >= " ")
-    return text.replace("[", "\\[")
+    return "".join(ch for ch in text if ch == "\n" or (ch >= " " and not "\x7f" <= ch <= "\x9f"))

@@ -7,6 +7,7 @@ rewritten: pages and links are written as they are fetched, results when the run
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
 }
 
 
+MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
+
+
 class StoreError(RuntimeError):
     """The database cannot be opened or written; the message says where."""
 
@@ -52,9 +56,14 @@ class Store:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(self.path.parent).free
+            if free < MIN_FREE:
+                raise StoreError(f"cannot use database {self.path}: only {free // 1_000_000} MB free on its disk")
             self.db = sqlite_utils.Database(self.path)
             self.db.enable_wal()
             self._create()
+            with self.db.conn:  # prove it is writable now, not halfway through a night
+                self.db.execute("pragma user_version = 1")
         except (OSError, sqlite3.Error) as e:
             raise StoreError(f"cannot use database {self.path}: {e}") from None
 

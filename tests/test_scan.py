@@ -172,3 +172,27 @@ def test_placeholders_and_broken_links_are_not_evidence(site_server, tmp_path):
     assert items["O10"]["status"] == "broken" and "ยังไม่มีข้อมูลจริง" in items["O10"]["reason"]
     assert items["O12"]["status"] == "broken" and "404" in items["O12"]["reason"]
     assert all(it["status"] != "found" for it in doc["items"])
+
+
+def test_scraped_text_never_runs_in_terminal_or_spreadsheet(tmp_path):
+    root = tmp_path / "site"
+    (root / "about").mkdir(parents=True)
+    (root / "index.html").write_text(
+        '<html><head><meta charset="utf-8"><title>หน้าแรก</title></head><body>'
+        '<a href="/about/s.html">=HYPERLINK("http://evil") \x1b[31m[bold]โครงสร้างส่วนราชการ\x07</a></body></html>',
+        encoding="utf-8")
+    (root / "about/s.html").write_text("<h1>โครงสร้างส่วนราชการ</h1><p>สำนักปลัด กองคลัง ปีงบประมาณ 2565</p>",
+                                       encoding="utf-8")
+    srv = SiteServer(root)
+    try:
+        proc, doc = scan(srv.url, tmp_path)
+    finally:
+        srv.close()
+    assert proc.returncode == 2 and "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+    out = tmp_path / "r.csv"
+    run_oit("export", "--latest", "--db", str(tmp_path / "oit.db"), "--format", "csv", "-o", str(out))
+    import csv
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    cells = [c for row in rows[1:] for c in row]
+    assert all(not c.startswith(("=", "+", "-", "@")) for c in cells)
+    assert not any("\x1b" in c or "\x07" in c for c in cells)
