@@ -121,7 +121,7 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
                 run_id = await scan_site(site["url"], checklist, store, options, gate, batch_id)
             except SiteUnreachable as e:
                 error = str(e)
-                run_id = _last_run(store, site["url"], batch_id)
+                run_id = store.batch_run(site["url"], batch_id)
             except Exception as e:  # noqa: BLE001 - one hostile site never stops the batch
                 error = f"{type(e).__name__}: {e}"[:300]
             if run_id is not None and error is None:
@@ -139,12 +139,6 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
 
     await asyncio.gather(*(one(s) for s in todo))
     return progress
-
-
-def _last_run(store: Store, url: str, batch_id: int) -> int | None:
-    rows = list(store.db.query("select id from runs where start_url = ? and batch_id = ? order by id desc limit 1",
-                               [url, batch_id]))
-    return rows[0]["id"] if rows else None
 
 
 def run_batch(csv_path: str | Path, options: Options, concurrency: int = 4, out: str | Path | None = None,
@@ -179,8 +173,7 @@ def summary(store: Store, batch_id: int) -> dict:
     for s in store.batch_sites(batch_id):
         counts = {}
         if s["run_id"] and s["status"] == "done":
-            counts = dict(store.db.execute("select status, count(*) from results where run_id = ? group by status",
-                                           [s["run_id"]]).fetchall())
+            counts = store.status_counts(s["run_id"])
         rows.append({"url": s["url"], "name": s["name"], "province": s["province"], "district": s["district"],
                      "type": s["type"], "line": s["line"], "status": s["status"], "run_id": s["run_id"],
                      "error": s["error"], "items": counts, "extra": json.loads(s["extra"] or "{}")})

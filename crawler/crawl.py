@@ -104,6 +104,13 @@ def _crumbs(parent: list[str], link: Link, page: Page, label: str) -> list[str]:
     return [*parent, *menus, *([label[:80]] if label and link.tag == "a" else [])]
 
 
+def fill(record: PageRecord, resp: Response) -> None:
+    """Copy what a response says into its page record: status, type, size, and why it failed."""
+    record.status, record.final_url = resp.status, resp.final_url
+    record.content_type, record.size = resp.content_type, len(resp.content)
+    record.error = resp.error or (f"HTTP {resp.status}" if resp.status >= 400 else None)
+
+
 def _restates(heading: str, label: str) -> bool:
     """A link whose words begin with the page's own heading is that page's document."""
     head = key(heading)
@@ -174,7 +181,7 @@ class Crawler:
             return
         result.pages_fetched += 1
         resp = await self.fetcher.request(visit.url)
-        self._fill(record, resp)
+        fill(record, resp)
         if resp.final_url != visit.url:
             if visit.depth == 0 and not in_scope(resp.final_url, result.site) and resp.ok:
                 result.site = site_key(resp.final_url)  # the home page moved: follow the site
@@ -192,12 +199,6 @@ class Crawler:
             record.page = page
             links = self._harvest(page, visit, frontier, result)
         self.on_page(record, links)
-
-    @staticmethod
-    def _fill(record: PageRecord, resp: Response) -> None:
-        record.status, record.final_url = resp.status, resp.final_url
-        record.content_type, record.size = resp.content_type, len(resp.content)
-        record.error = resp.error or (f"HTTP {resp.status}" if resp.status >= 400 else None)
 
     def _harvest(self, page: Page, visit: Visit, frontier: Frontier, result: CrawlResult) -> list[LinkRecord]:
         """Score every link and the page itself; queue in-scope pages by promise."""

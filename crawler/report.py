@@ -61,14 +61,14 @@ def to_csv(doc: dict) -> str:
                 "missing_elements", "reason"])
     for it in doc["items"]:
         ev = it["evidence"][0] if it["evidence"] else {}
-        w.writerow([_safe_cell(str(c)) for c in (
+        w.writerow([safe_cell(str(c)) for c in (
             it["id"], it["title"], it["status"], it["score"], readable(ev.get("url", "")),
             " > ".join(ev.get("click_path", [])), it["period"]["found"] or "", it["period"]["expected"] or "",
             "; ".join(it["missing_elements"]), it["reason"])])
     return "\ufeff" + out.getvalue()
 
 
-def _safe_cell(text: str) -> str:
+def safe_cell(text: str) -> str:
     """Keep spreadsheets from running scraped text as a formula."""
     text = "".join(ch for ch in text if ch >= " " or ch in "\t\n")
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t") else text

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
-from .report import STATUS_TH, _safe_cell
+from .report import STATUS_TH, safe_cell
 from .urls import readable
 
 STATUSES = ("found", "review", "stale", "broken", "missing")
@@ -494,7 +494,7 @@ def _cell(value: object) -> str:
     text = _CONTROL.sub("", str(value))
     if text[:1] in ("\t", "\r"):
         return "'" + text
-    return _safe_cell(text)
+    return safe_cell(text)
 
 
 def _csv(rows: list[list[object]]) -> str:

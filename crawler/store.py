@@ -210,6 +210,17 @@ class Store:
         rows = list(self.db.query("select id from batches order by id desc limit 1"))
         return rows[0]["id"] if rows else None
 
+    def batch_run(self, start_url: str, batch_id: int) -> int | None:
+        """The latest run of a site within a batch (finished or failed)."""
+        rows = list(self.db.query("select id from runs where start_url = ? and batch_id = ? order by id desc limit 1",
+                                  [start_url, batch_id]))
+        return rows[0]["id"] if rows else None
+
+    def status_counts(self, run_id: int) -> dict[str, int]:
+        """How many items of a run have each status."""
+        return dict(self.db.execute("select status, count(*) from results where run_id = ? group by status",
+                                    [run_id]).fetchall())
+
     def site_runs(self, start_url: str) -> list[int]:
         """Finished runs of one site, newest first."""
         return [r["id"] for r in self.db.query(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .checklist import Checklist, Item
-from .crawl import Candidate, CrawlResult, PageRecord
+from .crawl import Candidate, CrawlResult, PageRecord, fill
 from .dates import Mention, mentions, mentions_in_url
 from .decode import decode
 from .documents import DocText, read_text
@@ -147,9 +147,8 @@ class Verifier:
 
     async def _fetch_page(self, url: str) -> Checked:
         resp = await self.fetcher.request(url)
-        record = PageRecord(url, -1, [], None, status=resp.status, final_url=resp.final_url,
-                            content_type=resp.content_type, size=len(resp.content),
-                            error=resp.error or (f"HTTP {resp.status}" if resp.status >= 400 else None))
+        record = PageRecord(url, -1, [], None)
+        fill(record, resp)
         if resp.ok and "html" in (resp.content_type or "text/html"):
             text, record.encoding = decode(resp.content, resp.headers.get("content-type"))
             record.page = parse(resp.final_url, text)
