@@ -3,53 +3,41 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict
 
 from . import __version__
+from .check import Checker
 from .checklist import DEFAULT_CHECKLIST, Checklist, load
-from .crawl import Budget, Crawler
-from .fetch import Fetcher, HostGate, Settings
-from .render import Renderer, RenderOptions, RenderUnavailable, unavailable
-from .report import result
+from .config import Options
+from .crawl import Crawler
+from .fetch import Fetcher, HostGate
+from .models import ItemResult, OitError, ResultDoc
+from .render import Renderer, RenderUnavailable, unavailable
 from .store import Store
 from .urls import is_local_host, normalize_start
-from .verify import verify_all
-
-DEFAULT_DB = Path("data/oit.db")
+from .verdict import decide
 
 
-class SiteUnreachable(RuntimeError):
+class SiteUnreachable(OitError, RuntimeError):
     """The home page could not be fetched at all; the message says why."""
 
 
-@dataclass
-class Options:
-    checklist: str | Path = DEFAULT_CHECKLIST
-    db: str | Path = DEFAULT_DB
-    year: int | None = None
-    budget: Budget = field(default_factory=Budget)
-    settings: Settings = field(default_factory=Settings)
-    check_offsite: bool | None = None  # None: only when the site itself is not local
-    workers: int = 2
-    render: RenderOptions = field(default_factory=RenderOptions)  # Chromium for pages built by scripts
-
-
-def audit(url: str, options: Options | None = None) -> dict:
+def audit(url: str, options: Options | None = None) -> ResultDoc:
     """Scan one site against the checklist; returns the oit-result/1 document of the stored run."""
     options = options or Options()
-    checklist = load(options.checklist)
+    checklist = load(options.checklist or DEFAULT_CHECKLIST)
     start = normalize_start(url)
     if options.render.mode == "always" and (why := unavailable(options.render)):
         raise RenderUnavailable(f"--render always: {why}")
     store = Store(options.db)
     run_id = asyncio.run(scan_site(start, checklist, store, options))
-    return result(store, run_id)
+    return store.result(run_id)
 
 
 def run_settings(options: Options, year: int, check_offsite: bool) -> dict:
     """What a run was asked to do, as stored with it."""
-    return {"checklist_file": str(options.checklist), "year": year, "budget": asdict(options.budget),
+    checklist_file = str(options.checklist or DEFAULT_CHECKLIST)
+    return {"checklist_file": checklist_file, "year": year, "budget": asdict(options.budget),
             "politeness": asdict(options.settings), "check_offsite": check_offsite, "workers": options.workers,
             "render": asdict(options.render)}
 
@@ -92,9 +80,15 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
                 f"HTTP {home.status} {home.content_type}" if home else "not fetched")
             store.fail_run(run_id, "unreachable", fetcher.findings)
             raise SiteUnreachable(f"{start}: home page could not be read ({why})")
-        results = await verify_all(checklist, crawl, fetcher, check_offsite, year, documents=store)
+        checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store)
+        results = await verify(checklist, checker, year)
         findings = [*fetcher.findings, *renderer.findings()]
-        if crawl.capped:
-            findings.append(f"{crawl.capped} URLs of endless series (calendars, paging) were skipped")
+        if crawl.stats.capped:
+            findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
         store.finish_run(run_id, crawl.site, results, crawl.pages_fetched, fetcher.requests, crawl.stop_reason,
                          findings)
+
+
+async def verify(checklist: Checklist, checker: Checker, year: int) -> list[ItemResult]:
+    """Each item's verdict from the facts its candidates turned out to be."""
+    return [decide(item, await checker.gather(item), year) for item in checklist.items]

@@ -12,17 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audit import Options, SiteUnreachable, scan_site
+from .audit import SiteUnreachable, scan_site
 from .checklist import Checklist, load
+from .config import Options
 from .fetch import HostGate
-from .report import result, to_json
+from .models import OitError
+from .report import to_json
 from .store import Store
 from .urls import BadURL, normalize_start, site_key
 
 COLUMNS = ("url", "name", "province", "district", "type")
 
 
-class BatchError(ValueError):
+class BatchError(OitError, ValueError):
     """A sites file that cannot be used at all; the message names the file and line."""
 
 
@@ -125,7 +127,7 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
             except Exception as e:  # noqa: BLE001 - one hostile site never stops the batch
                 error = f"{type(e).__name__}: {e}"[:300]
             if run_id is not None and error is None:
-                doc = result(store, run_id)
+                doc = store.result(run_id)
                 progress.pages += doc["pages_fetched"] or 0
                 if out is not None:
                     (out / f"site-{site['id']}-run-{run_id}.json").write_text(to_json(doc), encoding="utf-8")

@@ -6,27 +6,31 @@ Errors name the file, the line and the field: `checklists/x.yaml:12: items[3].pe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .models import CHECKS, KINDS, PERIODS, OitError
 from .patterns import Pattern, compile_all
 from .thai import key
 
-PERIODS = ("current", "in_year", "previous_year", "first_half", "covers_year", "exists")
-KINDS = ("page", "document", "channel", "external")
-DEFAULT_CHECKLIST = Path(__file__).resolve().parent.parent / "checklists" / "oit-2565.yaml"
+
+def checklists_dir() -> Path:
+    """Where the shipped checklists are: inside the installed package, or beside it in a source tree."""
+    installed = Path(str(resources.files("crawler"))) / "checklists"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "checklists"
+
+
+DEFAULT_CHECKLIST = checklists_dir() / "oit-2565.yaml"
 
 
 _SCALARS = yaml.constructor.SafeConstructor()
 
 
-class ChecklistError(ValueError):
+class ChecklistError(OitError, ValueError):
     """A checklist that cannot be used; the message is `file:line: field: problem`."""
-
-
-CHECKS = ("form", "image", "map", "social", "months")
 
 
 @dataclass(frozen=True)

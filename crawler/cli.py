@@ -12,20 +12,19 @@ from pathlib import Path
 from rich.console import Console
 
 from . import __version__, reports
-from .audit import DEFAULT_DB, Options, SiteUnreachable, audit
-from .batch import BatchError, plain_report, run_batch
+from .audit import audit
+from .batch import plain_report, run_batch
 from .batch import summary as batch_summary
-from .checklist import DEFAULT_CHECKLIST, ChecklistError, load
-from .crawl import Budget
+from .checklist import DEFAULT_CHECKLIST, load
+from .config import DEFAULT_CHROMIUM, DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
 from .diff import diff_batches, diff_runs
 from .diff import text as change_text
-from .fetch import Settings
-from .match import link_label, score_label
+from .match import decision, score_link
+from .models import OitError
 from .parse import Link
-from .render import DEFAULT_CHROMIUM, MODES, RenderOptions, RenderUnavailable
-from .report import print_table, result, to_csv, to_json
+from .report import print_table, to_csv, to_json
 from .store import Store, StoreError
-from .urls import BadURL, normalize_start
+from .urls import normalize_start
 
 EXIT_OK, EXIT_ERROR, EXIT_GAPS = 0, 1, 2
 
@@ -44,7 +43,7 @@ def _scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check-offsite", dest="check_offsite", action="store_true", default=None,
                    help="check off-site evidence links (default: unless the site is local)")
     p.add_argument("--no-check-offsite", dest="check_offsite", action="store_false")
-    p.add_argument("--render", choices=MODES, default="auto",
+    p.add_argument("--render", choices=RENDER_MODES, default="auto",
                    help="run pages built by scripts in Chromium: auto (only pages that need it), never, always")
     p.add_argument("--chromium", default=os.environ.get("OIT_CHROMIUM") or DEFAULT_CHROMIUM,
                    help="Chromium executable (default /usr/bin/chromium, env OIT_CHROMIUM)")
@@ -144,7 +143,7 @@ def _export(a: argparse.Namespace) -> int:
     run_id = store.latest_run() if a.latest else a.run
     if run_id is None or store.run(run_id) is None:
         raise StoreError(f"no such run in {a.db}" if a.run else f"no finished run in {a.db}")
-    doc = result(store, run_id)
+    doc = store.result(run_id)
     text = to_json(doc) if a.format == "json" else to_csv(doc)
     if a.output:
         Path(a.output).write_text(text, encoding="utf-8")
@@ -247,11 +246,11 @@ def _report(a: argparse.Namespace) -> int:
         if store.batch(batch_id) is None:
             raise StoreError(f"no batch {batch_id} in {a.db}")
         summary = batch_summary(store, batch_id)
-        docs = [result(store, s["run_id"]) for s in summary["sites"] if s["status"] == "done" and s["run_id"]]
+        docs = [store.result(s["run_id"]) for s in summary["sites"] if s["status"] == "done" and s["run_id"]]
         batch = {"id": batch_id, "name": summary["name"], "started_at": summary["started_at"],
                  "finished_at": summary["finished_at"], "sites": summary["sites"]}
     elif run_id is not None and store.run(run_id) is not None:
-        docs, batch, summary = [result(store, run_id)], None, None
+        docs, batch, summary = [store.result(run_id)], None, None
     else:
         raise StoreError(f"no such run or batch in {a.db}")
     fmt = a.format
@@ -278,15 +277,14 @@ def _report(a: argparse.Namespace) -> int:
 
 
 def _classify(a: argparse.Namespace, console: Console) -> int:
+    """The crawler's own scoring of one link: each item it names and what the crawler makes of it."""
     checklist = load(a.checklist)
     link = Link(url=a.url, text=a.text, row=a.row)
-    from .thai import item_number
-    number = (item_number(link_label(checklist, link)) or item_number(a.row)) if a.list else None
-    hits = score_label(checklist, link_label(checklist, link), a.context, a.url, number)
+    hits = score_link(checklist, link, a.context, a.list)
     if not hits:
         console.print("no item", markup=False)
     for h in hits:
-        console.print(f"{h.item}\t{h.score:.2f}\t{'; '.join(h.terms)}", markup=False)
+        console.print(f"{h.item}\t{h.score:.2f}\t{decision(h)}\t{'; '.join(h.terms)}", markup=False)
     return EXIT_OK
 
 
@@ -312,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{a.path}: {c.name}, {len(c.items)} items, year {c.year}: OK")
             return EXIT_OK
         return _classify(a, console)
-    except (ChecklistError, BadURL, SiteUnreachable, StoreError, RenderUnavailable, BatchError) as e:
+    except OitError as e:
         print(f"oit: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -5,92 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from .checklist import Checklist
+from .config import Budget
 from .decode import decode
 from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
 from .match import FOUND, Hit, is_list_page, link_label, page_label, priority, score_link, score_page
+from .models import Candidate, CrawlResult, LinkRecord, PageRecord, now
 from .parse import Link, Page, parse
 from .render import Renderer, script_links
 from .thai import key
 from .urls import canonical, in_scope, is_document, is_media, site_key
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass
-class Budget:
-    max_pages: int = 300
-    max_depth: int = 5
-    time_limit: float = 600.0
-    per_pattern: int = 25
-
-
-@dataclass
-class PageRecord:
-    """A fetched (or refused) URL of the site."""
-
-    url: str
-    depth: int
-    crumbs: list[str]
-    parent: str | None
-    status: int = 0
-    final_url: str = ""
-    content_type: str = ""
-    size: int = 0
-    encoding: str = ""
-    error: str | None = None
-    fetched_at: str = ""
-    page: Page | None = None
-
-    @property
-    def title(self) -> str:
-        return self.page.title if self.page else ""
-
-
-@dataclass
-class Candidate:
-    """A URL that may be an item's evidence, and why."""
-
-    item: str
-    url: str
-    score: float
-    terms: tuple[str, ...]
-    found_on: str
-    text: str
-    click_path: list[str]
-    depth: int
-    seq: int
-    source: str = "link"
-    strong: bool = False
-
-
-@dataclass
-class LinkRecord:
-    from_url: str
-    to_url: str
-    text: str
-    context: str
-    offsite: bool
-
-
-@dataclass
-class CrawlResult:
-    site: str
-    start_url: str
-    pages: dict[str, PageRecord] = field(default_factory=dict)
-    candidates: list[Candidate] = field(default_factory=list)
-    links: list[LinkRecord] = field(default_factory=list)
-    stop_reason: str = "done"
-    pages_fetched: int = 0
-    capped: int = 0
 
 
 PageCallback = Callable[[PageRecord, list[LinkRecord]], None]
@@ -146,7 +74,7 @@ class Crawler:
                     result.stop_reason = "time_limit"
                     stop.set()
                     return
-                if result.pages_fetched >= self.budget.max_pages:
+                if result.stats.pages_fetched >= self.budget.max_pages:
                     if len(frontier):
                         result.stop_reason = "max_pages"
                     stop.set()
@@ -169,7 +97,7 @@ class Crawler:
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=max(1.0, self.budget.time_limit + 5))
         except TimeoutError:
             result.stop_reason = "time_limit"
-        result.capped = frontier.capped
+        result.stats.capped = frontier.capped
         return result
 
     async def _visit(self, visit: Visit, frontier: Frontier, result: CrawlResult) -> None:
@@ -179,7 +107,7 @@ class Crawler:
             record.error = "robots.txt disallows this page"
             self.on_page(record, [])
             return
-        result.pages_fetched += 1
+        result.stats.pages_fetched += 1
         resp = await self.fetcher.request(visit.url)
         fill(record, resp)
         if resp.final_url != visit.url:

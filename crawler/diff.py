@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .report import STATUS_TH, plain, result
+from .models import STATUS_RANK, STATUS_TH
+from .report import plain
 from .store import Store
 
-RANK = {"found": 4, "review": 3, "stale": 2, "broken": 1, "missing": 0}
 WORSE = ("newly_missing", "now_broken", "now_stale", "worse", "newly_unreachable")
 KIND_TH = {"newly_missing": "หายไป", "newly_found": "พบใหม่", "now_stale": "ไม่เป็นปัจจุบันแล้ว",
            "now_broken": "ลิงก์เสียแล้ว", "worse": "แย่ลง", "better": "ดีขึ้น", "evidence_changed": "ลิงก์หลักฐานเปลี่ยน",
@@ -36,7 +36,7 @@ def diff_docs(old: dict, new: dict) -> list[dict]:
             elif b == "broken":
                 kind = "now_broken"
             else:
-                kind = "worse" if RANK[b] < RANK[a] else "better"
+                kind = "worse" if STATUS_RANK[b] < STATUS_RANK[a] else "better"
         elif _top(prev) != _top(item) and b != "missing":
             kind = "evidence_changed"
         if kind:
@@ -46,7 +46,7 @@ def diff_docs(old: dict, new: dict) -> list[dict]:
 
 
 def diff_runs(store: Store, old_run: int, new_run: int) -> dict:
-    old, new = result(store, old_run), result(store, new_run)
+    old, new = store.result(old_run), store.result(new_run)
     changes = diff_docs(old, new)
     return {"site": new["site"]["url"], "old_run": old_run, "new_run": new_run, "changes": changes,
             "worse": any(c["kind"] in WORSE for c in changes)}
@@ -68,7 +68,7 @@ def diff_batches(store: Store, old_batch: int, new_batch: int) -> dict:
         elif ok_now and not ok_before:
             entry["changes"].append({"kind": "reachable_again", "item": None, "reason": ""})
         elif ok_now and ok_before:
-            entry["changes"] = diff_docs(result(store, prev["run_id"]), result(store, s["run_id"]))
+            entry["changes"] = diff_docs(store.result(prev["run_id"]), store.result(s["run_id"]))
         entry["worse"] = any(c["kind"] in WORSE for c in entry["changes"])
         if entry["changes"]:
             sites.append(entry)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from .checklist import Requirement
 from .dates import Mention
+from .models import MONTHS_TH_SHORT
 from .parse import Page
 from .patterns import first_match
 from .thai import key
@@ -18,7 +19,7 @@ SOCIAL = {"facebook.com": "Facebook", "fb.com": "Facebook", "fb.me": "Facebook",
 FORM_HOSTS = ("forms.gle", "docs.google.com", "forms.office.com", "line.me", "lin.ee", "m.me", "messenger.com",
               "jotform.com", "surveymonkey.com")
 MAP_HOSTS = ("maps.google", "google.com/maps", "goo.gl/maps", "maps.app.goo.gl", "openstreetmap.org")
-MONTHS_TH = ("ต.ค.", "พ.ย.", "ธ.ค.", "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.")
+FISCAL_MONTHS = MONTHS_TH_SHORT[9:] + MONTHS_TH_SHORT[:9]  # October first
 
 
 @dataclass
@@ -84,11 +85,11 @@ def month_gaps(mentions: list[Mention], year_be: int) -> tuple[int, list[str]]:
         return 0, []
     order = [((year_be - 544) if m >= 10 else (year_be - 543), m) for m in (10, 11, 12, *range(1, 10))]
     last = order.index(months[-1])
-    missing = [f"{MONTHS_TH[i]} {y + 543}" for i, (y, m) in enumerate(order[: last + 1]) if (y, m) not in months]
+    missing = [f"{FISCAL_MONTHS[i]} {y + 543}" for i, (y, m) in enumerate(order[: last + 1]) if (y, m) not in months]
     return len(months), missing
 
 
-CHECKS = {"form": _form, "image": _image, "map": _map}
+PAGE_CHECKS = {"form": _form, "image": _image, "map": _map}
 
 
 def missing(requires: tuple[Requirement, ...], ev: Evidence, year_be: int) -> list[str]:
@@ -108,8 +109,8 @@ def missing(requires: tuple[Requirement, ...], ev: Evidence, year_be: int) -> li
                 out.append(f"{req.name}: ขาด {', '.join(gaps)}")
             continue
         ok = bool(req.text) and first_match(req.text, text_key) is not None
-        if not ok and req.check in CHECKS:
-            ok = CHECKS[req.check](ev)
+        if not ok and req.check in PAGE_CHECKS:
+            ok = PAGE_CHECKS[req.check](ev)
         if not ok:
             out.append(req.name)
     return out

@@ -8,7 +8,6 @@ import ipaddress
 import ssl
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -16,32 +15,11 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from protego import Protego
 
-from . import __version__
+from .config import Settings
 from .urls import canonical
 
-USER_AGENT = f"OITCrawler/{__version__} (+https://github.com/oit-crawler/oit; ITA OIT website audit)"
 ROBOTS_TOKEN = "OITCrawler"
 RETRY_STATUS = {429, 500, 502, 503, 504}
-
-
-@dataclass
-class Settings:
-    """Politeness and budget settings of one scan."""
-
-    per_host: int = 2
-    delay: float = 0.2
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    retries: int = 2
-    max_bytes: int = 5_000_000
-    doc_probe_bytes: int = 65_536
-    max_redirects: int = 10
-    max_retry_after: float = 30.0
-    obey_robots: bool = True
-    user_agent: str = USER_AGENT
-    request_time: float = 60.0  # a whole answer, however slowly it drips
-    allow_private: bool = True  # batch and nightly refuse loopback, private, link-local, metadata addresses
-    resolver: Callable[[str], list[str]] | None = None  # host -> addresses; None: the system's (tests inject)
 
 
 @dataclass

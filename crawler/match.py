@@ -11,13 +11,16 @@ from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from .checklist import Checklist, Item
+from .models import Candidate
 from .parse import Link, Page
 from .patterns import Pattern, first_match
 from .thai import be_years, item_number, key, strip_marks
+from .urls import in_scope
 
 STRONG, CONTEXTUAL, WEAK, SLUG, HINT, HOST, NUMBER = 1.0, 0.85, 0.55, 0.7, 0.3, 0.9, 0.9
 DECOY_FACTOR, MARGIN, CONTEXT_BONUS = 0.3, 0.15, 0.15
 FOUND, REVIEW = 0.8, 0.5
+HUB_PENALTY, OFFSITE_PENALTY = 0.2, 0.3  # ranking: a page listing the item; an off-site fallback
 DECOY_MARK, NUMBER_MARK = "ไม่ใช่:", "ข้อ O"
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 
@@ -152,6 +155,13 @@ def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) 
                        number, trusted=list_page)
 
 
+def decision(hit: Hit) -> str:
+    """What the crawler makes of a hit: found, review, too weak, or a decoy that vetoes its URL."""
+    if is_decoy(hit):
+        return "decoy"
+    return "found" if hit.score >= FOUND else "review" if hit.score >= REVIEW else "weak"
+
+
 def page_label(page: Page) -> str:
     """What a page says it is: its main heading, else its title without the site name."""
     if page.headings and page.headings[0]:
@@ -176,3 +186,36 @@ def priority(checklist: Checklist, link: Link, hits: list[Hit]) -> int:
     if best > 0 or any(first_match(i.context, label_key) for i in checklist.items):
         return 1
     return 0
+
+
+def rank(candidates: list[Candidate], item: Item, site: str) -> list[Candidate]:
+    """An item's candidates, one per URL, best first.
+
+    A URL that any of its links labels with one of the item's decoys is out. Order by score,
+    less a penalty for a hub (a page whose own links name the item as well: the
+    link it leads to is the evidence) and for off-site links of items that live on the site (an
+    e-GP search is a fallback for the municipality's own procurement page); then shallower, earlier.
+    """
+    vetoed = {c.url for c in candidates if c.item == item.id and is_decoy(Hit(c.item, c.score, c.terms))}
+    best: dict[str, Candidate] = {}
+    for c in candidates:
+        if c.item != item.id or c.url in vetoed:  # the site calls it something else elsewhere
+            continue
+        cur = best.get(c.url)
+        if cur is None or (c.score, -c.depth, -c.seq) > (cur.score, -cur.depth, -cur.seq):
+            best[c.url] = c
+    children: dict[str, tuple[float, bool]] = {}  # best link naming the item, per page it stands on
+    for c in best.values():
+        if c.source == "link" and (item.kind == "external" or in_scope(c.url, site)):
+            children[c.found_on] = max(children.get(c.found_on, (0.0, False)), (c.score, c.strong))
+
+    def order(c: Candidate) -> tuple[float, int, int]:
+        score = c.score
+        child, child_strong = children.get(c.url, (0.0, False))
+        if child >= c.score - 0.1 - 1e-6 and c.url != c.found_on and (child_strong or not c.strong):
+            score -= HUB_PENALTY
+        if item.kind != "external" and not in_scope(c.url, site):
+            score -= OFFSITE_PENALTY
+        return (-score, c.depth, c.seq)
+
+    return sorted(best.values(), key=order)

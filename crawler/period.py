@@ -21,43 +21,16 @@ How the evidence is judged:
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from crawler.dates import Mention, be, fiscal_year
+from .dates import Mention, be, fiscal_year
+from .models import MONTHS_TH_SHORT, PERIODS, PeriodVerdict
 
-__all__ = ["PERIODS", "Verdict", "describe", "expected_window", "judge", "mention_year"]
+__all__ = ["PERIODS", "RULES", "describe", "expected_window", "judge", "mention_year"]
 
-PERIODS = ("current", "in_year", "previous_year", "first_half", "covers_year", "exists")
-
-_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
 _WEAK = 0.3
 _SUPPORT = 0.6  # a mention this strong can vouch for a publication date (in_year)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    status: str  # "current" | "stale" | "unknown"
-    expected: str  # Thai: the period needed
-    found: str  # Thai: the best period found, "" when none
-    found_year: int | None  # B.E. fiscal year the best mention is about, None when none
-    where: str  # the source the best mention came from, "" when none
-    reason: str  # Thai sentence an admin acts on; "" when current or exists
-
-
-def expected_window(period: str, year_be: int) -> tuple[datetime.date, datetime.date] | None:
-    """The dates the evidence should be about (CE); None for "exists"."""
-    y = year_be
-    if period == "exists":
-        return None
-    if period == "current":
-        return fiscal_year(y - 1)[0], fiscal_year(y)[1]
-    if period in ("in_year", "covers_year"):
-        return fiscal_year(y)
-    if period == "previous_year":
-        return fiscal_year(y - 1)
-    if period == "first_half":
-        return fiscal_year(y)[0], datetime.date(y - 543, 3, 31)
-    raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
 
 
 def _fy(day: datetime.date) -> int:
@@ -81,65 +54,14 @@ def mention_year(m: Mention, year_be: int) -> int:
     return min(max(year_be, first), last)
 
 
-def _target(period: str, y: int) -> int:
-    return y - 1 if period == "previous_year" else y
-
-
 def _short_range(m: Mention, y: int) -> bool:
     """A range of at most two fiscal years that includes y ("ปีงบประมาณ 2564-2565")."""
     first, last = _fy_span(m)
     return first <= y <= last and last - first <= 1
 
 
-def _satisfies(period: str, y: int, m: Mention, backed: bool = False) -> bool:
-    """Does m give the period asked? `backed`: some other mention (>= 0.6, not a date) says FY y."""
-    first, last = _fy_span(m)
-    fy = mention_year(m, y)
-    if period == "exists":
-        return True
-    if period == "current":
-        return last >= y - 1
-    if period == "covers_year":
-        return first <= y <= last
-    if period == "in_year":
-        if m.kind == "year_range":
-            return _short_range(m, y)
-        if fy == y:
-            return True
-        # a publication date early in FY Y+1 (Oct-Dec of Y) about year Y, when another mention says Y
-        return backed and m.kind == "date" and m.start.year == y - 543 and m.start.month >= 10
-    if period == "previous_year":
-        if m.kind == "year_range":
-            return _short_range(m, y - 1)
-        return fy in (y - 1, y)
-    if period == "first_half":
-        if m.kind in ("fiscal_year", "year", "half"):
-            return fy == y
-        if m.kind == "year_range":
-            return _short_range(m, y)
-        lo, hi = expected_window("first_half", y)
-        return lo <= m.start <= hi or (m.start <= lo and m.end >= hi)
-    raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
-
-
-def _expected_text(period: str, y: int) -> str:
-    if period == "exists":
-        return "ไม่กำหนดช่วงเวลา"
-    if period == "current":
-        return f"ข้อมูลปัจจุบัน ({y - 1}-{y})"
-    if period == "in_year":
-        return f"ปีงบประมาณ {y}"
-    if period == "previous_year":
-        return f"ปีงบประมาณ {y - 1} (ปีที่แล้ว)"
-    if period == "first_half":
-        return f"6 เดือนแรกของปีงบประมาณ {y} (ต.ค. {y - 1} - มี.ค. {y})"
-    if period == "covers_year":
-        return f"แผนที่ครอบคลุมปี {y}"
-    raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
-
-
 def _month(day: datetime.date) -> str:
-    return f"{_MONTHS[day.month - 1]} {be(day.year)}"
+    return f"{MONTHS_TH_SHORT[day.month - 1]} {be(day.year)}"
 
 
 def _day(day: datetime.date) -> str:
@@ -168,23 +90,82 @@ def describe(m: Mention) -> str:
     return _day(m.start)
 
 
-def _reason(period: str, y: int, m: Mention) -> str:
+def _said(m: Mention, y: int) -> str:
+    """How a reason names what was found: "ปี 2563", " พ.ศ. 2560-2562", " ต.ค. 2564 - มี.ค. 2565"."""
     first, last = _fy_span(m)
-    said = f"ปี {mention_year(m, y)}" if m.kind in ("fiscal_year", "year") else f" {describe(m)}"
     if m.kind == "year_range":
-        said = f" พ.ศ. {first}-{last}"
-    if period == "covers_year":
-        if m.kind == "year_range":
-            verb = "ยังไม่ครอบคลุม" if first > y else "ไม่ครอบคลุม"
-            return f"พบแผน{said} {verb}ปี {y}"
-        return f"พบแผน{said} ต้องเป็นแผนที่ครอบคลุมปี {y}"
-    if period == "previous_year":
-        return f"พบรายงาน{said} ต้องเป็นรายงานปีงบประมาณ {y - 1}"
-    if period == "first_half":
-        return f"พบข้อมูล{said} ต้องเป็นรายงาน 6 เดือนแรกของปีงบประมาณ {y} (ต.ค. {y - 1} - มี.ค. {y})"
-    if period == "current":
-        return f"พบข้อมูล{said} ต้องเป็นข้อมูลปัจจุบัน (ปีงบประมาณ {y - 1} หรือ {y})"
-    return f"พบข้อมูล{said} ต้องเป็นปีงบประมาณ {y}"
+        return f" พ.ศ. {first}-{last}"
+    return f"ปี {mention_year(m, y)}" if m.kind in ("fiscal_year", "year") else f" {describe(m)}"
+
+
+def _in_year(y: int, m: Mention, backed: bool) -> bool:
+    if m.kind == "year_range":
+        return _short_range(m, y)
+    if mention_year(m, y) == y:
+        return True
+    # a publication date early in FY Y+1 (Oct-Dec of Y) about year Y, when another mention says Y
+    return backed and m.kind == "date" and m.start.year == y - 543 and m.start.month >= 10
+
+
+def _first_half(y: int, m: Mention, backed: bool) -> bool:
+    if m.kind in ("fiscal_year", "year", "half"):
+        return mention_year(m, y) == y
+    if m.kind == "year_range":
+        return _short_range(m, y)
+    lo, hi = fiscal_year(y)[0], datetime.date(y - 543, 3, 31)
+    return lo <= m.start <= hi or (m.start <= lo and m.end >= hi)
+
+
+def _covers_reason(y: int, m: Mention) -> str:
+    if m.kind == "year_range":
+        verb = "ยังไม่ครอบคลุม" if _fy_span(m)[0] > y else "ไม่ครอบคลุม"
+        return f"พบแผน{_said(m, y)} {verb}ปี {y}"
+    return f"พบแผน{_said(m, y)} ต้องเป็นแผนที่ครอบคลุมปี {y}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one period asks of evidence for assessment year y (B.E.)."""
+
+    window: Callable[[int], tuple[datetime.date, datetime.date] | None]  # the dates the data should be about (CE)
+    expected: Callable[[int], str]  # the period needed, in Thai
+    satisfies: Callable[[int, Mention, bool], bool]  # (y, mention, backed by another mention of FY y)
+    reason: Callable[[int, Mention], str]  # why a mention does not do, in Thai
+    target: int = 0  # the fiscal year aimed at, relative to y
+
+
+RULES: dict[str, Rule] = {
+    "exists": Rule(lambda y: None, lambda y: "ไม่กำหนดช่วงเวลา", lambda y, m, b: True, lambda y, m: ""),
+    "current": Rule(lambda y: (fiscal_year(y - 1)[0], fiscal_year(y)[1]),
+                    lambda y: f"ข้อมูลปัจจุบัน ({y - 1}-{y})",
+                    lambda y, m, b: _fy_span(m)[1] >= y - 1,
+                    lambda y, m: f"พบข้อมูล{_said(m, y)} ต้องเป็นข้อมูลปัจจุบัน (ปีงบประมาณ {y - 1} หรือ {y})"),
+    "in_year": Rule(fiscal_year, lambda y: f"ปีงบประมาณ {y}", _in_year,
+                    lambda y, m: f"พบข้อมูล{_said(m, y)} ต้องเป็นปีงบประมาณ {y}"),
+    "previous_year": Rule(lambda y: fiscal_year(y - 1), lambda y: f"ปีงบประมาณ {y - 1} (ปีที่แล้ว)",
+                          lambda y, m, b: (_short_range(m, y - 1) if m.kind == "year_range"
+                                           else mention_year(m, y) in (y - 1, y)),
+                          lambda y, m: f"พบรายงาน{_said(m, y)} ต้องเป็นรายงานปีงบประมาณ {y - 1}", target=-1),
+    "first_half": Rule(lambda y: (fiscal_year(y)[0], datetime.date(y - 543, 3, 31)),
+                       lambda y: f"6 เดือนแรกของปีงบประมาณ {y} (ต.ค. {y - 1} - มี.ค. {y})", _first_half,
+                       lambda y, m: (f"พบข้อมูล{_said(m, y)} ต้องเป็นรายงาน 6 เดือนแรกของปีงบประมาณ {y} "
+                                     f"(ต.ค. {y - 1} - มี.ค. {y})")),
+    "covers_year": Rule(fiscal_year, lambda y: f"แผนที่ครอบคลุมปี {y}",
+                        lambda y, m, b: _fy_span(m)[0] <= y <= _fy_span(m)[1], _covers_reason),
+}
+assert set(RULES) == set(PERIODS), "one rule per period"
+
+
+def rule(period: str) -> Rule:
+    """The rule of a period; a clear error for an unknown one."""
+    if period not in RULES:
+        raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+    return RULES[period]
+
+
+def expected_window(period: str, year_be: int) -> tuple[datetime.date, datetime.date] | None:
+    """The dates the evidence should be about (CE); None for "exists"."""
+    return rule(period).window(year_be)
 
 
 _EXPLICIT = 0.8  # a fiscal phrase, a month or a date; bare years and file names are weaker
@@ -197,17 +178,18 @@ def _ignored(m: Mention, y: int) -> bool:
     return m.kind != "year_range" and _fy_span(m)[0] > y + 1
 
 
-def judge(period: str, year_be: int, sources: list[tuple[str, list[Mention]]]) -> Verdict:
+def judge(period: str, year_be: int, sources: list[tuple[str, list[Mention]]]) -> PeriodVerdict:
     """Current, stale or unknown, judged by the best mention over all sources."""
     y = year_be
-    expected = _expected_text(period, y)
+    r = rule(period)
+    expected = r.expected(y)
     pool = [(i, j, name, m) for i, (name, ms) in enumerate(sources) for j, m in enumerate(ms) if not _ignored(m, y)]
     backed = any(m.strength >= _SUPPORT and m.kind != "date" and _fy_span(m) == (y, y) for _, _, _, m in pool)
-    target = _target(period, y)
+    target = y + r.target
 
     def rank(entry: tuple[int, int, str, Mention]) -> tuple:
         i, j, _, m = entry
-        ok = _satisfies(period, y, m, backed)
+        ok = r.satisfies(y, m, backed)
         year = mention_year(m, target)
         plan = period == "covers_year" and m.kind == "year_range"  # a plan is judged by the years it covers
         # explicit mentions first, a publication date last; among those, the current one is preferred
@@ -217,9 +199,9 @@ def judge(period: str, year_be: int, sources: list[tuple[str, list[Mention]]]) -
     if not pool:
         reason = "" if period == "exists" else (
             f"ไม่พบปีหรือช่วงเวลาของข้อมูล ตรวจดูว่าเป็น{expected} และระบุปีให้ชัด")
-        return Verdict("current" if period == "exists" else "unknown", expected, "", None, "", reason)
+        return PeriodVerdict("current" if period == "exists" else "unknown", expected, "", None, "", reason)
     _, _, where, best = max(pool, key=rank)
     found, found_year = describe(best), mention_year(best, y)
-    if period == "exists" or _satisfies(period, y, best, backed):
-        return Verdict("current", expected, found, found_year, where, "")
-    return Verdict("stale", expected, found, found_year, where, _reason(period, y, best))
+    if period == "exists" or r.satisfies(y, best, backed):
+        return PeriodVerdict("current", expected, found, found_year, where, "")
+    return PeriodVerdict("stale", expected, found, found_year, where, r.reason(y, best))

@@ -18,19 +18,18 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from .config import RenderOptions
 from .fetch import Fetcher
+from .models import OitError
 from .parse import Link, Page, _in_chrome, _menu_labels, _row, _text, parse
 from .thai import clean
 from .urls import canonical, in_scope, site_key
 
-MODES = ("auto", "never", "always")
-DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 BLOCKED_TYPES = {"image", "font", "media"}
@@ -54,7 +53,7 @@ async def _host_slot(fetcher: Fetcher, host: str) -> Callable[[], None]:
     return lambda: fetcher.gate.leave(key)
 
 
-class RenderUnavailable(RuntimeError):
+class RenderUnavailable(OitError, RuntimeError):
     """`--render always` but Chromium or the playwright package cannot be used; the message says why."""
 
 
@@ -151,16 +150,6 @@ def merge(plain: Page, rendered: Page) -> Page:
         rendered.title, rendered.headings = rendered.title or plain.title, rendered.headings or plain.headings
         rendered.text, rendered.content = plain.text, plain.content
     return rendered
-
-
-@dataclass
-class RenderOptions:
-    mode: str = "auto"
-    chromium: str = field(default_factory=lambda: os.environ.get("OIT_CHROMIUM") or DEFAULT_CHROMIUM)
-    budget: int = 10  # pages rendered per site
-    nav_timeout: float = 15.0
-    deadline: float = 25.0  # total per page, settling and reading included
-    pool: int = 2
 
 
 def unavailable(options: RenderOptions) -> str | None:

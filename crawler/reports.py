@@ -17,18 +17,16 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
-from .report import STATUS_TH, safe_cell
+from .models import STATUS_TH, STATUSES, STOP_TH
+from .report import safe_cell
 from .urls import readable
 
-STATUSES = ("found", "review", "stale", "broken", "missing")
 # Short code of a status in the batch matrix: text as well as colour.
 STATUS_CODE = {"found": "✓", "review": "?", "stale": "ปี", "broken": "เสีย", "missing": "✗"}
 STATUS_CSS = {"found": "ok", "review": "rv", "stale": "st", "broken": "bk", "missing": "ms"}
 BANGKOK = timezone(timedelta(hours=7))
 MONTHS_TH = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน",
              "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
-STOP_TH = {"done": "ตรวจครบทุกหน้าที่ไปถึงได้", "max_pages": "ครบจำนวนหน้าสูงสุด", "time_limit": "หมดเวลาที่กำหนด",
-           "unreachable": "เข้าเว็บไซต์ไม่ได้", "interrupted": "ถูกหยุดกลางคัน"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _HTTP = re.compile(r"https?://[^/\s?#]", re.IGNORECASE)
 

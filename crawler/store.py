@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from .crawl import LinkRecord, PageRecord, now
-from .verify import ItemResult
+from .models import RESULT_SCHEMA, ItemDoc, ItemResult, LinkRecord, OitError, PageRecord, ResultDoc, now
 
 SCHEMA: dict[str, dict[str, Any]] = {
     "batches": {"id": int, "csv_path": str, "name": str, "settings": str, "started_at": str, "finished_at": str,
@@ -45,7 +45,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
 MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
 
 
-class StoreError(RuntimeError):
+class StoreError(OitError, RuntimeError):
     """The database cannot be opened or written; the message says where."""
 
 
@@ -84,6 +84,7 @@ class Store:
 
     def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
                   tool_version: str, batch_id: int | None = None) -> int:
+        """A new run, 'running' until finished or failed; returns its id."""
         with self.db.conn:
             row = self.db["runs"].insert({
                 "batch_id": batch_id, "checklist": checklist, "checklist_version": version, "year": year,
@@ -94,6 +95,7 @@ class Store:
         return int(row.last_pk)
 
     def add_page(self, run_id: int, record: PageRecord, links: list[LinkRecord]) -> None:
+        """A fetched page and its links, committed as the crawl goes."""
         with self.db.conn:
             self.db["pages"].insert({
                 "run_id": run_id, "url": record.url, "final_url": record.final_url, "status": record.status,
@@ -107,6 +109,7 @@ class Store:
 
     def finish_run(self, run_id: int, site: str, results: list[ItemResult], pages_fetched: int, requests: int,
                    stop_reason: str, findings: list[str], status: str = "finished") -> None:
+        """The run's results and evidence, and how it ended, in one transaction."""
         with self.db.conn:
             for r in results:
                 p = r.period
@@ -129,6 +132,7 @@ class Store:
             })
 
     def fail_run(self, run_id: int, reason: str, findings: list[str] | None = None) -> None:
+        """Mark a run failed, with why (unreachable, interrupted ...)."""
         with self.db.conn:
             self.db["runs"].update(run_id, {"finished_at": now(), "stop_reason": reason, "status": "failed",
                                             "findings": json.dumps(findings or [], ensure_ascii=False)})
@@ -139,18 +143,22 @@ class Store:
         return rows[0] if rows else None
 
     def put(self, url: str, row: dict) -> None:
+        """Keep a document's text for later runs (DocumentCache)."""
         with self.db.conn:
             self.db["documents"].upsert({"url": url, **row, "fetched_at": now()}, pk="url")
 
     def latest_run(self) -> int | None:
+        """The newest finished run, if any."""
         rows = list(self.db.query("select id from runs where status = 'finished' order by id desc limit 1"))
         return rows[0]["id"] if rows else None
 
     def run(self, run_id: int) -> dict | None:
+        """A run's row, or None."""
         rows = list(self.db.query("select * from runs where id = ?", [run_id]))
         return rows[0] if rows else None
 
     def results(self, run_id: int) -> list[dict]:
+        """A run's item results, in checklist order."""
         return list(self.db.query("select * from results where run_id = ? order by id", [run_id]))
 
     # batches -------------------------------------------------------------------------------
@@ -162,6 +170,7 @@ class Store:
         return rows[0]["id"] if rows else None
 
     def start_batch(self, csv_path: str, name: str, settings: dict, sites: list[dict]) -> int:
+        """A new batch with its sites, all pending; returns its id."""
         with self.db.conn:
             batch_id = int(self.db["batches"].insert({
                 "csv_path": csv_path, "name": name, "settings": json.dumps(settings, ensure_ascii=False),
@@ -170,13 +179,16 @@ class Store:
         return batch_id
 
     def batch(self, batch_id: int) -> dict | None:
+        """A batch's row, or None."""
         rows = list(self.db.query("select * from batches where id = ?", [batch_id]))
         return rows[0] if rows else None
 
     def batch_sites(self, batch_id: int) -> list[dict]:
+        """A batch's sites in CSV order."""
         return list(self.db.query("select * from batch_sites where batch_id = ? order by id", [batch_id]))
 
     def site_started(self, site_id: int) -> None:
+        """A batch site is being scanned."""
         with self.db.conn:
             self.db["batch_sites"].update(site_id, {"status": "running", "started_at": now(), "error": None})
 
@@ -196,6 +208,7 @@ class Store:
         return n
 
     def finish_batch(self, batch_id: int) -> None:
+        """Every site of the batch is done or failed."""
         with self.db.conn:
             self.db["batches"].update(batch_id, {"status": "finished", "finished_at": now()})
 
@@ -207,6 +220,7 @@ class Store:
         return rows[0]["id"] if rows else None
 
     def latest_batch(self) -> int | None:
+        """The newest batch, finished or not."""
         rows = list(self.db.query("select id from batches order by id desc limit 1"))
         return rows[0]["id"] if rows else None
 
@@ -227,4 +241,34 @@ class Store:
             "select id from runs where start_url = ? and status = 'finished' order by id desc", [start_url])]
 
     def evidence(self, run_id: int) -> list[dict]:
+        """A run's evidence rows, by item and rank."""
         return list(self.db.query("select * from evidence where run_id = ? order by item, rank", [run_id]))
+
+    def result(self, run_id: int) -> ResultDoc:
+        """The oit-result/1 document of a stored run, evidence best first."""
+        run = self.run(run_id)
+        if run is None:
+            raise StoreError(f"no run {run_id} in {self.path}")
+        evidence: dict[str, list] = {}
+        for e in self.evidence(run_id):
+            evidence.setdefault(e["item"], []).append({
+                "url": e["url"], "found_on": e["found_on"], "text": e["snippet"],
+                "click_path": json.loads(e["click_path"] or "[]"), "score": e["score"],
+                "matched_terms": json.loads(e["matched_terms"] or "[]"), "check": e["check_note"],
+            })
+        items: list[ItemDoc] = [{
+            "id": r["item"], "title": r["title"], "status": r["status"], "reason": r["reason"], "score": r["score"],
+            "period": {"expected": r["period_expected"], "found": r["period_found"], "where": r["period_where"],
+                       "year": r["found_year"]},
+            "missing_elements": json.loads(r["missing_elements"] or "[]"),
+            "evidence": evidence.get(r["item"], [])} for r in self.results(run_id)]
+        settings = json.loads(run["settings"] or "{}")
+        return {
+            "schema": RESULT_SCHEMA, "run_id": run["id"], "site": {"url": run["start_url"], "host": run["site"]},
+            "checklist": {"name": run["checklist"], "year": run["year"], "version": run["checklist_version"],
+                          "file": settings.get("checklist_file")},
+            "started_at": run["started_at"], "finished_at": run["finished_at"],
+            "pages_fetched": run["pages_fetched"], "requests": run["requests"], "stop_reason": run["stop_reason"],
+            "findings": json.loads(run["findings"] or "[]"), "settings": settings,
+            "summary": dict(Counter(i["status"] for i in items)), "items": items,
+        }

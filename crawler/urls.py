@@ -7,6 +7,8 @@ import ipaddress
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
+from .models import OitError
+
 SESSION_PARAMS = {
     "phpsessid", "sid", "jsessionid", "sessionid", "session_id", "sessid", "cfid", "cftoken",
     "aspsessionid", "s", "fbclid", "gclid", "_ga", "ref",
@@ -25,7 +27,7 @@ _JSESSION = re.compile(r";(jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 
 
-class BadURL(ValueError):
+class BadURL(OitError, ValueError):
     """A start URL that cannot be scanned; the message says why."""
 
 

@@ -43,7 +43,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from conftest import ROOT
-from crawler.fetch import Fetcher, Settings
+from crawler.config import Settings
+from crawler.fetch import Fetcher
 from crawler.urls import canonical, normalize_start
 from faultsrv import THAI_PAGE, THAI_QUERY_ID, THAI_QUERY_PAGE, FaultServer
 
@@ -462,7 +463,7 @@ def test_bad_certificate_is_a_finding_not_a_crash(fault_server, tmp_path, kind):
     ctx = _self_signed(tmp_path) if kind == "self-signed" else _expired()
     srv = fault_server(links=["/n/1"], tls=ctx, other_host=False)
     t0 = time.monotonic()
-    resp, fetcher = fetch(srv.url, Settings(delay=0.0, connect_timeout=5))
+    resp, fetcher = fetch(srv.url, Settings(allow_private=True, delay=0.0, connect_timeout=5))
     assert time.monotonic() - t0 < FAST
     assert resp.status == 200 and resp.tls_insecure, resp.error
     assert any(f.startswith("TLS:") for f in fetcher.findings), fetcher.findings

@@ -9,13 +9,14 @@ from http.server import ThreadingHTTPServer
 import pytest
 import trustme
 
-from crawler.fetch import Fetcher, Settings
+from crawler.config import Settings
+from crawler.fetch import Fetcher
 from sitesrv import SiteServer
 
 
 def fetch(url: str, settings: Settings | None = None, **kw):
     async def go():
-        async with Fetcher(settings or Settings(delay=0.0)) as f:
+        async with Fetcher(settings or Settings(allow_private=True, delay=0.0)) as f:
             return await f.request(url, **kw), f
     return asyncio.run(go())
 
@@ -37,7 +38,7 @@ def test_redirect_loop_and_file_scheme_are_refused(tmp_path):
     srv = SiteServer(tmp_path, routes={"/a": (302, {"Location": "/b"}, b""), "/b": (302, {"Location": "/a"}, b""),
                                        "/f": (302, {"Location": "file:///etc/passwd"}, b"")})
     try:
-        loop, _ = fetch(srv.url + "a", Settings(delay=0.0, max_redirects=5))
+        loop, _ = fetch(srv.url + "a", Settings(allow_private=True, delay=0.0, max_redirects=5))
         assert loop.error == "too many redirects"
         bad, _ = fetch(srv.url + "f")
         assert bad.error and "refused" in bad.error
@@ -59,7 +60,7 @@ def test_retry_after_on_503_then_success(tmp_path):
 
 
 def test_dead_host_is_an_error_not_an_exception():
-    resp, _ = fetch("http://127.0.0.1:9/", Settings(delay=0.0, retries=1, connect_timeout=2))
+    resp, _ = fetch("http://127.0.0.1:9/", Settings(allow_private=True, delay=0.0, retries=1, connect_timeout=2))
     assert resp.status == 0 and resp.error
 
 
@@ -68,7 +69,7 @@ def test_robots_txt_is_honoured(tmp_path):
     srv = SiteServer(tmp_path)
 
     async def go(obey):
-        async with Fetcher(Settings(delay=0.0, obey_robots=obey)) as f:
+        async with Fetcher(Settings(allow_private=True, delay=0.0, obey_robots=obey)) as f:
             return await f.allowed(srv.url + "private/x.html"), await f.allowed(srv.url + "public.html")
     try:
         assert asyncio.run(go(True)) == (False, True)
@@ -83,7 +84,7 @@ def test_per_host_limit_is_never_exceeded(tmp_path):
     srv = SiteServer(tmp_path, latency=0.15)
 
     async def go():
-        async with Fetcher(Settings(delay=0.0, per_host=2)) as f:
+        async with Fetcher(Settings(allow_private=True, delay=0.0, per_host=2)) as f:
             await asyncio.gather(*(f.request(f"{srv.url}p{i}.html") for i in range(12)))
     try:
         asyncio.run(go())
@@ -96,7 +97,7 @@ def test_size_cap_truncates(tmp_path):
     (tmp_path / "big.html").write_bytes(b"x" * 300_000)
     srv = SiteServer(tmp_path)
     try:
-        resp, _ = fetch(srv.url + "big.html", Settings(delay=0.0, max_bytes=50_000))
+        resp, _ = fetch(srv.url + "big.html", Settings(allow_private=True, delay=0.0, max_bytes=50_000))
         assert resp.truncated and len(resp.content) == 50_000
     finally:
         srv.close()

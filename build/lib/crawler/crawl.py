@@ -1,0 +1,175 @@
+"""Crawl one site best-first and collect evidence candidates for every checklist item."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from .checklist import Checklist
+from .config import Budget
+from .decode import decode
+from .fetch import Fetcher, Response
+from .frontier import HOME, Frontier, Visit
+from .match import FOUND, Hit, is_list_page, link_label, page_label, priority, score_link, score_page
+from .models import Candidate, CrawlResult, LinkRecord, PageRecord, now
+from .parse import Link, Page, parse
+from .render import Renderer, script_links
+from .thai import key
+from .urls import canonical, in_scope, is_document, is_media, site_key
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+
+
+PageCallback = Callable[[PageRecord, list[LinkRecord]], None]
+
+
+def _crumbs(parent: list[str], link: Link, page: Page, label: str) -> list[str]:
+    """Click path to a link's target: the page's path, the link's parent menus, its label."""
+    skip = {page.title, *page.headings[:1], HOME, label}
+    menu = link.menu[0] if link.menu else ""
+    menus = [menu] if menu and menu not in skip and len(menu) <= 40 and not any(c in menu for c in "»>›/") else []
+    return [*parent, *menus, *([label[:80]] if label and link.tag == "a" else [])]
+
+
+def fill(record: PageRecord, resp: Response) -> None:
+    """Copy what a response says into its page record: status, type, size, and why it failed."""
+    record.status, record.final_url = resp.status, resp.final_url
+    record.content_type, record.size = resp.content_type, len(resp.content)
+    record.error = resp.error or (f"HTTP {resp.status}" if resp.status >= 400 else None)
+
+
+def _restates(heading: str, label: str) -> bool:
+    """A link whose words begin with the page's own heading is that page's document."""
+    head = key(heading)
+    return len(head) >= 2 and key(label).startswith(head)
+
+
+class Crawler:
+    """Best-first crawl of one site with a polite fetcher; candidates come out scored."""
+
+    def __init__(self, checklist: Checklist, fetcher: Fetcher, budget: Budget,
+                 on_page: PageCallback | None = None, workers: int = 2, renderer: Renderer | None = None):
+        self.checklist, self.fetcher, self.budget = checklist, fetcher, budget
+        self.renderer = renderer  # script menus: Chromium for the pages that need it
+        self.on_page = on_page or (lambda record, links: None)
+        self.workers = max(1, workers)
+        self._seq = 0
+        self._site_links: set[tuple[str, str]] = set()  # (url, label) of the home page: navigation
+        self._via: dict[str, tuple[str, list[Hit]]] = {}  # url -> (heading of the page linking it, its hits)
+
+    async def run(self, start_url: str) -> CrawlResult:
+        start = canonical(start_url)
+        result = CrawlResult(site=site_key(start), start_url=start)
+        frontier = Frontier(result.site, self.budget.max_depth, self.budget.per_pattern)
+        frontier.seed(start)
+        deadline = time.monotonic() + self.budget.time_limit
+        active = 0
+        stop = asyncio.Event()
+
+        async def worker() -> None:
+            nonlocal active
+            while not stop.is_set():
+                if time.monotonic() > deadline:
+                    result.stop_reason = "time_limit"
+                    stop.set()
+                    return
+                if result.stats.pages_fetched >= self.budget.max_pages:
+                    if len(frontier):
+                        result.stop_reason = "max_pages"
+                    stop.set()
+                    return
+                visit = frontier.pop()
+                if visit is None:
+                    if active == 0:
+                        stop.set()
+                        return
+                    await asyncio.sleep(0.02)
+                    continue
+                active += 1
+                try:
+                    await self._visit(visit, frontier, result)
+                finally:
+                    active -= 1
+
+        tasks = [asyncio.create_task(worker()) for _ in range(self.workers)]
+        try:
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout=max(1.0, self.budget.time_limit + 5))
+        except TimeoutError:
+            result.stop_reason = "time_limit"
+        result.stats.capped = frontier.capped
+        return result
+
+    async def _visit(self, visit: Visit, frontier: Frontier, result: CrawlResult) -> None:
+        record = PageRecord(visit.url, visit.depth, visit.crumbs, visit.parent, fetched_at=now())
+        result.pages[visit.url] = record
+        if not await self.fetcher.allowed(visit.url):
+            record.error = "robots.txt disallows this page"
+            self.on_page(record, [])
+            return
+        result.stats.pages_fetched += 1
+        resp = await self.fetcher.request(visit.url)
+        fill(record, resp)
+        if resp.final_url != visit.url:
+            if visit.depth == 0 and not in_scope(resp.final_url, result.site) and resp.ok:
+                result.site = site_key(resp.final_url)  # the home page moved: follow the site
+                frontier.site = result.site
+            frontier.mark_done(resp.final_url)
+            result.pages.setdefault(canonical(resp.final_url), record)
+        links: list[LinkRecord] = []
+        if resp.ok and record.content_type in HTML_TYPES and in_scope(resp.final_url, result.site):
+            text, record.encoding = decode(resp.content, resp.headers.get("content-type"))
+            page = parse(resp.final_url, text)
+            if self.renderer is not None:
+                page = await self.renderer.enrich(page, text, home=visit.parent is None)
+            else:
+                page.links += script_links(page, text)  # window.open / location targets of script menus
+            record.page = page
+            links = self._harvest(page, visit, frontier, result)
+        self.on_page(record, links)
+
+    def _harvest(self, page: Page, visit: Visit, frontier: Frontier, result: CrawlResult) -> list[LinkRecord]:
+        """Score every link and the page itself; queue in-scope pages by promise."""
+        checklist = self.checklist
+        list_page = is_list_page(checklist, page)
+        context = " ".join([page.title, *page.headings[:2], *visit.crumbs[1:]])
+        if page.refresh:
+            frontier.push(page.refresh, visit.depth, 3, visit.url, visit.crumbs)
+        heading = page_label(page)
+        parent_heading, via_hits = self._via.get(visit.url, ("", []))
+        if visit.depth > 0 and not list_page and key(heading) != key(parent_heading):
+            # (a page repeating its parent's heading is the next page of a list, not a new thing)
+            page_hits = score_page(checklist, page, " ".join(visit.crumbs[:-1]))
+            if max((h.score for h in via_hits), default=0.0) >= FOUND:  # the link already said what it is
+                page_hits = [h for h in page_hits if h.item in {v.item for v in via_hits}]
+            self._add(result, page_hits, page.url, visit.parent or page.url, heading, visit.crumbs,
+                      visit.depth, "page")
+        links = []
+        for link in page.links:
+            url = canonical(link.url)
+            label = link_label(checklist, link)
+            crumbs = _crumbs(visit.crumbs, link, page, label)
+            if visit.depth == 0:
+                self._site_links.add((url, label))
+            if visit.depth == 0 or (url, label) not in self._site_links:
+                hits = score_link(checklist, link, context, list_page)
+                if via_hits and not link.chrome and _restates(heading, label):
+                    hits = via_hits  # "ข่าว ประจำปี 2565" on the page "ข่าว": the file of the page's item
+                self._add(result, hits, url, page.url, label, crumbs, visit.depth + 1, "link")
+            else:
+                hits = []
+            offsite = not in_scope(url, result.site)
+            links.append(LinkRecord(page.url, url, label[:300], " > ".join(link.menu)[:300], offsite))
+            if offsite or is_document(url) or is_media(url):
+                continue
+            depth = visit.depth if link.tag in ("frame", "iframe") else visit.depth + 1
+            if frontier.push(url, depth, priority(checklist, link, hits), page.url, crumbs):
+                self._via[url] = (heading, hits)
+        return links
+
+    def _add(self, result: CrawlResult, hits: list[Hit], url: str, found_on: str, text: str,
+             crumbs: list[str], depth: int, source: str) -> None:
+        for hit in hits:
+            self._seq += 1
+            result.candidates.append(Candidate(hit.item, url, hit.score, hit.terms, found_on, text[:300],
+                                               crumbs, depth, self._seq, source, hit.strong))

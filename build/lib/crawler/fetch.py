@@ -1,0 +1,299 @@
+"""The only module that talks HTTP: politeness, robots.txt, retries, TLS fallback, size caps."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import ssl
+import time
+import warnings
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from .config import Settings
+from .urls import canonical
+
+ROBOTS_TOKEN = "OITCrawler"
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass
+class Response:
+    """What a request gave: status 0 with `error` when there was no HTTP answer."""
+
+    url: str
+    final_url: str
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    error: str | None = None
+    truncated: bool = False
+    tls_insecure: bool = False
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def _insecure_context() -> ssl.SSLContext:
+    """Last resort for old municipal servers: no verification, legacy renegotiation allowed."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0x4)
+    with contextlib.suppress(ssl.SSLError):
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with warnings.catch_warnings():  # old servers speak TLS 1.0; Python warns that it is old
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+    return ctx
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or "SSL" in type(seen).__name__ or "CERTIFICATE" in str(seen).upper():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+class HostGate:
+    """Requests at a time and the delay between them, per server.
+
+    One gate can be shared by the fetchers of many sites (a batch): with `resolve`, sites hosted
+    on one server (the same IP address) share its limit.
+    """
+
+    def __init__(self, per_host: int = 2, delay: float = 0.2, resolve: bool = False):
+        self.per_host, self.delay, self.resolve = per_host, delay, resolve
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._last: dict[str, float] = {}
+        self._ips: dict[str, str] = {}
+
+    async def server(self, netloc: str) -> str:
+        """The key a request is limited by: host:port, or the resolved address."""
+        if not self.resolve:
+            return netloc
+        if netloc not in self._ips:
+            parts = urlsplit(f"//{netloc}")
+            host, port = parts.hostname or netloc, parts.port
+            try:
+                info = await asyncio.get_running_loop().getaddrinfo(host, port or 80)
+                ip = info[0][4][0]
+            except (OSError, UnicodeError):
+                ip = host
+            self._ips[netloc] = f"{ip}:{port}" if port and port not in (80, 443) else ip
+        return self._ips[netloc]
+
+    async def enter(self, netloc: str, extra_delay: float = 0.0) -> str:
+        """Wait for a slot and the server's delay; returns the key to `leave` with."""
+        server = await self.server(netloc)
+        slot = self._slots.setdefault(server, asyncio.Semaphore(self.per_host))
+        await slot.acquire()
+        wait = self._last.get(server, 0.0) + max(self.delay, extra_delay) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last[server] = time.monotonic()
+        return server
+
+    def leave(self, server: str) -> None:
+        self._last[server] = time.monotonic()
+        self._slots[server].release()
+
+
+class Fetcher:
+    """Polite async HTTP client: per-host concurrency and delay, robots.txt, retries, TLS fallback."""
+
+    def __init__(self, settings: Settings | None = None, gate: HostGate | None = None):
+        self.settings = s = settings or Settings()
+        self.gate = gate or HostGate(s.per_host, s.delay)
+        timeout = httpx.Timeout(s.read_timeout, connect=s.connect_timeout)
+        headers = {"User-Agent": s.user_agent, "Accept-Language": "th,en;q=0.8"}
+        limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+        self._secure = httpx.AsyncClient(timeout=timeout, headers=headers, limits=limits, follow_redirects=False)
+        self._insecure: httpx.AsyncClient | None = None
+        self._client_args = {"timeout": timeout, "headers": headers, "limits": limits}
+        self._robots: dict[str, Protego | None] = {}
+        self._robots_lock: dict[str, asyncio.Lock] = {}
+        self.insecure_hosts: set[str] = set()
+        self.findings: list[str] = []
+        self.requests = 0
+        self.crawl_delay: dict[str, float] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._secure.aclose()
+        if self._insecure is not None:
+            await self._insecure.aclose()
+
+    def _client(self, host: str) -> httpx.AsyncClient:
+        if host not in self.insecure_hosts:
+            return self._secure
+        if self._insecure is None:
+            self._insecure = httpx.AsyncClient(verify=_insecure_context(), follow_redirects=False, **self._client_args)
+        return self._insecure
+
+    async def _once(self, method: str, url: str, extra: dict[str, str], cap: int) -> Response:
+        host = urlsplit(url).netloc
+        server = await self.gate.enter(host, self.crawl_delay.get(host, 0.0))
+        try:
+            self.requests += 1
+            req = self._client(host).build_request(method, url, headers=extra)
+            resp = await self._client(host).send(req, stream=True)
+            try:
+                body, truncated = bytearray(), False
+                if method != "HEAD":
+                    async for chunk in resp.aiter_bytes():  # decompressed: the cap bounds inflation
+                        body += chunk
+                        if len(body) > cap:
+                            truncated = True
+                            del body[cap:]
+                            break
+                return Response(url, url, resp.status_code, {k.lower(): v for k, v in resp.headers.items()},
+                                bytes(body), truncated=truncated, tls_insecure=host in self.insecure_hosts)
+            finally:
+                await resp.aclose()
+        finally:
+            self.gate.leave(server)
+
+    async def request(self, url: str, method: str = "GET", cap: int | None = None,
+                      extra: dict[str, str] | None = None, retries: int | None = None) -> Response:
+        """One logical request: redirects followed, retries with backoff, TLS fallback."""
+        s = self.settings
+        cap = s.max_bytes if cap is None else cap
+        retries = s.retries if retries is None else retries
+        current, redirects = url, []
+        attempt = 0
+        while True:
+            host = urlsplit(current).netloc
+            refused = await self._refuse(current)
+            if refused:
+                return Response(url, current, error=refused, redirects=redirects)
+            try:
+                resp = await asyncio.wait_for(self._once(method, current, extra or {}, cap), s.request_time)
+            except TimeoutError:
+                return Response(url, current, error=f"no complete answer within {s.request_time:.0f}s",
+                                redirects=redirects)
+            except httpx.HTTPError as exc:
+                if _is_tls_error(exc) and host not in self.insecure_hosts and current.startswith("https"):
+                    self.insecure_hosts.add(host)
+                    self.findings.append(f"TLS: {host} failed verification or handshake ({_short(exc)}); "
+                                         "retried without verification, legacy renegotiation allowed")
+                    continue
+                if attempt < retries and not isinstance(exc, httpx.InvalidURL):
+                    attempt += 1
+                    await asyncio.sleep(0.5 * 3 ** (attempt - 1))
+                    continue
+                return Response(url, current, error=_short(exc), redirects=redirects)
+            if resp.status in RETRY_STATUS and attempt < retries:
+                attempt += 1
+                wait = _retry_after(resp.headers.get("retry-after"), 0.5 * 3 ** (attempt - 1))
+                if wait <= s.max_retry_after:
+                    await asyncio.sleep(wait)
+                    continue
+            if 300 <= resp.status < 400 and resp.headers.get("location") and len(redirects) < s.max_redirects:
+                nxt = canonical(urljoin(current, resp.headers["location"].strip()))
+                if urlsplit(nxt).scheme not in ("http", "https"):
+                    return Response(url, current, resp.status, resp.headers, error=f"redirect to {nxt[:80]} refused",
+                                    redirects=redirects)
+                redirects.append(current)
+                current = nxt
+                if method == "POST":
+                    method = "GET"
+                continue
+            if 300 <= resp.status < 400:
+                resp.error = "too many redirects" if len(redirects) >= s.max_redirects else "redirect without Location"
+            resp.url, resp.final_url, resp.redirects = url, current, redirects
+            return resp
+
+    async def _refuse(self, url: str) -> str | None:
+        """Why a URL must not be requested (checked on every hop, before any connection), or None."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return f"refused: {parts.scheme}: URLs are never fetched"
+        if self.settings.allow_private:
+            return None
+        host = parts.hostname or ""
+        try:
+            if self.settings.resolver is not None:
+                addresses = list(self.settings.resolver(host))
+            else:
+                info = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 80)
+                addresses = [i[4][0] for i in info]
+        except (OSError, UnicodeError) as e:
+            return f"cannot resolve {host}: {e}"
+        bad = next((a for a in addresses if not_public(a)), None)
+        if bad:
+            return f"refused: {host} resolves to a private address ({bad}); use --allow-private for intranets"
+        return None
+
+    async def allowed(self, url: str) -> bool:
+        """robots.txt verdict for the URL's host (fetched once per host)."""
+        if not self.settings.obey_robots:
+            return True
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        lock = self._robots_lock.setdefault(origin, asyncio.Lock())
+        async with lock:
+            if origin not in self._robots:
+                self._robots[origin] = await self._load_robots(origin)
+        rules = self._robots[origin]
+        return True if rules is None else rules.can_fetch(url, ROBOTS_TOKEN)
+
+    async def _load_robots(self, origin: str) -> Protego | None:
+        resp = await self.request(origin + "/robots.txt", cap=500_000, retries=1)
+        if resp.status != 200 or "html" in resp.content_type:
+            return None
+        try:
+            rules = Protego.parse(resp.content.decode("utf-8", errors="replace"))
+        except Exception:  # noqa: BLE001 - a broken robots.txt means no rules
+            self.findings.append(f"robots.txt of {origin} could not be read; treated as allowing all")
+            return None
+        delay = rules.crawl_delay(ROBOTS_TOKEN)
+        if delay:
+            self.crawl_delay[urlsplit(origin).netloc] = min(float(delay), 10.0)
+        return rules
+
+
+def not_public(address: str) -> bool:
+    """Loopback, private, link-local (cloud metadata 169.254.169.254), multicast or reserved."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return True
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved \
+        or ip.is_unspecified
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:200]

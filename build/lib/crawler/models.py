@@ -1,0 +1,251 @@
+"""The records that flow through the pipeline, and the vocabularies they use.
+
+checklist -> crawl (PageRecord, LinkRecord, Candidate, CrawlResult) -> check (Facts) -> verdict
+(PeriodVerdict, Evidence, ItemResult) -> store -> outputs (the `oit-result/1` document, ResultDoc).
+Imports nothing of the pipeline at run time: every other module may import this one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:  # types only: parse and documents import nothing of the pipeline either
+    from .documents import DocText
+    from .parse import Page
+
+# ---------------------------------------------------------------------------------------- vocabularies
+
+#: Item statuses, best first, with the Thai label an admin reads.
+STATUSES = ("found", "review", "stale", "broken", "missing")
+STATUS_TH = {"found": "พบ", "review": "ควรตรวจ", "missing": "ไม่พบ", "stale": "ไม่เป็นปัจจุบัน", "broken": "ลิงก์เสีย"}
+#: How good a status is (higher is better): what `oit diff` calls better or worse.
+STATUS_RANK = {"missing": 0, "broken": 1, "stale": 2, "review": 3, "found": 4}
+
+#: The periods a checklist item may ask for (checklist `period:`).
+PERIODS = ("current", "in_year", "previous_year", "first_half", "covers_year", "exists")
+#: What an item's evidence is (checklist `kind:`).
+KINDS = ("page", "document", "channel", "external")
+#: Mechanical element checks a checklist `requires` entry may name.
+CHECKS = ("form", "image", "map", "social", "months")
+#: Thai month names, full and abbreviated, January first.
+MONTHS_TH = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน",
+             "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
+MONTHS_TH_SHORT = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+#: Why a crawl stopped, in Thai.
+STOP_TH = {"done": "ตรวจครบทุกหน้าที่ไปถึงได้", "max_pages": "ครบจำนวนหน้าสูงสุด", "time_limit": "หมดเวลาที่กำหนด",
+           "unreachable": "เข้าเว็บไซต์ไม่ได้", "interrupted": "ถูกหยุดกลางคัน"}
+
+RESULT_SCHEMA = "oit-result/1"
+
+
+def now() -> str:
+    """The current time in UTC, ISO 8601 to the second (as stored)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class OitError(Exception):
+    """Base of every error the tool reports to a person in one line."""
+
+
+# ------------------------------------------------------------------------------------------- crawl
+
+
+@dataclass
+class PageRecord:
+    """A fetched (or refused) URL of the site."""
+
+    url: str
+    depth: int
+    crumbs: list[str]
+    parent: str | None
+    status: int = 0
+    final_url: str = ""
+    content_type: str = ""
+    size: int = 0
+    encoding: str = ""
+    error: str | None = None
+    fetched_at: str = ""
+    page: Page | None = None
+
+    @property
+    def title(self) -> str:
+        return self.page.title if self.page else ""
+
+
+@dataclass
+class LinkRecord:
+    """One link of a fetched page, as stored."""
+
+    from_url: str
+    to_url: str
+    text: str
+    context: str
+    offsite: bool
+
+
+@dataclass
+class Candidate:
+    """A URL that may be an item's evidence, and why."""
+
+    item: str
+    url: str
+    score: float
+    terms: tuple[str, ...]
+    found_on: str
+    text: str
+    click_path: list[str]
+    depth: int
+    seq: int
+    source: str = "link"
+    strong: bool = False
+
+
+@dataclass
+class CrawlStats:
+    """Counts of one crawl that outputs report (pages, URLs skipped, pages rendered)."""
+
+    pages_fetched: int = 0
+    capped: int = 0
+    rendered: int = 0
+    render_failed: int = 0
+
+
+@dataclass
+class CrawlResult:
+    """What a crawl of one site gathered: its pages, links and scored candidates."""
+
+    site: str
+    start_url: str
+    pages: dict[str, PageRecord] = field(default_factory=dict)
+    candidates: list[Candidate] = field(default_factory=list)
+    links: list[LinkRecord] = field(default_factory=list)
+    stop_reason: str = "done"
+    stats: CrawlStats = field(default_factory=CrawlStats)
+
+    @property
+    def pages_fetched(self) -> int:
+        return self.stats.pages_fetched
+
+
+# ------------------------------------------------------------------------------------ check, verdict
+
+
+@dataclass
+class Facts:
+    """What checking one candidate URL established: usable (True), not (False) or unknown (None)."""
+
+    ok: bool | None
+    note: str
+    page: Page | None = None
+    doc: DocText | None = None
+
+    @property
+    def text(self) -> str:
+        """The evidence's own words: the document's text, else the page's title, headings and content."""
+        if self.doc is not None and self.doc.text:
+            return self.doc.text
+        if self.page is not None:
+            return " ".join([self.page.title, *self.page.headings[:3], self.page.content])
+        return ""
+
+
+@dataclass
+class ItemFacts:
+    """What an item's candidates turned out to be, for the verdict to decide on."""
+
+    item: str
+    ranked: list[Candidate]  # every candidate of the item, best first
+    checked: list[tuple[Candidate, Facts]]  # those opened, in rank order (usable or not)
+    listings: dict[str, str]  # content of the pages that list a usable candidate, by URL
+    site_links: list[str]  # every link target seen on the site (social accounts are there)
+    stop_reason: str  # why the crawl stopped ("done" when it saw all it could reach)
+
+
+@dataclass(frozen=True)
+class PeriodVerdict:
+    """Whether evidence covers the period its item asks for."""
+
+    status: str  # "current" | "stale" | "unknown"
+    expected: str  # Thai: the period needed
+    found: str  # Thai: the best period found, "" when none
+    found_year: int | None  # B.E. fiscal year the best mention is about, None when none
+    where: str  # the source the best mention came from, "" when none
+    reason: str  # Thai sentence an admin acts on; "" when current or exists
+
+
+@dataclass
+class Evidence:
+    """One URL offered as an item's evidence, with how it was found and checked."""
+
+    url: str
+    found_on: str
+    text: str
+    click_path: list[str]
+    score: float
+    terms: tuple[str, ...]
+    check: str
+
+
+@dataclass
+class ItemResult:
+    """An item's verdict: status, reason, evidence best first, period and missing elements."""
+
+    id: str
+    title: str
+    status: str
+    reason: str
+    score: float
+    evidence: list[Evidence] = field(default_factory=list)
+    period: PeriodVerdict | None = None
+    missing_elements: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------ the result document
+
+
+class PeriodDoc(TypedDict):
+    expected: str | None
+    found: str | None
+    where: str | None
+    year: int | None
+
+
+class EvidenceDoc(TypedDict):
+    url: str
+    found_on: str
+    text: str
+    click_path: list[str]
+    score: float
+    matched_terms: list[str]
+    check: str
+
+
+class ItemDoc(TypedDict):
+    id: str
+    title: str
+    status: str
+    reason: str
+    score: float
+    period: PeriodDoc
+    missing_elements: list[str]
+    evidence: list[EvidenceDoc]
+
+
+class ResultDoc(TypedDict):
+    """The `oit-result/1` document of one stored run (README: Result JSON)."""
+
+    schema: str
+    run_id: int
+    site: dict[str, str]
+    checklist: dict[str, object]
+    started_at: str
+    finished_at: str | None
+    pages_fetched: int
+    requests: int | None
+    stop_reason: str | None
+    findings: list[str]
+    settings: dict[str, object]
+    summary: dict[str, int]
+    items: list[ItemDoc]

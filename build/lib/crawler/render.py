@@ -1,0 +1,322 @@
+"""Pages whose menus are built in the browser: script links in the HTML, and Chromium when a page needs it.
+
+Two parts:
+- pure helpers used for every page: `script_links` reads `window.open('x')` / `location.href='x'` targets
+  from onclick attributes, `javascript:` hrefs and Dreamweaver `addMenuItem("label", "window.open('x')")`
+  scripts; `needs_render` decides from the parsed page and its HTML whether a browser would see more links;
+- `Renderer`: one headless Chromium per scan (Debian's, via Playwright), started on the first page that
+  needs it, a pool of 2 pages, images/fonts/media and off-site requests blocked, every browser request
+  made through the fetcher's per-host slot and counted, a navigation timeout and a total deadline per page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html as htmllib
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser
+
+from .config import RenderOptions
+from .fetch import Fetcher
+from .models import OitError
+from .parse import Link, Page, _in_chrome, _menu_labels, _row, _text, parse
+from .thai import clean
+from .urls import canonical, in_scope, site_key
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+BLOCKED_TYPES = {"image", "font", "media"}
+JS_HREF = ("javascript:", "#")
+
+# window.open('x'), location='x', location.href = "x", document.location.href='x', MM_openBrWindow('x', ...),
+# MM_goToURL('parent', 'x'), self.location.replace('x')
+_TARGET = re.compile(
+    r"""(?:window\.open|MM_openBrWindow|location\.replace|location\.assign)\s*\(\s*(?:\\?["'])([^"'\\]+)\\?["']"""
+    r"""|(?:^|[^\w.])(?:(?:window|document|self|top|parent)\.)?location(?:\.href)?\s*=\s*(?:\\?["'])([^"'\\]+)\\?["']"""
+    r"""|MM_goToURL\s*\(\s*["'][^"']*["']\s*,\s*["']([^"']+)["']""",
+    re.IGNORECASE)
+_MENU_ITEM = re.compile(r"""addMenuItem\s*\(\s*(["'])(.*?)(?<!\\)\1\s*,\s*(["'])(.*?)(?<!\\)\3""", re.DOTALL)
+_NEW_MENU = re.compile(r"""new\s+Menu\s*\(\s*["']([^"']*)["']""")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+async def _host_slot(fetcher: Fetcher, host: str) -> Callable[[], None]:
+    """Wait for a request slot of the host, shared with the fetcher; returns the function that frees it."""
+    key = await fetcher.gate.enter(host, fetcher.crawl_delay.get(host, 0.0))
+    return lambda: fetcher.gate.leave(key)
+
+
+class RenderUnavailable(OitError, RuntimeError):
+    """`--render always` but Chromium or the playwright package cannot be used; the message says why."""
+
+
+def _targets(code: str) -> list[str]:
+    return [next(g for g in m.groups() if g) for m in _TARGET.finditer(code or "")]
+
+
+def _usable(target: str) -> bool:
+    t = target.strip().lower()
+    return bool(t) and not t.startswith(("javascript:", "mailto:", "tel:", "#", "data:", "about:"))
+
+
+def script_links(page: Page, html: str) -> list[Link]:
+    """Links a person reaches by clicking script menus, read from the HTML without running it."""
+    tree = LexborHTMLParser(html)
+    base = page.url
+    base_tag = tree.css_first("base[href]")
+    if base_tag is not None:
+        base = urljoin(page.url, (base_tag.attributes.get("href") or "").strip())
+    seen = {canonical(link.url) for link in page.links}
+    out: list[Link] = []
+
+    def add(raw: str, text: str, **kw: object) -> None:
+        if not _usable(raw):
+            return
+        url = urljoin(base, htmllib.unescape(raw.strip()))
+        if urlsplit(url).scheme not in ("http", "https") or canonical(url) in seen:
+            return
+        seen.add(canonical(url))
+        out.append(Link(url=url, text=text, **kw))  # type: ignore[arg-type]
+
+    for node in tree.css("[onclick], a[href^='javascript:' i], area[href^='javascript:' i]"):
+        code = " ".join(filter(None, (node.attributes.get("onclick"), node.attributes.get("href"))))
+        for target in _targets(code):
+            add(target, _text(node, 300) or clean(node.attributes.get("title") or node.attributes.get("alt") or ""),
+                title=clean(node.attributes.get("title") or ""), row=_row(node), menu=_menu_labels(node),
+                chrome=True if node.tag != "a" else _in_chrome(node))
+    for script in tree.css("script"):
+        code = script.text(deep=True) or ""
+        if "addMenuItem" not in code:
+            continue
+        menus = [(m.start(), clean(m.group(1))) for m in _NEW_MENU.finditer(code)]
+        for m in _MENU_ITEM.finditer(code):
+            label = clean(htmllib.unescape(_TAGS.sub(" ", m.group(2))))
+            parent = next((name for start, name in reversed(menus) if start < m.start()), "")
+            menu = [parent] if parent and parent.lower() != "root" and not parent.startswith("mm_") else []
+            for target in _targets(m.group(4).replace("\\'", "'").replace('\\"', '"')) or [m.group(4)]:
+                if target == m.group(4) and ("(" in target or "=" in target.split("?")[0]):
+                    continue  # code without a target
+                add(target, label, menu=menu, chrome=True)
+    return out
+
+
+def needs_render(page: Page, html: str, home: bool = False) -> str | None:
+    """Why a browser would see links this HTML does not show, or None: a pure decision on the page."""
+    tree = LexborHTMLParser(html)
+    site = site_key(page.url)
+    same_site = sum(1 for link in page.links if in_scope(link.url, site))
+    scripts = tree.css("script")
+    anchors = tree.css("a")
+    js_links = 0
+    for a in anchors:
+        href = (a.attributes.get("href") or "").strip().lower()
+        if href.startswith(JS_HREF) or not href or (a.attributes.get("onclick") and not href.startswith("http")):
+            js_links += 1
+    js_links += sum(1 for n in tree.css("[onclick]:not(a)") if _targets(n.attributes.get("onclick") or ""))
+    if js_links >= 5 and js_links >= same_site:
+        return f"menu of {js_links} javascript:/onclick/# links"
+    if scripts:
+        for node in tree.css("ul, ol, nav, div, td"):
+            marks = f"{node.attributes.get('id') or ''} {node.attributes.get('class') or ''}".lower()
+            if ("menu" in marks or "nav" in marks) and node.css_first("a, li") is None and not _text(node, 40):
+                return f"empty menu container <{node.tag} {marks.strip()[:40]}> filled by a script"
+        for code in (s.text(deep=True) or "" for s in scripts):
+            if "addMenuItem" in code or ("document.write" in code and "href" in code):
+                return "menu written by a script"
+    for ns in tree.css("noscript"):
+        words = _text(ns, 200)
+        if len(words) >= 10:
+            return f"<noscript> notice: {words[:60]}"
+    if home and same_site < 5 and not any(link.tag in ("frame", "iframe") for link in page.links):
+        return f"home page with {same_site} same-site links"
+    if scripts and len(html) >= 15000 and same_site * 5000 < len(html):
+        return f"{same_site} same-site links in {len(html) // 1000} KB"
+    return None
+
+
+def merge(plain: Page, rendered: Page) -> Page:
+    """The rendered page, with any link only the plain HTML had kept."""
+    seen = {canonical(link.url) for link in rendered.links}
+    extra = [link for link in plain.links if canonical(link.url) not in seen]
+    rendered.links = [*rendered.links, *extra]
+    if len(rendered.text) < len(plain.text):  # a failed render: keep the server's words
+        rendered.title, rendered.headings = rendered.title or plain.title, rendered.headings or plain.headings
+        rendered.text, rendered.content = plain.text, plain.content
+    return rendered
+
+
+def unavailable(options: RenderOptions) -> str | None:
+    """Why Chromium cannot be used, or None."""
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install playwright)"
+    path = Path(options.chromium)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        return f"Chromium not found at {options.chromium} (apt-get install chromium, or --chromium PATH)"
+    return None
+
+
+class Renderer:
+    """Renders the pages that need it with one lazily started Chromium; degrades to plain HTTP."""
+
+    def __init__(self, fetcher: Fetcher, options: RenderOptions | None = None):
+        self.fetcher, self.options = fetcher, options or RenderOptions()
+        self.rendered = 0
+        self.failed = 0
+        self.times_ms: list[float] = []
+        self.started = False
+        self._disabled = self.options.mode == "never"
+        self._claimed = 0
+        self._lock = asyncio.Lock()
+        self._pool = asyncio.Semaphore(max(1, self.options.pool))
+        self._pw = None
+        self._browser = None
+        self._context = None
+
+    async def enrich(self, page: Page, html: str, home: bool = False) -> Page:
+        """The page with its script links, rendered by Chromium when it needs it and the budget allows."""
+        page.links = [*page.links, *script_links(page, html)]
+        if self._disabled or self._claimed >= self.options.budget:
+            return page
+        if self.options.mode != "always" and needs_render(page, html, home) is None:
+            return page
+        self._claimed += 1
+        content = await self.render(page.url, html)
+        if content is None:
+            return page
+        rendered = parse(page.url, content)
+        rendered.links = [*rendered.links, *script_links(rendered, content)]
+        return merge(page, rendered)
+
+    async def _start(self) -> bool:
+        async with self._lock:
+            if self._browser is not None:
+                return True
+            if self._disabled:
+                return False
+            why = unavailable(self.options)
+            if why is None:
+                try:
+                    from playwright.async_api import async_playwright
+                    self._pw = await async_playwright().start()
+                    self._browser = await self._pw.chromium.launch(
+                        executable_path=self.options.chromium, headless=True, args=CHROMIUM_ARGS,
+                        timeout=30_000)
+                    self._context = await self._browser.new_context(
+                        user_agent=self.fetcher.settings.user_agent, java_script_enabled=True,
+                        locale="th-TH", service_workers="block", ignore_https_errors=True)
+                    self.started = True
+                    return True
+                except Exception as exc:  # noqa: BLE001 - any launch failure means: no browser
+                    why = f"Chromium at {self.options.chromium} did not start ({type(exc).__name__}: "\
+                          f"{str(exc).splitlines()[0][:120] if str(exc) else ''})"
+                    await self._shutdown()
+            self._disabled = True
+            if self.options.mode == "always":
+                raise RenderUnavailable(why)
+            self.fetcher.findings.append(f"render: {why}; pages built by scripts were read as plain HTML only")
+            return False
+
+    async def render(self, url: str, html: str | None = None) -> str | None:
+        """The DOM of the page after its scripts ran, or None (no browser, timeout, error).
+
+        `html` is the page as already fetched: the browser gets it without a second request."""
+        if not await self._start():
+            return None
+        t0 = time.monotonic()
+        async with self._pool:
+            try:
+                dom = await asyncio.wait_for(self._render(url, html), timeout=self.options.deadline)
+            except (TimeoutError, Exception) as exc:  # noqa: BLE001 - a page that fails stays plain HTML
+                self.failed += 1
+                if self.failed <= 3:
+                    self.fetcher.findings.append(f"render: gave up on {url} ({type(exc).__name__}); "
+                                                 "read as plain HTML")
+                return None
+        self.rendered += 1
+        self.times_ms.append((time.monotonic() - t0) * 1000)
+        return dom
+
+    async def _render(self, url: str, html: str | None) -> str:
+        assert self._context is not None
+        nav_ms = self.options.nav_timeout * 1000
+        page = await self._context.new_page()
+        try:
+            page.set_default_timeout(nav_ms)
+            site = site_key(url)
+            first = {"url": url, "html": html}
+            await page.route("**/*", lambda route: self._route(route, site, first))
+            try:
+                await page.goto(url, wait_until="load", timeout=nav_ms)
+            except Exception as exc:  # noqa: BLE001 - load never fired: use what is there only if it parsed
+                if "Timeout" not in type(exc).__name__:
+                    raise
+                await asyncio.wait_for(page.evaluate("document.readyState"), timeout=1.0)
+            with contextlib.suppress(Exception):  # menus fetched from an API after load
+                await page.wait_for_load_state("networkidle", timeout=min(3000, nav_ms))
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._open_menus(page), timeout=1.5)
+            return await asyncio.wait_for(page.content(), timeout=5.0)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(page.close(run_before_unload=False), timeout=5.0)
+
+    @staticmethod
+    async def _open_menus(page: object) -> None:
+        """Hover a few collapsed menus so that menus built on hover exist in the DOM (cheap, bounded)."""
+        toggles = page.locator("[aria-haspopup=true], .dropdown-toggle, .has-sub > a, .menu-item-has-children > a")  # type: ignore[attr-defined]
+        count = min(await toggles.count(), 12)
+        for i in range(count):
+            with contextlib.suppress(Exception):
+                await toggles.nth(i).hover(timeout=200, force=True)
+
+    async def _route(self, route: object, site: str, first: dict) -> None:
+        request = route.request  # type: ignore[attr-defined]
+        url = request.url
+        if request.resource_type in BLOCKED_TYPES or not in_scope(url, site):
+            await route.abort()  # type: ignore[attr-defined]
+            return
+        if first["html"] is not None and request.is_navigation_request() and canonical(url) == canonical(first["url"]):
+            body, first["html"] = first["html"], None  # the page itself was fetched already
+            await route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")  # type: ignore[attr-defined]
+            return
+        leave = await _host_slot(self.fetcher, urlsplit(url).netloc)  # the fetcher's per-host limit and delay
+        try:
+            self.fetcher.requests += 1
+            response = await route.fetch(max_redirects=5, timeout=self.options.nav_timeout * 1000)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the browser sees a failed request
+            with contextlib.suppress(Exception):
+                await route.abort()  # type: ignore[attr-defined]
+            return
+        finally:
+            leave()
+        with contextlib.suppress(Exception):
+            await route.fulfill(response=response)  # type: ignore[attr-defined]
+
+    def findings(self) -> list[str]:
+        if not self.rendered:
+            return []
+        avg = sum(self.times_ms) / len(self.times_ms)
+        return [f"rendered {self.rendered} page{'s' if self.rendered != 1 else ''} with Chromium "
+                f"(avg {avg:.0f} ms, max {max(self.times_ms):.0f} ms)"]
+
+    async def close(self) -> None:
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        for thing in (self._context, self._browser):
+            if thing is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(thing.close(), timeout=10.0)
+        if self._pw is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._pw.stop(), timeout=10.0)
+        self._context = self._browser = self._pw = None

@@ -1,0 +1,274 @@
+"""SQLite storage through sqlite-utils: the only module that touches the database.
+
+Tables: runs, pages, links, evidence, results, documents (schema in README.md). A run is appended, never
+rewritten: pages and links are written as they are fetched, results when the run finishes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .models import RESULT_SCHEMA, ItemDoc, ItemResult, LinkRecord, OitError, PageRecord, ResultDoc, now
+
+SCHEMA: dict[str, dict[str, Any]] = {
+    "batches": {"id": int, "csv_path": str, "name": str, "settings": str, "started_at": str, "finished_at": str,
+                "status": str, "sites": int},
+    "batch_sites": {"id": int, "batch_id": int, "line": int, "url": str, "name": str, "province": str,
+                    "district": str, "type": str, "extra": str, "status": str, "run_id": int, "error": str,
+                    "started_at": str, "finished_at": str},
+    "runs": {"id": int, "batch_id": int, "checklist": str, "checklist_version": str, "year": int, "start_url": str,
+             "site": str, "settings": str, "started_at": str, "finished_at": str, "pages_fetched": int,
+             "requests": int, "stop_reason": str, "status": str, "findings": str, "tool_version": str},
+    "pages": {"id": int, "run_id": int, "url": str, "final_url": str, "status": int, "content_type": str,
+              "bytes": int, "encoding": str, "title": str, "depth": int, "click_path": str, "error": str,
+              "fetched_at": str},
+    "links": {"id": int, "run_id": int, "from_url": str, "to_url": str, "text": str, "context": str,
+              "offsite": int},
+    "evidence": {"id": int, "run_id": int, "item": str, "rank": int, "url": str, "found_on": str,
+                 "score": float, "status": str, "check_note": str, "matched_terms": str, "click_path": str,
+                 "snippet": str},
+    "results": {"id": int, "run_id": int, "item": str, "title": str, "status": str, "reason": str,
+                "score": float, "evidence_url": str, "period_expected": str, "period_found": str,
+                "period_where": str, "found_year": int, "missing_elements": str},
+    "documents": {"url": str, "etag": str, "last_modified": str, "content_type": str, "bytes": int, "kind": str,
+                  "text": str, "pages": int, "scanned": int, "truncated": int, "error": str, "fetched_at": str},
+}
+
+
+MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
+
+
+class StoreError(OitError, RuntimeError):
+    """The database cannot be opened or written; the message says where."""
+
+
+class Store:
+    """One SQLite file in WAL mode holding every run."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(self.path.parent).free
+            if free < MIN_FREE:
+                raise StoreError(f"cannot use database {self.path}: only {free // 1_000_000} MB free on its disk")
+            self.db = sqlite_utils.Database(self.path)
+            self.db.enable_wal()
+            self._create()
+            with self.db.conn:  # prove it is writable now, not halfway through a night
+                self.db.execute("pragma user_version = 1")
+        except (OSError, sqlite3.Error) as e:
+            raise StoreError(f"cannot use database {self.path}: {e}") from None
+
+    def _create(self) -> None:
+        for name, columns in SCHEMA.items():
+            table = self.db[name]
+            if not table.exists():
+                fks = [("run_id", "runs", "id")] if "run_id" in columns and name != "batch_sites" else None
+                table.create(columns, pk="url" if name == "documents" else "id", foreign_keys=fks)
+            else:  # a database from an older version: add what is new, keep what is there
+                have = set(table.columns_dict)
+                for col, kind in columns.items():
+                    if col not in have:
+                        table.add_column(col, kind)
+        for table, cols in (("pages", ["run_id", "url"]), ("links", ["run_id"]), ("evidence", ["run_id", "item"]),
+                            ("results", ["run_id", "item"]), ("batch_sites", ["batch_id"]), ("runs", ["start_url"])):
+            self.db[table].create_index(cols, if_not_exists=True)
+
+    def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
+                  tool_version: str, batch_id: int | None = None) -> int:
+        """A new run, 'running' until finished or failed; returns its id."""
+        with self.db.conn:
+            row = self.db["runs"].insert({
+                "batch_id": batch_id, "checklist": checklist, "checklist_version": version, "year": year,
+                "start_url": start_url,
+                "site": "", "settings": json.dumps(settings, ensure_ascii=False), "started_at": now(),
+                "status": "running", "pages_fetched": 0, "tool_version": tool_version,
+            })
+        return int(row.last_pk)
+
+    def add_page(self, run_id: int, record: PageRecord, links: list[LinkRecord]) -> None:
+        """A fetched page and its links, committed as the crawl goes."""
+        with self.db.conn:
+            self.db["pages"].insert({
+                "run_id": run_id, "url": record.url, "final_url": record.final_url, "status": record.status,
+                "content_type": record.content_type, "bytes": record.size, "encoding": record.encoding,
+                "title": record.title, "depth": record.depth, "click_path": " > ".join(record.crumbs),
+                "error": record.error, "fetched_at": record.fetched_at,
+            })
+            self.db["links"].insert_all(
+                {"run_id": run_id, "from_url": lk.from_url, "to_url": lk.to_url, "text": lk.text,
+                 "context": lk.context, "offsite": int(lk.offsite)} for lk in links)
+
+    def finish_run(self, run_id: int, site: str, results: list[ItemResult], pages_fetched: int, requests: int,
+                   stop_reason: str, findings: list[str], status: str = "finished") -> None:
+        """The run's results and evidence, and how it ended, in one transaction."""
+        with self.db.conn:
+            for r in results:
+                p = r.period
+                self.db["results"].insert({
+                    "run_id": run_id, "item": r.id, "title": r.title, "status": r.status, "reason": r.reason,
+                    "score": r.score, "evidence_url": r.evidence[0].url if r.evidence else None,
+                    "period_expected": p.expected if p else None, "period_found": p.found if p else None,
+                    "period_where": p.where if p else None, "found_year": p.found_year if p else None,
+                    "missing_elements": json.dumps(r.missing_elements, ensure_ascii=False),
+                })
+                self.db["evidence"].insert_all({
+                    "run_id": run_id, "item": r.id, "rank": i + 1, "url": e.url, "found_on": e.found_on,
+                    "score": e.score, "status": r.status if i == 0 else "alternative", "check_note": e.check,
+                    "matched_terms": json.dumps(list(e.terms), ensure_ascii=False),
+                    "click_path": json.dumps(e.click_path, ensure_ascii=False), "snippet": e.text,
+                } for i, e in enumerate(r.evidence))
+            self.db["runs"].update(run_id, {
+                "site": site, "finished_at": now(), "pages_fetched": pages_fetched, "requests": requests,
+                "stop_reason": stop_reason, "status": status, "findings": json.dumps(findings, ensure_ascii=False),
+            })
+
+    def fail_run(self, run_id: int, reason: str, findings: list[str] | None = None) -> None:
+        """Mark a run failed, with why (unreachable, interrupted ...)."""
+        with self.db.conn:
+            self.db["runs"].update(run_id, {"finished_at": now(), "stop_reason": reason, "status": "failed",
+                                            "findings": json.dumps(findings or [], ensure_ascii=False)})
+
+    def get(self, url: str) -> dict | None:
+        """A document read in an earlier run (DocumentCache)."""
+        rows = list(self.db.query("select * from documents where url = ?", [url]))
+        return rows[0] if rows else None
+
+    def put(self, url: str, row: dict) -> None:
+        """Keep a document's text for later runs (DocumentCache)."""
+        with self.db.conn:
+            self.db["documents"].upsert({"url": url, **row, "fetched_at": now()}, pk="url")
+
+    def latest_run(self) -> int | None:
+        """The newest finished run, if any."""
+        rows = list(self.db.query("select id from runs where status = 'finished' order by id desc limit 1"))
+        return rows[0]["id"] if rows else None
+
+    def run(self, run_id: int) -> dict | None:
+        """A run's row, or None."""
+        rows = list(self.db.query("select * from runs where id = ?", [run_id]))
+        return rows[0] if rows else None
+
+    def results(self, run_id: int) -> list[dict]:
+        """A run's item results, in checklist order."""
+        return list(self.db.query("select * from results where run_id = ? order by id", [run_id]))
+
+    # batches -------------------------------------------------------------------------------
+
+    def open_batch(self, csv_path: str) -> int | None:
+        """The unfinished batch of this CSV (a crash or Ctrl-C left it), to resume."""
+        rows = list(self.db.query("select id from batches where csv_path = ? and status = 'running' "
+                                  "order by id desc limit 1", [csv_path]))
+        return rows[0]["id"] if rows else None
+
+    def start_batch(self, csv_path: str, name: str, settings: dict, sites: list[dict]) -> int:
+        """A new batch with its sites, all pending; returns its id."""
+        with self.db.conn:
+            batch_id = int(self.db["batches"].insert({
+                "csv_path": csv_path, "name": name, "settings": json.dumps(settings, ensure_ascii=False),
+                "started_at": now(), "status": "running", "sites": len(sites)}).last_pk)
+            self.db["batch_sites"].insert_all({"batch_id": batch_id, "status": "pending", **site} for site in sites)
+        return batch_id
+
+    def batch(self, batch_id: int) -> dict | None:
+        """A batch's row, or None."""
+        rows = list(self.db.query("select * from batches where id = ?", [batch_id]))
+        return rows[0] if rows else None
+
+    def batch_sites(self, batch_id: int) -> list[dict]:
+        """A batch's sites in CSV order."""
+        return list(self.db.query("select * from batch_sites where batch_id = ? order by id", [batch_id]))
+
+    def site_started(self, site_id: int) -> None:
+        """A batch site is being scanned."""
+        with self.db.conn:
+            self.db["batch_sites"].update(site_id, {"status": "running", "started_at": now(), "error": None})
+
+    def site_done(self, site_id: int, run_id: int | None, error: str | None) -> None:
+        """Committed before the site is reported done: a crash after this never redoes it."""
+        with self.db.conn:
+            self.db["batch_sites"].update(site_id, {"status": "failed" if error else "done", "run_id": run_id,
+                                                    "error": error, "finished_at": now()})
+
+    def abandon_interrupted(self, batch_id: int) -> int:
+        """Runs of this batch a crash left 'running' become 'failed/interrupted'; their sites are redone."""
+        with self.db.conn:
+            n = self.db.execute("update runs set status = 'failed', stop_reason = 'interrupted', finished_at = ? "
+                                "where batch_id = ? and status = 'running'", [now(), batch_id]).rowcount
+            self.db.execute("update batch_sites set status = 'pending' where batch_id = ? and status = 'running'",
+                            [batch_id])
+        return n
+
+    def finish_batch(self, batch_id: int) -> None:
+        """Every site of the batch is done or failed."""
+        with self.db.conn:
+            self.db["batches"].update(batch_id, {"status": "finished", "finished_at": now()})
+
+    def previous_batch(self, batch_id: int) -> int | None:
+        """The finished batch of the same CSV before this one."""
+        b = self.batch(batch_id)
+        rows = list(self.db.query("select id from batches where csv_path = ? and status = 'finished' and id < ? "
+                                  "order by id desc limit 1", [b["csv_path"] if b else "", batch_id]))
+        return rows[0]["id"] if rows else None
+
+    def latest_batch(self) -> int | None:
+        """The newest batch, finished or not."""
+        rows = list(self.db.query("select id from batches order by id desc limit 1"))
+        return rows[0]["id"] if rows else None
+
+    def batch_run(self, start_url: str, batch_id: int) -> int | None:
+        """The latest run of a site within a batch (finished or failed)."""
+        rows = list(self.db.query("select id from runs where start_url = ? and batch_id = ? order by id desc limit 1",
+                                  [start_url, batch_id]))
+        return rows[0]["id"] if rows else None
+
+    def status_counts(self, run_id: int) -> dict[str, int]:
+        """How many items of a run have each status."""
+        return dict(self.db.execute("select status, count(*) from results where run_id = ? group by status",
+                                    [run_id]).fetchall())
+
+    def site_runs(self, start_url: str) -> list[int]:
+        """Finished runs of one site, newest first."""
+        return [r["id"] for r in self.db.query(
+            "select id from runs where start_url = ? and status = 'finished' order by id desc", [start_url])]
+
+    def evidence(self, run_id: int) -> list[dict]:
+        """A run's evidence rows, by item and rank."""
+        return list(self.db.query("select * from evidence where run_id = ? order by item, rank", [run_id]))
+
+    def result(self, run_id: int) -> ResultDoc:
+        """The oit-result/1 document of a stored run, evidence best first."""
+        run = self.run(run_id)
+        if run is None:
+            raise StoreError(f"no run {run_id} in {self.path}")
+        evidence: dict[str, list] = {}
+        for e in self.evidence(run_id):
+            evidence.setdefault(e["item"], []).append({
+                "url": e["url"], "found_on": e["found_on"], "text": e["snippet"],
+                "click_path": json.loads(e["click_path"] or "[]"), "score": e["score"],
+                "matched_terms": json.loads(e["matched_terms"] or "[]"), "check": e["check_note"],
+            })
+        items: list[ItemDoc] = [{
+            "id": r["item"], "title": r["title"], "status": r["status"], "reason": r["reason"], "score": r["score"],
+            "period": {"expected": r["period_expected"], "found": r["period_found"], "where": r["period_where"],
+                       "year": r["found_year"]},
+            "missing_elements": json.loads(r["missing_elements"] or "[]"),
+            "evidence": evidence.get(r["item"], [])} for r in self.results(run_id)]
+        settings = json.loads(run["settings"] or "{}")
+        return {
+            "schema": RESULT_SCHEMA, "run_id": run["id"], "site": {"url": run["start_url"], "host": run["site"]},
+            "checklist": {"name": run["checklist"], "year": run["year"], "version": run["checklist_version"],
+                          "file": settings.get("checklist_file")},
+            "started_at": run["started_at"], "finished_at": run["finished_at"],
+            "pages_fetched": run["pages_fetched"], "requests": run["requests"], "stop_reason": run["stop_reason"],
+            "findings": json.loads(run["findings"] or "[]"), "settings": settings,
+            "summary": dict(Counter(i["status"] for i in items)), "items": items,
+        }

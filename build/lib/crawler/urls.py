@@ -1,0 +1,122 @@
+"""URL canonical forms, site scope, documents and trap patterns."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+
+from .models import OitError
+
+SESSION_PARAMS = {
+    "phpsessid", "sid", "jsessionid", "sessionid", "session_id", "sessid", "cfid", "cftoken",
+    "aspsessionid", "s", "fbclid", "gclid", "_ga", "ref",
+}
+DOCUMENT_EXTENSIONS = {
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf", "zip", "rar",
+    "7z", "csv", "txt",
+}
+MEDIA_EXTENSIONS = {
+    "jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico", "mp3", "mp4", "avi", "wmv", "mov",
+    "flv", "swf", "css", "js", "woff", "woff2", "ttf", "exe", "msi", "apk", "iso", "dmg",
+}
+_SAFE_PATH = "/%:@!$&'()*+,;=-._~"
+_SAFE_QUERY = _SAFE_PATH + "?"
+_JSESSION = re.compile(r";(jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+
+
+class BadURL(OitError, ValueError):
+    """A start URL that cannot be scanned; the message says why."""
+
+
+def normalize_start(url: str) -> str:
+    """Accept what an admin types (`www.x.go.th`, `x.go.th/`) and return an absolute URL."""
+    url = (url or "").strip()
+    if not url:
+        raise BadURL("empty URL")
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise BadURL(f"'{url}': only http and https sites can be scanned")
+    if not parts.hostname or " " in parts.netloc or ".." in parts.hostname:
+        raise BadURL(f"'{url}': no valid host name")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise BadURL(f"'{url}': bad port") from None
+    return canonical(url)
+
+
+def canonical(url: str) -> str:
+    """Absolute URL with Thai/spaces percent-encoded, no fragment, no session ids."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    port = parts.port if parts.port and (scheme, parts.port) not in (("http", 80), ("https", 443)) else None
+    netloc = f"[{host}]" if ":" in host else host
+    if port:
+        netloc += f":{port}"
+    path = quote(_JSESSION.sub("", parts.path), safe=_SAFE_PATH) or "/"
+    pieces = [p for p in parts.query.split("&") if p and not _session(p.split("=", 1)[0])]
+    query = "&".join(quote(p, safe=_SAFE_QUERY) for p in pieces)
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _session(name: str) -> bool:
+    name = unquote(name).lower()
+    return name in SESSION_PARAMS or name.startswith("utm_")
+
+
+def site_key(url: str) -> str:
+    """Host (and port) without `www.`: http/https and www/no-www are one site."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    host = host[4:] if host.startswith("www.") else host
+    port = parts.port if parts.port and parts.port not in (80, 443) else None
+    return f"{host}:{port}" if port else host
+
+
+def in_scope(url: str, site: str) -> bool:
+    return urlsplit(url).scheme in ("http", "https") and site_key(url) == site
+
+
+def extension(url: str) -> str:
+    last = unquote(urlsplit(url).path).rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[-1].lower() if "." in last else ""
+
+
+def is_document(url: str) -> bool:
+    return extension(url) in DOCUMENT_EXTENSIONS
+
+
+def is_media(url: str) -> bool:
+    return extension(url) in MEDIA_EXTENSIONS
+
+
+def trap_pattern(url: str) -> str:
+    """URL shape with numbers blanked and query values dropped: `/calendar/?month=`."""
+    parts = urlsplit(url)
+    keys = sorted({k for k, _ in parse_qsl(parts.query, keep_blank_values=True)})
+    return _DIGITS.sub("N", parts.path) + "?" + "&".join(keys)
+
+
+def readable(url: str) -> str:
+    """URL for people: percent-encoded Thai shown as Thai."""
+    return unquote(url)
+
+
+def is_local_host(url: str) -> bool:
+    """Loopback or private address (a test or intranet site)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local

@@ -1,0 +1,106 @@
+"""Facts to a verdict: an item's status, reason, evidence, period and missing elements. Pure.
+
+Statuses: found, review, stale (evidence of another period), broken (the only evidence does not open
+or is empty), missing. The period is judged from every date the evidence shows; required elements
+are looked for in the chosen evidence.
+"""
+
+from __future__ import annotations
+
+from .checklist import Item
+from .dates import Mention, mentions, mentions_in_url
+from .elements import Evidence as ElementEvidence
+from .elements import missing as missing_elements
+from .match import FOUND
+from .models import Candidate, Evidence, Facts, ItemFacts, ItemResult, PeriodVerdict
+from .period import judge
+from .urls import readable
+
+NEAR_BEST = 0.1  # a current candidate this close to the best one is preferred to a stale best
+
+
+def period(item: Item, cand: Candidate, facts: Facts, year: int) -> PeriodVerdict:
+    """The item's period, judged from the evidence's own data before the words that name it.
+
+    Groups in order: the document's and the page's content (without its heading, which names
+    the item and is repeated in lists and paragraphs), then the link text and the page's title,
+    then the file name or URL; the first group that dates anything decides. For items that must
+    be current, bare years in the content are left out: they are years of laws and founding, not
+    of the data.
+    """
+    page = facts.page
+    data: list[tuple[str, list[Mention]]] = []
+    if facts.doc is not None and facts.doc.text:
+        data.append(("เนื้อหาเอกสาร", mentions(facts.doc.text)))
+    if page is not None:
+        body = page.content
+        for heading in page.headings[:1]:
+            body = body.replace(heading, " ") if len(heading) >= 4 else body  # the label, not the data
+        data.append(("เนื้อหาหน้า", mentions(body)))
+    if item.period == "current":
+        data = [(name, [m for m in ms if m.kind != "year"]) for name, ms in data]
+    named = [("ข้อความลิงก์", mentions(cand.text))]
+    if page is not None:
+        named.append(("ชื่อหน้า", mentions(" ".join([page.title, *page.headings[:1]]))))
+    groups = [data, named, [("ชื่อไฟล์/URL", mentions_in_url(cand.url))]]
+    for group in groups:
+        if any(ms for _, ms in group):
+            return judge(item.period, year, group)
+    return judge(item.period, year, [])
+
+
+def lacking(item: Item, facts: Facts, found_mentions: list[Mention], site_links: list[str], year: int) -> list[str]:
+    """The required elements the evidence does not show."""
+    if not item.requires:
+        return []
+    ev = ElementEvidence(facts.text, facts.page, found_mentions, site_links)
+    return missing_elements(item.requires, ev, year)
+
+
+def decide(item: Item, facts: ItemFacts, year: int) -> ItemResult:
+    """The item's result from what its candidates turned out to be."""
+    usable = [(c, f, period(item, c, f, year)) for c, f in facts.checked if f.ok is not False]
+    rejected = [(c, f) for c, f in facts.checked if f.ok is False]
+    if not usable:
+        status = "broken" if rejected else "missing"
+        return ItemResult(item.id, item.title, status, missing_reason(facts, rejected), 0.0, [])
+    best_score = usable[0][0].score
+    current = [u for u in usable if u[2].status != "stale" and u[0].score >= best_score - NEAR_BEST]
+    if current and current[0] is not usable[0]:
+        usable.remove(current[0])
+        usable.insert(0, current[0])  # prefer the current one
+    cand, chosen, verdict = usable[0]
+    evidence = [Evidence(c.url, c.found_on, c.text, c.click_path, c.score, c.terms, f.note) for c, f, _ in usable]
+    listed = facts.listings.get(cand.found_on, "")
+    lacks = lacking(item, chosen, mentions(" ".join([cand.text, chosen.text, listed])), facts.site_links, year)
+    status = "found" if cand.score >= FOUND else "review"
+    reason = found_reason(cand, chosen.note, status)
+    if verdict.status == "stale":
+        status, reason = "stale", f"{verdict.reason} ('{cand.text[:60]}', พบที่{verdict.where})"
+    elif lacks and status == "found":
+        status = "review"
+        reason = f"พบ '{cand.text[:60]}' แต่ยังขาด: {', '.join(lacks)}; {chosen.note}"
+    elif lacks:
+        reason += f"; ยังขาด: {', '.join(lacks)}"
+    return ItemResult(item.id, item.title, status, reason, cand.score, evidence, verdict, lacks)
+
+
+def found_reason(cand: Candidate, note: str, status: str) -> str:
+    """Why a candidate was taken: the words that matched and what checking it showed."""
+    terms = ", ".join(cand.terms[:3])
+    if status == "found":
+        return f"พบ '{cand.text[:60]}' ({terms}); {note}"
+    return f"ควรตรวจด้วยตนเอง: '{cand.text[:60]}' ตรงเพียงบางส่วน ({terms}); {note}"
+
+
+def missing_reason(facts: ItemFacts, rejected: list[tuple[Candidate, Facts]]) -> str:
+    """Why nothing usable was found: the candidate that failed, or the nearest one and the crawl's limits."""
+    if rejected:
+        cand, checked = rejected[0]
+        return f"พบลิงก์ '{cand.text[:60]}' ({readable(cand.url)}) แต่ใช้เป็นหลักฐานไม่ได้: {checked.note}"
+    reason = "ไม่พบลิงก์หรือหน้าที่ตรงกับข้อนี้จากหน้าแรก"
+    if facts.ranked:
+        reason += f"; ใกล้เคียงที่สุดคือ '{facts.ranked[0].text[:60]}' (คะแนน {facts.ranked[0].score:.2f})"
+    if facts.stop_reason != "done":
+        reason += f"; การสำรวจหยุดก่อนครบ ({facts.stop_reason}) อาจอยู่นอกขอบเขตที่สำรวจ"
+    return reason
