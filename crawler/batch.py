@@ -15,7 +15,8 @@ from pathlib import Path
 from .audit import Options, SiteUnreachable, scan_site
 from .checklist import Checklist, load
 from .fetch import HostGate
-from .report import result, to_json
+from .outputs import to_json
+from .report import result
 from .store import Store
 from .urls import BadURL, normalize_start, site_key
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .report import STATUS_TH, plain, result
+from .outputs import plain
+from .outputs.common import STATUS_TH
+from .report import result
 from .store import Store
 
 RANK = {"found": 4, "review": 3, "stale": 2, "broken": 1, "missing": 0}

@@ -32,7 +32,6 @@ MAX_TRIED = 6
 HUB_PENALTY, OFFSITE_PENALTY = 0.2, 0.3
 MAX_EVIDENCE = 3
 NEAR_BEST = 0.1  # a current candidate this close to the best one is preferred to a stale best
-STATUSES = ("found", "review", "missing", "stale", "broken")
 
 
 class DocumentCache(Protocol):
