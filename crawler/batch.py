@@ -17,7 +17,7 @@ from .checklist import Checklist, load
 from .config import Options
 from .fetch import HostGate
 from .models import OitError
-from .report import to_json
+from .outputs import to_json
 from .store import Store
 from .urls import BadURL, normalize_start, site_key
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import __version__, reports
+from . import __version__
 from .audit import audit
 from .batch import plain_report, run_batch
 from .batch import summary as batch_summary
@@ -21,8 +21,8 @@ from .diff import diff_batches, diff_runs
 from .diff import text as change_text
 from .match import decision, score_link
 from .models import OitError
+from .outputs import html_batch, html_site, nacc_paste, print_table, summary_line, to_csv, to_json, to_xlsx
 from .parse import Link
-from .report import print_table, to_csv, to_json
 from .store import Store, StoreError
 from .urls import normalize_start
 
@@ -129,7 +129,6 @@ def _scan(a: argparse.Namespace, console: Console) -> int:
     if a.json_path:
         Path(a.json_path).write_text(to_json(doc), encoding="utf-8")
     if a.quiet:
-        from .report import summary_line
         console.print(summary_line(doc), markup=False)
     else:
         print_table(doc, console)
@@ -144,7 +143,7 @@ def _export(a: argparse.Namespace) -> int:
     if run_id is None or store.run(run_id) is None:
         raise StoreError(f"no such run in {a.db}" if a.run else f"no finished run in {a.db}")
     doc = store.result(run_id)
-    text = to_json(doc) if a.format == "json" else to_csv(doc)
+    text = to_json(doc) if a.format == "json" else to_csv([doc], layout="export")
     if a.output:
         Path(a.output).write_text(text, encoding="utf-8")
     else:
@@ -257,16 +256,16 @@ def _report(a: argparse.Namespace) -> int:
     if fmt == "xlsx":
         if not a.output:
             raise StoreError("--format xlsx needs -o FILE.xlsx")
-        Path(a.output).write_bytes(reports.xlsx(docs, batch))
+        Path(a.output).write_bytes(to_xlsx(docs, batch))
         return EXIT_OK
     if fmt == "html":
-        text = reports.html_batch(docs, batch) if batch else reports.html_site(docs[0])
+        text = html_batch(docs, batch) if batch else html_site(docs[0])
     elif fmt == "csv":
-        text = reports.csv_items(docs, batch)
+        text = to_csv(docs, batch, layout="items")
     elif fmt == "matrix-csv":
-        text = reports.csv_matrix(docs, batch)
+        text = to_csv(docs, batch, layout="matrix")
     elif fmt == "nacc":
-        text = "\n\n".join(reports.nacc_paste(d) for d in docs)
+        text = "\n\n".join(nacc_paste(d) for d in docs)
     else:
         text = json.dumps(summary, ensure_ascii=False, indent=2) if batch else to_json(docs[0])
     if a.output:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .models import STATUS_RANK, STATUS_TH
-from .report import plain
+from .outputs import plain
 from .store import Store
 
 WORSE = ("newly_missing", "now_broken", "now_stale", "worse", "newly_unreachable")

@@ -77,7 +77,10 @@ def site_key(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     host = host[4:] if host.startswith("www.") else host
-    port = parts.port if parts.port and parts.port not in (80, 443) else None
+    try:
+        port = parts.port if parts.port and parts.port not in (80, 443) else None
+    except ValueError:  # a port that is not a number: the host alone
+        port = None
     return f"{host}:{port}" if port else host
 
 

@@ -20,7 +20,8 @@ from xml.etree import ElementTree
 import pytest
 
 from conftest import scan
-from crawler import reports
+from crawler import outputs
+from crawler.models import STATUS_TH
 from sitesrv import serve
 
 SITES = ("menu_cms", "ita_table", "decoys_only")
@@ -124,7 +125,7 @@ def item_rows(page: str) -> list[str]:
 
 def test_html_site_has_43_rows_and_thai_headers(docs: list[dict]) -> None:
     doc = docs[0]
-    page = reports.html_site(doc, name="เทศบาลตำบลบ้านเมนู")
+    page = outputs.html_site(doc, name="เทศบาลตำบลบ้านเมนู")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="th">' in page
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     statuses = item_rows(page)
@@ -147,7 +148,7 @@ def test_html_site_has_43_rows_and_thai_headers(docs: list[dict]) -> None:
 
 def test_html_site_stale_and_review_say_what_to_fix(docs: list[dict]) -> None:
     doc = docs[0]
-    page = reports.html_site(doc)
+    page = outputs.html_site(doc)
     stale = [it for it in doc["items"] if it["status"] == "stale"]
     review = [it for it in doc["items"] if it["status"] == "review" and it["missing_elements"]]
     assert stale and review
@@ -156,7 +157,7 @@ def test_html_site_stale_and_review_say_what_to_fix(docs: list[dict]) -> None:
 
 
 def test_html_escapes_a_hostile_document(evil: dict, batch: dict) -> None:
-    page = reports.html_site(evil, name=EVIL)
+    page = outputs.html_site(evil, name=EVIL)
     assert_safe(page)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&quot; onmouseover=alert(1) x=&quot;" in page
@@ -166,7 +167,7 @@ def test_html_escapes_a_hostile_document(evil: dict, batch: dict) -> None:
     hostile_batch["sites"][0]["name"] = ATTR + EVIL
     hostile_batch["sites"][0]["url"] = evil["site"]["url"]
     hostile_batch["sites"][1]["error"] = EVIL
-    assert_safe(reports.html_batch([evil], hostile_batch))
+    assert_safe(outputs.html_batch([evil], hostile_batch))
 
 
 # ---------------------------------------------------------------- HTML, a batch, in Chromium
@@ -188,7 +189,7 @@ def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_html_batch_in_headless_chromium(docs: list[dict], batch: dict, tmp_path: Path) -> None:
-    page = reports.html_batch(docs, batch)
+    page = outputs.html_batch(docs, batch)
     report = tmp_path / "batch.html"
     report.write_text(page, encoding="utf-8")
     proc = run_chromium(tmp_path, "--dump-dom", report.as_uri())
@@ -224,7 +225,7 @@ def test_html_batch_in_headless_chromium(docs: list[dict], batch: dict, tmp_path
 
 
 def test_html_batch_counts_per_item_most_missed_first(docs: list[dict], batch: dict) -> None:
-    page = reports.html_batch(docs, batch)
+    page = outputs.html_batch(docs, batch)
     section = page.split('id="by-item"')[1].split('id="by-site"')[0]
     rows = re.findall(r'<td class="no"><b>(O\d+)</b></td>.*?<td class="n"><b>(\d+)</b>', section)
     assert len(rows) == 43
@@ -245,7 +246,7 @@ def read_csv(text: str) -> list[list[str]]:
 
 
 def test_csv_items_round_trip_keeps_thai(docs: list[dict], batch: dict) -> None:
-    rows = read_csv(reports.csv_items(docs, batch))
+    rows = read_csv(outputs.to_csv(docs, batch, layout="items"))
     header, body = rows[0], rows[1:]
     assert header[:8] == ["หน่วยงาน", "จังหวัด", "อำเภอ", "เว็บไซต์", "วันที่ตรวจ", "ข้อ", "ข้อมูล", "สถานะ"]
     assert len(body) == len(docs) * 43
@@ -256,24 +257,24 @@ def test_csv_items_round_trip_keeps_thai(docs: list[dict], batch: dict) -> None:
     assert o1[col] == " > ".join(docs[0]["items"][0]["evidence"][0]["click_path"])
     assert {r[7] for r in body} <= {"พบ", "ควรตรวจ", "ไม่เป็นปัจจุบัน", "ลิงก์เสีย", "ไม่พบ"}
     # without a batch the host names the site
-    rows = read_csv(reports.csv_items(docs[:1]))
+    rows = read_csv(outputs.to_csv(docs[:1], layout="items"))
     assert len(rows) == 44 and rows[1][0] == docs[0]["site"]["host"]
 
 
 def test_csv_guards_formulas(evil: dict) -> None:
-    rows = read_csv(reports.csv_items([evil]))
+    rows = read_csv(outputs.to_csv([evil], layout="items"))
     body = rows[1:]
     assert body[1][6] == "'+cmd|' /C calc'!A0"
     assert body[2][6] == "'-2+3"
     assert body[3][6] == "'@SUM(A1)"
     assert body[0][-1] == "'=HYPERLINK(\"http://evil\",\"x\")"
-    for row in read_csv(reports.csv_items([evil])) + read_csv(reports.csv_matrix([evil])):
+    for row in read_csv(outputs.to_csv([evil], layout="items")) + read_csv(outputs.to_csv([evil], layout="matrix")):
         for cell in row:
             assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), cell
 
 
 def test_csv_matrix_one_row_per_site(docs: list[dict], batch: dict) -> None:
-    rows = read_csv(reports.csv_matrix(docs, batch))
+    rows = read_csv(outputs.to_csv(docs, batch, layout="matrix"))
     header, body = rows[0], rows[1:]
     first = header.index("O1")
     assert header[first:first + 43] == [f"O{n}" for n in range(1, 44)]
@@ -282,7 +283,7 @@ def test_csv_matrix_one_row_per_site(docs: list[dict], batch: dict) -> None:
     failed = body[1]
     assert failed[-1].startswith("ตรวจไม่ได้: เข้าเว็บไซต์ไม่ได้")
     for row, doc in zip([body[0], *body[2:]], docs, strict=True):
-        assert row[first:first + 43] == [reports.STATUS_TH[it["status"]] for it in doc["items"]]
+        assert row[first:first + 43] == [STATUS_TH[it["status"]] for it in doc["items"]]
         assert sum(int(n) for n in row[first + 43:first + 48]) == 43
         assert int(row[first + 43]) == doc["summary"].get("found", 0)
 
@@ -307,7 +308,7 @@ def sheet_cells(z: zipfile.ZipFile, n: int) -> list[list[str]]:
 
 
 def test_xlsx_structure(docs: list[dict], batch: dict, tmp_path: Path) -> None:
-    data = reports.xlsx(docs, batch)
+    data = outputs.to_xlsx(docs, batch)
     path = tmp_path / "oit.xlsx"
     path.write_bytes(data)
     with zipfile.ZipFile(path) as z:
@@ -323,7 +324,7 @@ def test_xlsx_structure(docs: list[dict], batch: dict, tmp_path: Path) -> None:
         matrix, items, per_item = sheet_cells(z, 1), sheet_cells(z, 2), sheet_cells(z, 3)
     assert len(matrix) == 1 + 4 and matrix[0][0] == "หน่วยงาน" and matrix[1][0] == "เทศบาลตำบลบ้านเมนู"
     first = matrix[0].index("O1")
-    assert matrix[1][first:first + 43] == [reports.STATUS_TH[it["status"]] for it in docs[0]["items"]]
+    assert matrix[1][first:first + 43] == [STATUS_TH[it["status"]] for it in docs[0]["items"]]
     assert len(items) == 1 + 3 * 43
     assert sum(len(r) for r in items[1:]) >= 3 * 43 * 8  # site, URL, date, item, title, status... per row
     assert items[1][5] == "O1" and items[1][7] == "พบ"
@@ -345,7 +346,7 @@ def test_xlsx_structure(docs: list[dict], batch: dict, tmp_path: Path) -> None:
 def test_xlsx_keeps_hostile_text_as_text(evil: dict, tmp_path: Path) -> None:
     evil = copy.deepcopy(evil)
     evil["items"][6]["reason"] = "bad\x00\x07control\x1b chars"
-    data = reports.xlsx([evil])
+    data = outputs.to_xlsx([evil])
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         items = sheet_cells(z, 2)
         assert b"<f>" not in z.read("xl/worksheets/sheet2.xml")  # no formula cells, ever
@@ -359,7 +360,7 @@ def test_xlsx_keeps_hostile_text_as_text(evil: dict, tmp_path: Path) -> None:
 
 def test_nacc_paste_43_lines_in_order(docs: list[dict]) -> None:
     for doc in docs:
-        text = reports.nacc_paste(doc)
+        text = outputs.nacc_paste(doc)
         lines = text.splitlines()
         assert len(lines) == 43
         assert [ln.split("\t")[0] for ln in lines] == [f"O{n}" for n in range(1, 44)]
@@ -370,11 +371,11 @@ def test_nacc_paste_43_lines_in_order(docs: list[dict]) -> None:
             else:
                 assert urls.split(" ")[0] == it["evidence"][0]["url"]
                 assert len(urls.split(" ")) == len({e["url"] for e in it["evidence"]})
-    assert any(ln.endswith("\t-") for ln in reports.nacc_paste(docs[2]).splitlines())
+    assert any(ln.endswith("\t-") for ln in outputs.nacc_paste(docs[2]).splitlines())
 
 
 def test_nacc_paste_only_web_links(evil: dict) -> None:
-    lines = reports.nacc_paste(evil).splitlines()
+    lines = outputs.nacc_paste(evil).splitlines()
     assert len(lines) == 43
     for line in lines:
         assert "javascript" not in line.lower() and "data:" not in line

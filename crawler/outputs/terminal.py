@@ -1,47 +1,24 @@
-"""Results to people and programs: the oit-result/1 JSON, CSV and the terminal table."""
+"""The terminal: the 43-row table of a run and its one-line summary, scraped text made inert."""
 
 from __future__ import annotations
-
-import csv
-import io
-import json
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .models import STATUS_TH
-from .urls import readable
+from ..models import STATUS_TH
+from ..urls import readable
 
 STATUS_STYLE = {"found": "green", "review": "yellow", "missing": "red", "stale": "magenta", "broken": "red"}
 
 
-def to_json(doc: dict) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=2)
-
-
-def to_csv(doc: dict) -> str:
-    """One row per item; UTF-8 with BOM so Excel shows Thai."""
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["item", "title", "status", "score", "evidence_url", "click_path", "year_found", "period_expected",
-                "missing_elements", "reason"])
-    for it in doc["items"]:
-        ev = it["evidence"][0] if it["evidence"] else {}
-        w.writerow([safe_cell(str(c)) for c in (
-            it["id"], it["title"], it["status"], it["score"], readable(ev.get("url", "")),
-            " > ".join(ev.get("click_path", [])), it["period"]["found"] or "", it["period"]["expected"] or "",
-            "; ".join(it["missing_elements"]), it["reason"])])
-    return "\ufeff" + out.getvalue()
-
-
-def safe_cell(text: str) -> str:
-    """Keep spreadsheets from running scraped text as a formula."""
-    text = "".join(ch for ch in text if ch >= " " or ch in "\t\n")
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t") else text
+def plain(text: str) -> str:
+    """Scraped text shown in the terminal: no markup, no control characters."""
+    return "".join(ch for ch in text if ch == "\n" or (ch >= " " and not "\x7f" <= ch <= "\x9f"))
 
 
 def summary_line(doc: dict) -> str:
+    """One line per run: counts by status, pages, why the crawl stopped, run id."""
     s = doc["summary"]
     total = len(doc["items"])
     parts = [f"{STATUS_TH[k]} {s[k]}" for k in ("found", "review", "stale", "broken", "missing") if s.get(k)]
@@ -72,8 +49,3 @@ def print_table(doc: dict, console: Console | None = None) -> None:
     for finding in doc["findings"]:
         console.print(f"[yellow]! {escape(plain(finding))}[/]")
     console.print(summary_line(doc), markup=False)
-
-
-def plain(text: str) -> str:
-    """Scraped text shown in the terminal: no markup, no control characters."""
-    return "".join(ch for ch in text if ch == "\n" or (ch >= " " and not "\x7f" <= ch <= "\x9f"))

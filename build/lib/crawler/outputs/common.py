@@ -1,0 +1,151 @@
+"""Shared by every output: status names, NACC item order, links, Thai dates, batch site pairing."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from ..models import MONTHS_TH, STATUS_TH
+from ..urls import site_key
+
+BANGKOK = timezone(timedelta(hours=7))
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_HTTP = re.compile(r"https?://[^/\s?#]", re.IGNORECASE)
+
+
+def item_no(item_id: str) -> int:
+    """The number of an item id ('O12' -> 12); ids without one sort last."""
+    m = re.search(r"\d+", item_id or "")
+    return int(m.group()) if m else 10_000
+
+
+def nacc_items(doc: dict) -> list[dict]:
+    """The document's items in NACC order (O1..O43)."""
+    return sorted(doc.get("items") or [], key=lambda it: (item_no(it.get("id", "")), it.get("id", "")))
+
+
+def status_of(item: dict) -> str:
+    """The item's status; anything unknown counts as missing."""
+    s = item.get("status")
+    return s if s in STATUS_TH else "missing"
+
+
+def counts(doc: dict) -> Counter:
+    """How many items of the document have each status."""
+    return Counter(status_of(it) for it in doc.get("items") or [])
+
+
+def columns(docs: list[dict]) -> list[tuple[str, str]]:
+    """Item ids and titles over all documents, in NACC order."""
+    seen: dict[str, str] = {}
+    for doc in docs:
+        for it in doc.get("items") or []:
+            seen.setdefault(it.get("id", ""), it.get("title", ""))
+    return sorted(seen.items(), key=lambda kv: (item_no(kv[0]), kv[0]))
+
+
+def http_url(url: object) -> str | None:
+    """The URL when it may be a link (http/https with a host, no control characters), else None."""
+    if not isinstance(url, str):
+        return None
+    u = url.strip()
+    if not u or any(ch < " " or ch == "\x7f" for ch in u) or not _HTTP.match(u):
+        return None
+    return u
+
+
+def thai_date(iso: object) -> str:
+    """'2026-11-21T06:46:42+00:00' -> '21 พฤศจิกายน 2569 เวลา 13:46 น.' (Bangkok time, B.E.)."""
+    if not iso:
+        return "-"
+    try:
+        dt = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(BANGKOK)
+    return f"{dt.day} {MONTHS_TH[dt.month - 1]} {dt.year + 543} เวลา {dt:%H:%M} น."
+
+
+def site_name(doc: dict | None, site: dict | None = None) -> str:
+    """The name shown for a site: the batch entry's name, else the document's, host or URL."""
+    site = site or {}
+    doc_site = (doc or {}).get("site") or {}
+    return (site.get("name") or doc_site.get("name") or doc_site.get("host") or site.get("url")
+            or doc_site.get("url") or "-")
+
+
+def _site_key(url: object) -> str:
+    """Match a batch entry to its document: host without www, path without trailing slash."""
+    if not isinstance(url, str) or not url.strip():
+        return ""
+    u = url.strip()
+    if "://" not in u:
+        u = "http://" + u
+    return site_key(u) + urlsplit(u).path.rstrip("/")
+
+
+def pair(docs: list[dict], batch: dict | None) -> list[tuple[dict, dict | None]]:
+    """(batch site entry, its document or None) in batch order; documents without an entry at the end."""
+    sites = list((batch or {}).get("sites") or [])
+    by_key: dict[str, list[int]] = {}
+    for i, doc in enumerate(docs):
+        by_key.setdefault(_site_key(((doc or {}).get("site") or {}).get("url")), []).append(i)
+    used: set[int] = set()
+    rows: list[tuple[dict, dict | None]] = []
+    for site in sites:
+        idx = next((i for i in by_key.get(_site_key(site.get("url")), []) if i not in used), None)
+        if idx is not None:
+            used.add(idx)
+        rows.append((site, docs[idx] if idx is not None else None))
+    for i, doc in enumerate(docs):
+        if i not in used:
+            rows.append(({"url": ((doc or {}).get("site") or {}).get("url", "")}, doc))
+    return rows
+
+
+def site_error(site: dict, doc: dict | None) -> str:
+    """Why a batch site has no document ('' when it has one)."""
+    if doc is not None:
+        return ""
+    if site.get("error"):
+        return str(site["error"])
+    status = site.get("status")
+    return f"ยังไม่มีผลการตรวจ (สถานะ: {status})" if status else "ยังไม่มีผลการตรวจ"
+
+
+def click_path(ev: dict) -> str:
+    """The clicks from the home page to a piece of evidence, 'a > b > c'."""
+    return " > ".join(str(p) for p in ev.get("click_path") or [])
+
+
+def year_found(item: dict) -> str:
+    """The period or year found for an item, '' when none."""
+    period = item.get("period") or {}
+    if period.get("found"):
+        return str(period["found"])
+    return str(period["year"]) if period.get("year") else ""
+
+
+def todo(item: dict) -> tuple[str, str]:
+    """(what to fix, the scanner's reason) for an item that is not `found`."""
+    status = status_of(item)
+    reason = str(item.get("reason") or "")
+    if status == "found":
+        return "", ""
+    period = item.get("period") or {}
+    missing = [str(m) for m in item.get("missing_elements") or []]
+    if status == "stale":
+        need = f"ต้องเป็นข้อมูล {period.get('expected') or 'ปีปัจจุบัน'}"
+        if period.get("found"):
+            need += f" (ที่พบคือ {period['found']})"
+        return need, reason
+    if missing:
+        return "ต้องเพิ่ม: " + "; ".join(missing), reason
+    if status == "broken":
+        return "แก้ลิงก์ให้เปิดได้และมีเนื้อหาจริง", reason
+    if status == "missing":
+        return "ยังไม่มีข้อมูลนี้บนเว็บไซต์ หรือหาจากหน้าแรกไม่พบ", reason
+    return "ตรวจด้วยตนเองว่าตรงกับข้อนี้", reason

@@ -1,0 +1,51 @@
+"""The terminal: the 43-row table of a run and its one-line summary, scraped text made inert."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..models import STATUS_TH
+from ..urls import readable
+
+STATUS_STYLE = {"found": "green", "review": "yellow", "missing": "red", "stale": "magenta", "broken": "red"}
+
+
+def plain(text: str) -> str:
+    """Scraped text shown in the terminal: no markup, no control characters."""
+    return "".join(ch for ch in text if ch == "\n" or (ch >= " " and not "\x7f" <= ch <= "\x9f"))
+
+
+def summary_line(doc: dict) -> str:
+    """One line per run: counts by status, pages, why the crawl stopped, run id."""
+    s = doc["summary"]
+    total = len(doc["items"])
+    parts = [f"{STATUS_TH[k]} {s[k]}" for k in ("found", "review", "stale", "broken", "missing") if s.get(k)]
+    return (f"{doc['site']['url']}: {' · '.join(parts)} จาก {total} ข้อ | "
+            f"pages {doc['pages_fetched']}, stop: {doc['stop_reason']}, run {doc['run_id']}")
+
+
+def print_table(doc: dict, console: Console | None = None) -> None:
+    """The 43-row table: item, Thai name, status, evidence URL and click path."""
+    console = console or Console()
+    table = Table(title=f"{doc['checklist']['name']} · {doc['site']['url']}", show_lines=False)
+    table.add_column("ข้อ", no_wrap=True)
+    table.add_column("ข้อมูล", max_width=38)
+    table.add_column("สถานะ", no_wrap=True)
+    table.add_column("หลักฐาน / เหตุผล", overflow="fold")
+    for it in doc["items"]:
+        status = it["status"]
+        if it["evidence"]:
+            ev = it["evidence"][0]
+            where = readable(ev["url"]) + "\n" + " > ".join(ev["click_path"])
+            if status != "found":
+                where += "\n" + it["reason"]
+        else:
+            where = it["reason"]
+        table.add_row(it["id"], escape(plain(it["title"])), f"[{STATUS_STYLE[status]}]{STATUS_TH[status]}[/]",
+                      escape(plain(where)))
+    console.print(table)
+    for finding in doc["findings"]:
+        console.print(f"[yellow]! {escape(plain(finding))}[/]")
+    console.print(summary_line(doc), markup=False)
