@@ -38,7 +38,8 @@ def run_settings(options: Options, year: int, check_offsite: bool) -> dict:
     """What a run was asked to do, as stored with it."""
     checklist_file = str(options.checklist or DEFAULT_CHECKLIST)
     return {"checklist_file": checklist_file, "year": year, "budget": asdict(options.budget),
-            "politeness": asdict(options.settings), "check_offsite": check_offsite, "workers": options.workers,
+            "politeness": {k: v for k, v in asdict(options.settings).items() if k != "resolver"},  # a function
+            "check_offsite": check_offsite, "workers": options.workers,
             "render": asdict(options.render)}
 
 

@@ -1,10 +1,18 @@
-"""The only module that talks HTTP: politeness, robots.txt, retries, TLS fallback, size caps."""
+"""The only module that talks HTTP: politeness, robots.txt, retries, TLS fallback, size caps.
+
+Safety: with `Settings.allow_private` off, every hop's host is resolved and refused when any address
+is not public, and the connection then goes to the address that was checked (`PinnedTransport`):
+httpx never resolves the name a second time, so a name that answers public then private (DNS
+rebinding) cannot reach the private one.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import ipaddress
+import socket
 import ssl
 import time
 import warnings
@@ -12,6 +20,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from protego import Protego
 
@@ -57,6 +66,57 @@ def _insecure_context() -> ssl.SSLContext:
         warnings.simplefilter("ignore", DeprecationWarning)
         ctx.minimum_version = ssl.TLSVersion.TLSv1
     return ctx
+
+
+# (host as httpcore connects to it, the checked addresses) of the request being sent in this task
+_PINNED: contextvars.ContextVar[tuple[str, tuple[str, ...]] | None] = contextvars.ContextVar("oit_pinned",
+                                                                                            default=None)
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Connects to the addresses the guard checked for the request being sent, never to a fresh lookup.
+
+    The URL keeps its host name: the Host header, TLS SNI and certificate checks use the name; only the
+    TCP connection goes to the pinned address. Without a pin (`allow_private`) it is httpcore's own backend.
+    """
+
+    def __init__(self) -> None:
+        self._net = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: object = None) -> httpcore.AsyncNetworkStream:
+        pinned = _PINNED.get()
+        if pinned is None:
+            return await self._net.connect_tcp(host, port, timeout, local_address, socket_options)
+        name, addresses = pinned
+        if name.lower() != host.lower() or not addresses:
+            raise httpcore.ConnectError(f"refused: connection to {host} was not checked")
+        error: Exception | None = None
+        for address in addresses:  # each one checked public; the next when one does not answer
+            try:
+                return await self._net.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: object = None) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("refused: unix sockets are never used")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._net.sleep(seconds)
+
+
+class PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over `PinnedBackend`; no proxy from the environment (a proxy would resolve names)."""
+
+    def __init__(self, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
+        # httpx.AsyncHTTPTransport.__init__ builds a pool without a choice of backend: build it here instead
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=verify), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=PinnedBackend())
 
 
 def _is_tls_error(exc: BaseException) -> bool:
@@ -134,9 +194,11 @@ class Fetcher:
         timeout = httpx.Timeout(s.read_timeout, connect=s.connect_timeout)
         headers = {"User-Agent": s.user_agent, "Accept-Language": "th,en;q=0.8"}
         limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
-        self._secure = httpx.AsyncClient(timeout=timeout, headers=headers, limits=limits, follow_redirects=False)
+        self._limits = limits
+        self._secure = httpx.AsyncClient(timeout=timeout, headers=headers, follow_redirects=False,
+                                         transport=PinnedTransport(True, limits))
         self._insecure: httpx.AsyncClient | None = None
-        self._client_args = {"timeout": timeout, "headers": headers, "limits": limits}
+        self._client_args = {"timeout": timeout, "headers": headers}
         self._robots: dict[str, Protego | None] = {}
         self._robots_lock: dict[str, asyncio.Lock] = {}
         self.insecure_hosts: set[str] = set()
@@ -159,15 +221,20 @@ class Fetcher:
         if host not in self.insecure_hosts:
             return self._secure
         if self._insecure is None:
-            self._insecure = httpx.AsyncClient(verify=_insecure_context(), follow_redirects=False, **self._client_args)
+            self._insecure = httpx.AsyncClient(follow_redirects=False, transport=PinnedTransport(
+                _insecure_context(), self._limits), **self._client_args)
         return self._insecure
 
-    async def _once(self, method: str, url: str, extra: dict[str, str], cap: int) -> Response:
+    async def _once(self, method: str, url: str, extra: dict[str, str], cap: int,
+                    addresses: tuple[str, ...] | None) -> Response:
+        """One HTTP exchange; with `addresses` (checked by `_guard`) the connection goes only to them."""
         host = urlsplit(url).netloc
         server = await self.gate.enter(host, self.crawl_delay.get(host, 0.0))
+        pin = None
         try:
             self.requests += 1
             req = self._client(host).build_request(method, url, headers=extra)
+            pin = _PINNED.set((req.url.raw_host.decode("ascii"), addresses) if addresses is not None else None)
             resp = await self._client(host).send(req, stream=True)
             try:
                 body, truncated = bytearray(), False
@@ -183,6 +250,8 @@ class Fetcher:
             finally:
                 await resp.aclose()
         finally:
+            if pin is not None:
+                _PINNED.reset(pin)
             self.gate.leave(server)
 
     async def request(self, url: str, method: str = "GET", cap: int | None = None,
@@ -195,11 +264,12 @@ class Fetcher:
         attempt = 0
         while True:
             host = urlsplit(current).netloc
-            refused = await self._refuse(current)
+            refused, addresses = await self._guard(current)
             if refused:
                 return Response(url, current, error=refused, redirects=redirects)
             try:
-                resp = await asyncio.wait_for(self._once(method, current, extra or {}, cap), s.request_time)
+                resp = await asyncio.wait_for(self._once(method, current, extra or {}, cap, addresses),
+                                              s.request_time)
             except TimeoutError:
                 return Response(url, current, error=f"no complete answer within {s.request_time:.0f}s",
                                 redirects=redirects)
@@ -235,26 +305,32 @@ class Fetcher:
             resp.url, resp.final_url, resp.redirects = url, current, redirects
             return resp
 
-    async def _refuse(self, url: str) -> str | None:
-        """Why a URL must not be requested (checked on every hop, before any connection), or None."""
+    async def _guard(self, url: str) -> tuple[str | None, tuple[str, ...] | None]:
+        """(why the URL must not be requested, None) or (None, the addresses to connect to).
+
+        Checked on every hop, before any connection. With `allow_private` the addresses are None: the
+        system resolves as usual. Otherwise the host is resolved once, here; every address must be public,
+        and the connection is pinned to these addresses (no second lookup by httpx: DNS rebinding)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            return f"refused: {parts.scheme}: URLs are never fetched"
+            return f"refused: {parts.scheme}: URLs are never fetched", None
         if self.settings.allow_private:
-            return None
+            return None, None
         host = parts.hostname or ""
         try:
             if self.settings.resolver is not None:
-                addresses = list(self.settings.resolver(host))
+                addresses = [str(a) for a in self.settings.resolver(host)]
             else:
-                info = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 80)
-                addresses = [i[4][0] for i in info]
+                info = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 80, type=socket.SOCK_STREAM)
+                addresses = [str(i[4][0]) for i in info]
         except (OSError, UnicodeError) as e:
-            return f"cannot resolve {host}: {e}"
+            return f"cannot resolve {host}: {e}", None
+        if not addresses:
+            return f"cannot resolve {host}: no address", None
         bad = next((a for a in addresses if not_public(a)), None)
         if bad:
-            return f"refused: {host} resolves to a private address ({bad}); use --allow-private for intranets"
-        return None
+            return f"refused: {host} resolves to a private address ({bad}); use --allow-private for intranets", None
+        return None, tuple(dict.fromkeys(a.split("%")[0] for a in addresses))
 
     async def allowed(self, url: str) -> bool:
         """robots.txt verdict for the URL's host (fetched once per host)."""

@@ -5,8 +5,12 @@ Two parts:
   from onclick attributes, `javascript:` hrefs and Dreamweaver `addMenuItem("label", "window.open('x')")`
   scripts; `needs_render` decides from the parsed page and its HTML whether a browser would see more links;
 - `Renderer`: one headless Chromium per scan (Debian's, via Playwright), started on the first page that
-  needs it, a pool of 2 pages, images/fonts/media and off-site requests blocked, every browser request
-  made through the fetcher's per-host slot and counted, a navigation timeout and a total deadline per page.
+  needs it, a pool of 2 pages, images/fonts/media and off-site requests blocked, a navigation timeout and a
+  total deadline per page. Chromium has no network of its own: every request of a rendered page is made by
+  the `Fetcher` (private-address guard on every redirect hop, per-host limit and delay, robots.txt, size caps,
+  counted) and handed to the browser with `route.fulfill`, so Chromium never follows a redirect itself;
+  anything else (requests of popups and workers, WebSockets) is refused, service workers are blocked, and
+  the browser is launched behind a dead proxy with no name resolution, in case something escapes the routes.
 """
 
 from __future__ import annotations
@@ -17,22 +21,32 @@ import html as htmllib
 import os
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
 from .config import RenderOptions
-from .fetch import Fetcher
+from .fetch import Fetcher, Response
 from .models import OitError
 from .parse import Link, Page, _in_chrome, _menu_labels, _row, _text, parse
 from .thai import clean
 from .urls import canonical, in_scope, site_key
 
+# Defence in depth: every request is fulfilled from the fetcher, so the browser's own network is made useless.
+# All its connections go to a proxy nobody listens at (loopback included), names never resolve, WebRTC may not
+# send UDP past the proxy.
+DEAD_PROXY = "http://127.0.0.1:9"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
+                 f"--proxy-server={DEAD_PROXY}", "--proxy-bypass-list=<-loopback>",
+                 "--host-resolver-rules=MAP * ~NOTFOUND", "--dns-prefetch-disable",
+                 "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+                 "--webrtc-ip-handling-policy=disable_non_proxied_udp"]
 BLOCKED_TYPES = {"image", "font", "media"}
+BROWSER_METHODS = {"GET", "HEAD"}  # a crawler submits nothing: POST/PUT/... of a page's scripts are refused
+FORWARDED_HEADERS = {"accept", "x-requested-with"}  # of a browser request, passed on by the fetcher
+FULFILLED_HEADERS = {"content-type", "content-language", "last-modified"}  # of the fetcher's answer, to the page
 JS_HREF = ("javascript:", "#")
 
 # window.open('x'), location='x', location.href = "x", document.location.href='x', MM_openBrWindow('x', ...),
@@ -47,10 +61,15 @@ _NEW_MENU = re.compile(r"""new\s+Menu\s*\(\s*["']([^"']*)["']""")
 _TAGS = re.compile(r"<[^>]+>")
 
 
-async def _host_slot(fetcher: Fetcher, host: str) -> Callable[[], None]:
-    """Wait for a request slot of the host, shared with the fetcher; returns the function that frees it."""
-    key = await fetcher.gate.enter(host, fetcher.crawl_delay.get(host, 0.0))
-    return lambda: fetcher.gate.leave(key)
+async def _refuse(route: object) -> None:
+    with contextlib.suppress(Exception):  # the page may be gone
+        await route.abort()  # type: ignore[attr-defined]
+
+
+async def _close_socket(ws: object) -> None:
+    """A page's WebSocket is never connected to any server."""
+    with contextlib.suppress(Exception):
+        await ws.close(code=1008, reason="refused by the crawler")  # type: ignore[attr-defined]
 
 
 class RenderUnavailable(OitError, RuntimeError):
@@ -212,7 +231,10 @@ class Renderer:
                         timeout=30_000)
                     self._context = await self._browser.new_context(
                         user_agent=self.fetcher.settings.user_agent, java_script_enabled=True,
-                        locale="th-TH", service_workers="block", ignore_https_errors=True)
+                        locale="th-TH", service_workers="block", accept_downloads=False)
+                    # requests no rendered page's route answers (popups, workers) and every WebSocket: refused
+                    await self._context.route("**/*", _refuse)
+                    await self._context.route_web_socket(re.compile(".*"), _close_socket)
                     self.started = True
                     return True
                 except Exception as exc:  # noqa: BLE001 - any launch failure means: no browser
@@ -279,27 +301,39 @@ class Renderer:
                 await toggles.nth(i).hover(timeout=200, force=True)
 
     async def _route(self, route: object, site: str, first: dict) -> None:
+        """Every request of a rendered page: answered from the fetcher, or refused. Chromium fetches nothing."""
         request = route.request  # type: ignore[attr-defined]
         url = request.url
-        if request.resource_type in BLOCKED_TYPES or not in_scope(url, site):
-            await route.abort()  # type: ignore[attr-defined]
+        if request.resource_type in BLOCKED_TYPES or request.method not in BROWSER_METHODS \
+                or not in_scope(url, site):
+            await _refuse(route)
             return
         if first["html"] is not None and request.is_navigation_request() and canonical(url) == canonical(first["url"]):
             body, first["html"] = first["html"], None  # the page itself was fetched already
-            await route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")  # type: ignore[attr-defined]
-            return
-        leave = await _host_slot(self.fetcher, urlsplit(url).netloc)  # the fetcher's per-host limit and delay
-        try:
-            self.fetcher.requests += 1
-            response = await route.fetch(max_redirects=5, timeout=self.options.nav_timeout * 1000)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - the browser sees a failed request
             with contextlib.suppress(Exception):
-                await route.abort()  # type: ignore[attr-defined]
+                await route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")  # type: ignore[attr-defined]
             return
-        finally:
-            leave()
-        with contextlib.suppress(Exception):
-            await route.fulfill(response=response)  # type: ignore[attr-defined]
+        try:
+            resp = await asyncio.wait_for(self._fetch(request, site), timeout=self.options.nav_timeout)
+        except Exception:  # noqa: BLE001 - timeout, closed fetcher: the browser sees a failed request
+            resp = None
+        if resp is None:
+            await _refuse(route)
+            return
+        headers = {k: v for k, v in resp.headers.items() if k in FULFILLED_HEADERS}
+        with contextlib.suppress(Exception):  # the page may be gone (deadline)
+            await route.fulfill(status=resp.status, headers=headers, body=resp.content)  # type: ignore[attr-defined]
+
+    async def _fetch(self, request: object, site: str) -> Response | None:
+        """The fetcher's answer to a browser request (guard on every hop, politeness, robots, caps), or None."""
+        url = request.url  # type: ignore[attr-defined]
+        if not await self.fetcher.allowed(url):
+            return None
+        extra = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_HEADERS}  # type: ignore[attr-defined]
+        resp = await self.fetcher.request(url, method=request.method, extra=extra, retries=0)  # type: ignore[attr-defined]
+        if resp.status == 0 or resp.error or not in_scope(resp.final_url, site):
+            return None  # refused (private address, scheme), failed, or redirected off the site
+        return resp
 
     def findings(self) -> list[str]:
         if not self.rendered:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,49 @@ def scan(url: str, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedPro
 
 def expected(name: str) -> dict:
     return json.loads((SITES / name / "expected.json").read_text(encoding="utf-8"))
+
+
+# -- no connection leaves 127.0.0.0/8 (in-process tests) ------------------------------------------------------
+
+@dataclass
+class Egress:
+    connects: list = field(default_factory=list)  # every address a socket tried to connect to
+    blocked: list = field(default_factory=list)  # those outside 127.0.0.0/8 (refused here)
+    routes: dict = field(default_factory=dict)  # (fake public ip, port) -> loopback address
+    names: dict = field(default_factory=dict)  # host name -> fake ip (or a function giving it), for getaddrinfo
+
+
+@pytest.fixture
+def no_egress(monkeypatch):
+    """In this process, a socket may connect only to 127.0.0.0/8 (or through `routes` to it)."""
+    egress = Egress()
+    real_connect, real_connect_ex, real_gai = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def target(address):
+        if not isinstance(address, tuple):
+            return address
+        egress.connects.append(address)
+        if address[:2] in egress.routes:
+            return egress.routes[address[:2]]
+        try:
+            loopback = ipaddress.ip_address(address[0]).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            egress.blocked.append(address)
+            raise ConnectionRefusedError(f"test: no connection outside 127.0.0.0/8 ({address[0]})")
+        return address
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name in egress.names:
+            ip = egress.names[name]
+            return real_gai(ip() if callable(ip) else ip, *args, **kwargs)
+        if isinstance(name, str) and name.endswith(".test"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real_gai(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", lambda self, a: real_connect(self, target(a)))
+    monkeypatch.setattr(socket.socket, "connect_ex", lambda self, a: real_connect_ex(self, target(a)))
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return egress

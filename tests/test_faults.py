@@ -14,7 +14,7 @@ Bounds (wall clock, including Python's start-up), default politeness settings ex
 
 The three slow scans start together (module fixture `slow_runs`), so the file takes about 3 minutes.
 Nothing ever connects outside 127.0.0.0/8: the CLI scans only link to loopback addresses, and the
-in-process fetcher tests run under `no_egress`, which refuses and records any other connection.
+in-process fetcher tests run under `no_egress` (conftest.py), which refuses and records any other connection.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import ipaddress
 import json
 import os
 import signal
-import socket
 import sqlite3
 import ssl
 import subprocess
@@ -478,48 +477,6 @@ def test_expired_certificate_site_scan(fault_server, tmp_path):
 
 
 # -- private addresses: refused at resolution, nothing leaves 127.0.0.0/8 --------------------------------
-
-@dataclass
-class Egress:
-    connects: list = field(default_factory=list)  # every address a socket tried to connect to
-    blocked: list = field(default_factory=list)  # those outside 127.0.0.0/8 (refused here)
-    routes: dict = field(default_factory=dict)  # (fake public ip, port) -> loopback address
-    names: dict = field(default_factory=dict)  # host name -> fake public ip, for getaddrinfo
-
-
-@pytest.fixture
-def no_egress(monkeypatch):
-    """In this process, a socket may connect only to 127.0.0.0/8 (or through `routes` to it)."""
-    egress = Egress()
-    real_connect, real_connect_ex, real_gai = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
-
-    def target(address):
-        if not isinstance(address, tuple):
-            return address
-        egress.connects.append(address)
-        if address[:2] in egress.routes:
-            return egress.routes[address[:2]]
-        try:
-            loopback = ipaddress.ip_address(address[0]).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            egress.blocked.append(address)
-            raise ConnectionRefusedError(f"test: no connection outside 127.0.0.0/8 ({address[0]})")
-        return address
-
-    def getaddrinfo(host, *args, **kwargs):
-        name = host.decode() if isinstance(host, bytes) else host
-        if name in egress.names:
-            return real_gai(egress.names[name], *args, **kwargs)
-        if isinstance(name, str) and name.endswith(".test"):
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real_gai(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", lambda self, a: real_connect(self, target(a)))
-    monkeypatch.setattr(socket.socket, "connect_ex", lambda self, a: real_connect_ex(self, target(a)))
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return egress
 
 
 def test_private_address_is_refused_before_connecting(no_egress):
