@@ -71,7 +71,7 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
         try:
             crawl = await crawler.run(start)
         except RenderUnavailable:
-            store.fail_run(run_id, "render_unavailable", fetcher.findings)
+            store.fail_run(run_id, "render_unavailable", [*fetcher.findings, *renderer.findings()])
             raise
         finally:
             await renderer.close()  # the browser never outlives the crawl

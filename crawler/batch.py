@@ -85,12 +85,6 @@ class Progress:
     def left(self) -> int:
         return self.total - self.done - self.failed
 
-    def eta(self) -> float | None:
-        finished = self.done + self.failed
-        if not finished:
-            return None
-        return (time.monotonic() - self.started) / finished * self.left
-
 
 Report = Callable[[str, Progress], None]
 

@@ -78,9 +78,6 @@ class Checklist:
     not_found: tuple[Pattern, ...]
     items: tuple[Item, ...]
 
-    def by_number(self, number: int) -> Item | None:
-        return next((i for i in self.items if i.number == number), None)
-
 
 def _plain(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
     """Turn a composed YAML node into Python data, remembering each path's line."""

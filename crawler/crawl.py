@@ -98,6 +98,8 @@ class Crawler:
         except TimeoutError:
             result.stop_reason = "time_limit"
         result.stats.capped = frontier.capped
+        if self.renderer is not None:
+            result.stats.rendered, result.stats.render_failed = self.renderer.rendered, self.renderer.failed
         return result
 
     async def _visit(self, visit: Visit, frontier: Frontier, result: CrawlResult) -> None:

@@ -42,7 +42,6 @@ class Response:
     content: bytes = b""
     error: str | None = None
     truncated: bool = False
-    tls_insecure: bool = False
     redirects: list[str] = field(default_factory=list)
 
     @property
@@ -246,7 +245,7 @@ class Fetcher:
                             del body[cap:]
                             break
                 return Response(url, url, resp.status_code, {k.lower(): v for k, v in resp.headers.items()},
-                                bytes(body), truncated=truncated, tls_insecure=host in self.insecure_hosts)
+                                bytes(body), truncated=truncated)
             finally:
                 await resp.aclose()
         finally:

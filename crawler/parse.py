@@ -12,7 +12,6 @@ from .thai import clean
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6", "dt", "caption", "legend"}
 LABELS = HEADINGS | {"span", "a", "button", "strong", "b", "label", "p", "div", "em", "font", "summary"}
-CONTAINERS = {"ul", "ol", "div", "nav", "table", "section", "dl", "menu", "details", "tbody"}
 ROWS = ("tr", "li", "p", "dd", "dt", "div")
 CHROME_MARKS = {"nav", "navbar", "navigation", "header", "footer", "topbar", "sidebar", "dropdown", "site-header"}
 INLINE = {"a", "area", "font", "span", "b", "strong", "em", "small", "i", "u", "frame", "iframe"}
@@ -181,3 +180,14 @@ def parse(url: str, html: str) -> Page:
     content = clean(body.text(deep=True, separator=" ", strip=True))[:MAX_TEXT] if body is not None else ""
     return Page(url=url, title=title, headings=headings, text=text, links=links, refresh=refresh,
                 forms=forms, inputs=inputs, content=content, images=images)
+
+
+def node_text(node: LexborNode, limit: int = 400) -> str:
+    """A node's visible text, cleaned and cut to `limit` characters."""
+    return _text(node, limit)
+
+
+def link_at(node: LexborNode, url: str, text: str) -> Link:
+    """A link to `url` that `node` makes (an onclick element, a script href), with the words around it."""
+    return Link(url=url, text=text, title=clean(node.attributes.get("title") or ""), row=_row(node),
+                menu=_menu_labels(node), chrome=True if node.tag != "a" else _in_chrome(node))

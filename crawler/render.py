@@ -21,6 +21,7 @@ import html as htmllib
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -29,7 +30,7 @@ from selectolax.lexbor import LexborHTMLParser
 from .config import RenderOptions
 from .fetch import Fetcher, Response
 from .models import OitError
-from .parse import Link, Page, _in_chrome, _menu_labels, _row, _text, parse
+from .parse import Link, Page, link_at, node_text, parse
 from .thai import clean
 from .urls import canonical, in_scope, site_key
 
@@ -95,21 +96,20 @@ def script_links(page: Page, html: str) -> list[Link]:
     seen = {canonical(link.url) for link in page.links}
     out: list[Link] = []
 
-    def add(raw: str, text: str, **kw: object) -> None:
+    def add(raw: str, make: Callable[[str], Link]) -> None:
         if not _usable(raw):
             return
         url = urljoin(base, htmllib.unescape(raw.strip()))
         if urlsplit(url).scheme not in ("http", "https") or canonical(url) in seen:
             return
         seen.add(canonical(url))
-        out.append(Link(url=url, text=text, **kw))  # type: ignore[arg-type]
+        out.append(make(url))
 
     for node in tree.css("[onclick], a[href^='javascript:' i], area[href^='javascript:' i]"):
         code = " ".join(filter(None, (node.attributes.get("onclick"), node.attributes.get("href"))))
         for target in _targets(code):
-            add(target, _text(node, 300) or clean(node.attributes.get("title") or node.attributes.get("alt") or ""),
-                title=clean(node.attributes.get("title") or ""), row=_row(node), menu=_menu_labels(node),
-                chrome=True if node.tag != "a" else _in_chrome(node))
+            text = node_text(node, 300) or clean(node.attributes.get("title") or node.attributes.get("alt") or "")
+            add(target, lambda url, node=node, text=text: link_at(node, url, text))
     for script in tree.css("script"):
         code = script.text(deep=True) or ""
         if "addMenuItem" not in code:
@@ -122,7 +122,7 @@ def script_links(page: Page, html: str) -> list[Link]:
             for target in _targets(m.group(4).replace("\\'", "'").replace('\\"', '"')) or [m.group(4)]:
                 if target == m.group(4) and ("(" in target or "=" in target.split("?")[0]):
                     continue  # code without a target
-                add(target, label, menu=menu, chrome=True)
+                add(target, lambda url, label=label, menu=menu: Link(url=url, text=label, menu=menu, chrome=True))
     return out
 
 
@@ -144,13 +144,13 @@ def needs_render(page: Page, html: str, home: bool = False) -> str | None:
     if scripts:
         for node in tree.css("ul, ol, nav, div, td"):
             marks = f"{node.attributes.get('id') or ''} {node.attributes.get('class') or ''}".lower()
-            if ("menu" in marks or "nav" in marks) and node.css_first("a, li") is None and not _text(node, 40):
+            if ("menu" in marks or "nav" in marks) and node.css_first("a, li") is None and not node_text(node, 40):
                 return f"empty menu container <{node.tag} {marks.strip()[:40]}> filled by a script"
         for code in (s.text(deep=True) or "" for s in scripts):
             if "addMenuItem" in code or ("document.write" in code and "href" in code):
                 return "menu written by a script"
     for ns in tree.css("noscript"):
-        words = _text(ns, 200)
+        words = node_text(ns, 200)
         if len(words) >= 10:
             return f"<noscript> notice: {words[:60]}"
     if home and same_site < 5 and not any(link.tag in ("frame", "iframe") for link in page.links):
@@ -190,6 +190,7 @@ class Renderer:
         self.fetcher, self.options = fetcher, options or RenderOptions()
         self.rendered = 0
         self.failed = 0
+        self.notes: list[str] = []  # what an admin should know: no browser, pages given up on
         self.times_ms: list[float] = []
         self.started = False
         self._disabled = self.options.mode == "never"
@@ -244,7 +245,7 @@ class Renderer:
             self._disabled = True
             if self.options.mode == "always":
                 raise RenderUnavailable(why)
-            self.fetcher.findings.append(f"render: {why}; pages built by scripts were read as plain HTML only")
+            self.notes.append(f"render: {why}; pages built by scripts were read as plain HTML only")
             return False
 
     async def render(self, url: str, html: str | None = None) -> str | None:
@@ -260,8 +261,7 @@ class Renderer:
             except (TimeoutError, Exception) as exc:  # noqa: BLE001 - a page that fails stays plain HTML
                 self.failed += 1
                 if self.failed <= 3:
-                    self.fetcher.findings.append(f"render: gave up on {url} ({type(exc).__name__}); "
-                                                 "read as plain HTML")
+                    self.notes.append(f"render: gave up on {url} ({type(exc).__name__}); read as plain HTML")
                 return None
         self.rendered += 1
         self.times_ms.append((time.monotonic() - t0) * 1000)
@@ -336,10 +336,11 @@ class Renderer:
         return resp
 
     def findings(self) -> list[str]:
+        """What rendering did, for the run's findings."""
         if not self.rendered:
-            return []
+            return list(self.notes)
         avg = sum(self.times_ms) / len(self.times_ms)
-        return [f"rendered {self.rendered} page{'s' if self.rendered != 1 else ''} with Chromium "
+        return [*self.notes, f"rendered {self.rendered} page{'s' if self.rendered != 1 else ''} with Chromium "
                 f"(avg {avg:.0f} ms, max {max(self.times_ms):.0f} ms)"]
 
     async def close(self) -> None:
