@@ -42,6 +42,7 @@ class Response:
     content: bytes = b""
     error: str | None = None
     truncated: bool = False
+    tls_insecure: bool = False  # answered only without certificate verification
     redirects: list[str] = field(default_factory=list)
 
     @property
@@ -245,7 +246,7 @@ class Fetcher:
                             del body[cap:]
                             break
                 return Response(url, url, resp.status_code, {k.lower(): v for k, v in resp.headers.items()},
-                                bytes(body), truncated=truncated)
+                                bytes(body), truncated=truncated, tls_insecure=host in self.insecure_hosts)
             finally:
                 await resp.aclose()
         finally:
