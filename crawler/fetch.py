@@ -170,18 +170,22 @@ class HostGate:
         return self._ips[netloc]
 
     async def enter(self, netloc: str, extra_delay: float = 0.0) -> str:
-        """Wait for a slot and the server's delay; returns the key to `leave` with."""
+        """Wait for a slot and the server's delay; returns the key to `leave` with.
+
+        The delay separates request starts: each request reserves its start time at least
+        `delay` after the previous one's, so a slow answer does not slow the allowed rate.
+        """
         server = await self.server(netloc)
         slot = self._slots.setdefault(server, asyncio.Semaphore(self.per_host))
         await slot.acquire()
-        wait = self._last.get(server, 0.0) + max(self.delay, extra_delay) - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last[server] = time.monotonic()
+        now = time.monotonic()
+        start = max(now, self._last.get(server, -1e9) + max(self.delay, extra_delay))
+        self._last[server] = start  # reserved before sleeping: the next request queues after it
+        if start > now:
+            await asyncio.sleep(start - now)
         return server
 
     def leave(self, server: str) -> None:
-        self._last[server] = time.monotonic()
         self._slots[server].release()
 
 

@@ -30,9 +30,11 @@ class Stats:
         self.paths: Counter[str] = Counter()
         self.agents: set[str] = set()
         self.not_modified = 0
+        self.starts: list[float] = []  # time.monotonic() of each request's arrival
 
     def enter(self, path: str, agent: str) -> None:
         with self.lock:
+            self.starts.append(time.monotonic())
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.paths[path] += 1

@@ -93,6 +93,26 @@ def test_per_host_limit_is_never_exceeded(tmp_path):
         srv.close()
 
 
+def test_delay_is_counted_between_request_starts(tmp_path):
+    """Slow answers do not stretch the delay: a server allowing 0.2 s gets a request every 0.2 s."""
+    for i in range(11):
+        (tmp_path / f"p{i}.html").write_text("x", encoding="utf-8")
+    srv = SiteServer(tmp_path, latency=0.3)
+
+    async def go():
+        async with Fetcher(Settings(allow_private=True, delay=0.2, per_host=2, obey_robots=False)) as f:
+            await asyncio.gather(*(f.request(f"{srv.url}p{i}.html") for i in range(11)))
+    try:
+        asyncio.run(go())
+        starts = sorted(srv.stats.starts)
+        gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+        assert len(starts) == 11 and min(gaps) >= 0.18  # never faster than allowed
+        assert starts[-1] - starts[0] <= 10 * 0.2 * 1.15  # and not slower: the allowed rate
+        assert srv.stats.max_in_flight <= 2
+    finally:
+        srv.close()
+
+
 def test_size_cap_truncates(tmp_path):
     (tmp_path / "big.html").write_bytes(b"x" * 300_000)
     srv = SiteServer(tmp_path)
