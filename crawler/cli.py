@@ -111,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
 
+    prune = sub.add_parser("prune", help="drop the page detail of old runs (results and evidence stay)")
+    prune.add_argument("--db", default=str(DEFAULT_DB))
+    prune.add_argument("--keep-runs", type=int, help="keep the page detail of the N newest runs of each site")
+    prune.add_argument("--older-than", type=float, metavar="DAYS", help="only runs started more than DAYS ago")
+    prune.add_argument("--vacuum", action="store_true", help="then give the freed space back to the disk")
+
     check = sub.add_parser("check-checklist", help="validate a checklist YAML file")
     check.add_argument("path", nargs="?", default=str(DEFAULT_CHECKLIST))
 
@@ -275,6 +281,22 @@ def _report(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _prune(a: argparse.Namespace, console: Console) -> int:
+    """Keep the database in bounds: old runs lose their pages and links, never their results."""
+    if not Path(a.db).exists():
+        raise StoreError(f"no database at {a.db}")
+    if a.keep_runs is not None and a.keep_runs < 1:
+        raise StoreError("--keep-runs must be at least 1")
+    store = Store(a.db)
+    before = Path(a.db).stat().st_size
+    counts = store.prune(a.keep_runs, a.older_than)
+    if a.vacuum:
+        store.vacuum()
+    console.print(f"pruned {counts['runs']} runs: {counts['pages']} pages and {counts['linksets']} link sets dropped; "
+                  f"database {before / 1e6:.1f} MB -> {Path(a.db).stat().st_size / 1e6:.1f} MB", markup=False)
+    return EXIT_OK
+
+
 def _classify(a: argparse.Namespace, console: Console) -> int:
     """The crawler's own scoring of one link: each item it names and what the crawler makes of it."""
     checklist = load(a.checklist)
@@ -304,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
             return _diff(a, console)
         if a.command == "report":
             return _report(a)
+        if a.command == "prune":
+            return _prune(a, console)
         if a.command == "check-checklist":
             c = load(a.path)
             print(f"{a.path}: {c.name}, {len(c.items)} items, year {c.year}: OK")

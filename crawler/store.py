@@ -6,10 +6,12 @@ rewritten: pages and links are written as they are fetched, results when the run
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,12 @@ SCHEMA: dict[str, dict[str, Any]] = {
                     "started_at": str, "finished_at": str},
     "runs": {"id": int, "batch_id": int, "checklist": str, "checklist_version": str, "year": int, "start_url": str,
              "site": str, "settings": str, "started_at": str, "finished_at": str, "pages_fetched": int,
-             "requests": int, "stop_reason": str, "status": str, "findings": str, "tool_version": str},
+             "requests": int, "stop_reason": str, "status": str, "findings": str, "tool_version": str,
+             "pruned_at": str},
     "pages": {"id": int, "run_id": int, "url": str, "final_url": str, "status": int, "content_type": str,
               "bytes": int, "encoding": str, "title": str, "depth": int, "click_path": str, "error": str,
-              "fetched_at": str},
-    "links": {"id": int, "run_id": int, "from_url": str, "to_url": str, "text": str, "context": str,
-              "offsite": int},
+              "fetched_at": str, "links_hash": str},
+    "linksets": {"hash": str, "links": str},  # a page's links as JSON, stored once however many runs see them
     "evidence": {"id": int, "run_id": int, "item": str, "rank": int, "url": str, "found_on": str,
                  "score": float, "status": str, "check_note": str, "matched_terms": str, "click_path": str,
                  "snippet": str},
@@ -41,6 +43,14 @@ SCHEMA: dict[str, dict[str, Any]] = {
                   "text": str, "pages": int, "scanned": int, "truncated": int, "error": str, "fetched_at": str},
 }
 
+
+PKS = {"documents": "url", "linksets": "hash"}
+# Every link of every stored page, one row each, as the `links` table of earlier versions showed them.
+LINKS_VIEW = (
+    "create view links as select p.run_id as run_id, json_extract(l.links, '$.from') as from_url, "
+    "json_extract(j.value, '$[0]') as to_url, json_extract(j.value, '$[1]') as text, "
+    "json_extract(j.value, '$[2]') as context, json_extract(j.value, '$[3]') as offsite "
+    "from pages p join linksets l on l.hash = p.links_hash, json_each(l.links, '$.links') j")
 
 MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
 
@@ -68,19 +78,25 @@ class Store:
             raise StoreError(f"cannot use database {self.path}: {e}") from None
 
     def _create(self) -> None:
+        if "links" in self.db.table_names():  # a database from before link sets: its rows stay readable
+            self.db.execute("alter table links rename to links_v1")
         for name, columns in SCHEMA.items():
             table = self.db[name]
             if not table.exists():
                 fks = [("run_id", "runs", "id")] if "run_id" in columns and name != "batch_sites" else None
-                table.create(columns, pk="url" if name == "documents" else "id", foreign_keys=fks)
+                table.create(columns, pk=PKS.get(name, "id"), foreign_keys=fks)
             else:  # a database from an older version: add what is new, keep what is there
                 have = set(table.columns_dict)
                 for col, kind in columns.items():
                     if col not in have:
                         table.add_column(col, kind)
-        for table, cols in (("pages", ["run_id", "url"]), ("links", ["run_id"]), ("evidence", ["run_id", "item"]),
+        for table, cols in (("pages", ["run_id", "url"]), ("pages", ["links_hash"]), ("evidence", ["run_id", "item"]),
                             ("results", ["run_id", "item"]), ("batch_sites", ["batch_id"]), ("runs", ["start_url"])):
             self.db[table].create_index(cols, if_not_exists=True)
+        old = " union all select run_id, from_url, to_url, text, context, offsite from links_v1" \
+            if self.db["links_v1"].exists() else ""
+        self.db.execute("drop view if exists links")
+        self.db.execute(LINKS_VIEW + old)
 
     def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
                   tool_version: str, batch_id: int | None = None) -> int:
@@ -101,11 +117,18 @@ class Store:
                 "run_id": run_id, "url": record.url, "final_url": record.final_url, "status": record.status,
                 "content_type": record.content_type, "bytes": record.size, "encoding": record.encoding,
                 "title": record.title, "depth": record.depth, "click_path": " > ".join(record.crumbs),
-                "error": record.error, "fetched_at": record.fetched_at,
+                "error": record.error, "fetched_at": record.fetched_at, "links_hash": self._linkset(links),
             })
-            self.db["links"].insert_all(
-                {"run_id": run_id, "from_url": lk.from_url, "to_url": lk.to_url, "text": lk.text,
-                 "context": lk.context, "offsite": int(lk.offsite)} for lk in links)
+
+    def _linkset(self, links: list[LinkRecord]) -> str | None:
+        """Store a page's links once (by their hash): the same menu night after night costs nothing."""
+        if not links:
+            return None
+        body = json.dumps({"from": links[0].from_url, "links": [[lk.to_url, lk.text, lk.context, int(lk.offsite)]
+                                                                for lk in links]}, ensure_ascii=False)
+        digest = hashlib.sha1(body.encode("utf-8")).hexdigest()
+        self.db.execute("insert or ignore into linksets (hash, links) values (?, ?)", [digest, body])
+        return digest
 
     def finish_run(self, run_id: int, site: str, results: list[ItemResult], pages_fetched: int, requests: int,
                    stop_reason: str, findings: list[str], status: str = "finished") -> None:
@@ -272,3 +295,44 @@ class Store:
             "findings": json.loads(run["findings"] or "[]"), "settings": settings,
             "summary": dict(Counter(i["status"] for i in items)), "items": items,
         }
+
+    # retention ------------------------------------------------------------------------------
+
+    def prune(self, keep_runs: int | None = None, older_than_days: float | None = None) -> dict[str, int]:
+        """Drop the crawl detail (pages and their links) of old runs; results and evidence always stay.
+
+        A run is pruned when it is not among the `keep_runs` newest finished runs of its site and
+        (with `older_than_days`) started before that many days ago. The runs of each batch's latest
+        batch, and running runs, are never pruned.
+        """
+        if keep_runs is None and older_than_days is None:
+            raise StoreError("prune needs --keep-runs N or --older-than DAYS")
+        keep: set[int] = set()
+        if keep_runs is not None:
+            kept: Counter[str] = Counter()
+            for row in self.db.query("select id, start_url from runs where status = 'finished' order by id desc"):
+                if kept[row["start_url"]] < keep_runs:
+                    kept[row["start_url"]] += 1
+                    keep.add(row["id"])
+        latest_batches = [r["id"] for r in self.db.query(
+            "select max(id) as id from batches group by csv_path")]
+        for batch_id in latest_batches:
+            keep.update(r["run_id"] for r in self.batch_sites(batch_id) if r["run_id"])
+        where, args = "status != 'running' and pruned_at is null", []
+        if older_than_days is not None:
+            cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+            where += " and started_at < ?"
+            args.append(cutoff.isoformat(timespec="seconds"))
+        runs = [r["id"] for r in self.db.query(f"select id from runs where {where}", args) if r["id"] not in keep]
+        with self.db.conn:
+            pages = 0
+            for run_id in runs:
+                pages += self.db.execute("delete from pages where run_id = ?", [run_id]).rowcount
+                self.db["runs"].update(run_id, {"pruned_at": now()})
+            linksets = self.db.execute("delete from linksets where hash not in "
+                                       "(select links_hash from pages where links_hash is not null)").rowcount
+        return {"runs": len(runs), "pages": pages, "linksets": linksets}
+
+    def vacuum(self) -> None:
+        """Give the space of deleted rows back to the disk."""
+        self.db.execute("vacuum")

@@ -1,0 +1,69 @@
+"""The database stays in bounds: unchanged pages cost no new link rows, and old runs can be pruned."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from conftest import run_oit, scan
+
+
+def counts(db) -> dict[str, int]:
+    con = sqlite3.connect(db)
+    try:
+        return {t: con.execute(f"select count(*) from {t}").fetchone()[0]
+                for t in ("runs", "pages", "linksets", "links", "results", "evidence")}
+    finally:
+        con.close()
+
+
+def test_a_repeated_run_stores_no_new_links_and_prune_keeps_results(site_server, tmp_path):
+    srv = site_server("menu_cms")
+    db = tmp_path / "oit.db"
+    _, first = scan(srv.url, tmp_path)
+    after_one = counts(db)
+    _, second = scan(srv.url, tmp_path)
+    after_two = counts(db)
+    assert after_one["linksets"] > 5 and after_two["linksets"] == after_one["linksets"]  # the same menus, once
+    assert after_two["pages"] == 2 * after_one["pages"] and after_two["links"] == 2 * after_one["links"]
+
+    nothing = run_oit("prune", "--db", str(db), "--keep-runs", "1", "--older-than", "1000")
+    assert nothing.returncode == 0 and counts(db)["pages"] == after_two["pages"]  # nothing that old
+
+    pruned = run_oit("prune", "--db", str(db), "--keep-runs", "1", "--vacuum")
+    assert pruned.returncode == 0 and "pruned 1 runs" in pruned.stdout
+    now = counts(db)
+    assert now["pages"] == after_one["pages"] and now["results"] == after_two["results"]
+    assert now["evidence"] == after_two["evidence"] and now["linksets"] == after_one["linksets"]
+    con = sqlite3.connect(db)
+    assert con.execute("select count(*) from pages where run_id = ?", [first["run_id"]]).fetchone()[0] == 0
+    assert con.execute("select pruned_at from runs where id = ?", [first["run_id"]]).fetchone()[0]
+    con.close()
+    # the pruned run still reads back whole: its results and evidence, and the change between runs
+    old = run_oit("export", "--db", str(db), "--run", str(first["run_id"]))
+    assert old.returncode == 0 and json.loads(old.stdout)["items"] == first["items"]
+    assert run_oit("diff", "--db", str(db), "--site", srv.url).returncode == 0
+    assert second["items"]
+
+
+def test_prune_needs_a_rule(tmp_path, site_server):
+    srv = site_server("menu_cms")
+    scan(srv.url, tmp_path)
+    proc = run_oit("prune", "--db", str(tmp_path / "oit.db"))
+    assert proc.returncode == 1 and "--keep-runs" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_links_of_a_database_from_before_link_sets_stay_readable(tmp_path):
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.execute("create table runs (id integer primary key, start_url text)")
+    con.execute("create table links (id integer primary key, run_id int, from_url text, to_url text, text text, "
+                "context text, offsite int)")
+    con.execute("insert into links values (1, 7, 'http://a.go.th/', 'http://a.go.th/org', 'โครงสร้าง', '', 0)")
+    con.commit()
+    con.close()
+    from crawler.store import Store
+    Store(db)
+    con = sqlite3.connect(db)
+    assert con.execute("select run_id, to_url, text from links").fetchall() == [(7, "http://a.go.th/org", "โครงสร้าง")]
+    con.close()
