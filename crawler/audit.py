@@ -25,7 +25,7 @@ class SiteUnreachable(OitError, RuntimeError):
 def audit(url: str, options: Options | None = None) -> ResultDoc:
     """Scan one site against the checklist; returns the oit-result/1 document of the stored run."""
     options = options or Options()
-    checklist = load(options.checklist or DEFAULT_CHECKLIST)
+    checklist = load(options.checklist)
     start = normalize_start(url)
     if options.render.mode == "always" and (why := unavailable(options.render)):
         raise RenderUnavailable(f"--render always: {why}")

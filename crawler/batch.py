@@ -18,6 +18,7 @@ from .config import Options
 from .fetch import HostGate
 from .models import OitError
 from .outputs import to_json
+from .render import keep_browser
 from .store import Store
 from .urls import BadURL, normalize_start, site_key
 
@@ -133,7 +134,8 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
                 progress.done += 1
             report(f"{'FAILED' if error else 'done'} {site['url']}" + (f": {error}" if error else ""), progress)
 
-    await asyncio.gather(*(one(s) for s in todo))
+    async with keep_browser():  # one Chromium for every site of the batch, started only if one needs it
+        await asyncio.gather(*(one(s) for s in todo))
     return progress
 
 

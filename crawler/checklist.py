@@ -197,8 +197,9 @@ def _requirement(r: _Reader, data: Any, path: str) -> Requirement:
     return Requirement(r.get(data, path, "name", str), text, check)
 
 
-def load(path: str | Path = DEFAULT_CHECKLIST) -> Checklist:
-    """Read and validate a checklist file; raise ChecklistError naming file, line and field."""
+def load(path: str | Path | None = None) -> Checklist:
+    """Read and validate a checklist file (None: the default one); raise ChecklistError naming file, line and field."""
+    path = DEFAULT_CHECKLIST if path is None else path
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")

@@ -21,6 +21,7 @@ import html as htmllib
 import os
 import re
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -183,8 +184,76 @@ def unavailable(options: RenderOptions) -> str | None:
     return None
 
 
+MAX_PAGES_AT_ONCE = 4  # pages being rendered at once in one process, all sites together
+
+
+class Chromium:
+    """One headless Chromium per process (per event loop), shared by every site; started on first need.
+
+    Each site's renderer takes a context of its own from it; the browser closes when its last user
+    leaves (a batch holds it for its whole run, see `keep_browser`).
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._users = 0
+        self._pw = None
+        self._browser = None
+        self.failure: str | None = None
+        self.pages = asyncio.Semaphore(MAX_PAGES_AT_ONCE)
+
+    def join(self) -> None:
+        self._users += 1
+
+    async def leave(self) -> None:
+        self._users -= 1
+        if self._users <= 0:
+            await self.close()
+
+    async def browser(self, executable: str):  # -> playwright Browser
+        """The running browser, started now if needed; raises when it cannot start."""
+        async with self._lock:
+            if self._browser is None or not self._browser.is_connected():
+                from playwright.async_api import async_playwright
+                if self._pw is None:
+                    self._pw = await async_playwright().start()
+                self._browser = await self._pw.chromium.launch(executable_path=executable, headless=True,
+                                                               args=CHROMIUM_ARGS, timeout=30_000)
+            return self._browser
+
+    async def close(self) -> None:
+        async with self._lock:
+            for thing, stop in ((self._browser, "close"), (self._pw, "stop")):
+                if thing is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(getattr(thing, stop)(), timeout=10.0)
+            self._browser = self._pw = None
+
+
+_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Chromium] = weakref.WeakKeyDictionary()
+
+
+def shared_chromium() -> Chromium:
+    """The process's browser for the running event loop."""
+    loop = asyncio.get_running_loop()
+    if loop not in _SHARED:
+        _SHARED[loop] = Chromium()
+    return _SHARED[loop]
+
+
+@contextlib.asynccontextmanager
+async def keep_browser():
+    """Keep the shared browser open between sites (a batch): started only if a site needs it."""
+    chromium = shared_chromium()
+    chromium.join()
+    try:
+        yield chromium
+    finally:
+        await chromium.leave()
+
+
 class Renderer:
-    """Renders the pages that need it with one lazily started Chromium; degrades to plain HTTP."""
+    """Renders the pages that need it in a context of the shared Chromium; degrades to plain HTTP."""
 
     def __init__(self, fetcher: Fetcher, options: RenderOptions | None = None):
         self.fetcher, self.options = fetcher, options or RenderOptions()
@@ -197,8 +266,7 @@ class Renderer:
         self._claimed = 0
         self._lock = asyncio.Lock()
         self._pool = asyncio.Semaphore(max(1, self.options.pool))
-        self._pw = None
-        self._browser = None
+        self._chromium: Chromium | None = None
         self._context = None
 
     async def enrich(self, page: Page, html: str, home: bool = False) -> Page:
@@ -218,19 +286,17 @@ class Renderer:
 
     async def _start(self) -> bool:
         async with self._lock:
-            if self._browser is not None:
+            if self._context is not None:
                 return True
             if self._disabled:
                 return False
             why = unavailable(self.options)
             if why is None:
                 try:
-                    from playwright.async_api import async_playwright
-                    self._pw = await async_playwright().start()
-                    self._browser = await self._pw.chromium.launch(
-                        executable_path=self.options.chromium, headless=True, args=CHROMIUM_ARGS,
-                        timeout=30_000)
-                    self._context = await self._browser.new_context(
+                    self._chromium = shared_chromium()
+                    self._chromium.join()
+                    browser = await self._chromium.browser(self.options.chromium)
+                    self._context = await browser.new_context(
                         user_agent=self.fetcher.settings.user_agent, java_script_enabled=True,
                         locale="th-TH", service_workers="block", accept_downloads=False)
                     # requests no rendered page's route answers (popups, workers) and every WebSocket: refused
@@ -255,7 +321,7 @@ class Renderer:
         if not await self._start():
             return None
         t0 = time.monotonic()
-        async with self._pool:
+        async with self._pool, self._chromium.pages:
             try:
                 dom = await asyncio.wait_for(self._render(url, html), timeout=self.options.deadline)
             except (TimeoutError, Exception) as exc:  # noqa: BLE001 - a page that fails stays plain HTML
@@ -347,11 +413,11 @@ class Renderer:
         await self._shutdown()
 
     async def _shutdown(self) -> None:
-        for thing in (self._context, self._browser):
-            if thing is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(thing.close(), timeout=10.0)
-        if self._pw is not None:
+        """Close this site's context; the shared browser closes when its last user leaves."""
+        if self._context is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._pw.stop(), timeout=10.0)
-        self._context = self._browser = self._pw = None
+                await asyncio.wait_for(self._context.close(), timeout=10.0)
+        self._context = None
+        if self._chromium is not None:
+            chromium, self._chromium = self._chromium, None
+            await chromium.leave()

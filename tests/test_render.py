@@ -210,3 +210,36 @@ def test_render_always_without_chromium_is_an_error(site_server, tmp_path):
     assert proc.stderr.startswith("oit: error:") and len(proc.stderr.strip().splitlines()) == 1
     assert "Chromium not found at /nonexistent/chromium" in proc.stderr and "Traceback" not in proc.stderr
     assert not srv.stats.paths  # nothing was requested
+
+
+@needs_chromium
+def test_sites_of_one_process_share_one_browser(site_server):
+    """Two sites rendered at once in one batch: one Chromium, a context each, closed after the batch."""
+    import asyncio
+
+    from crawler.config import RenderOptions, Settings
+    from crawler.fetch import Fetcher
+    from crawler.render import Renderer, keep_browser, shared_chromium
+
+    sites = [site_server("js_json_menu"), site_server("js_json_menu")]
+
+    async def go():
+        async with keep_browser() as chromium:
+            browsers = []
+
+            async def one(srv):
+                async with Fetcher(Settings(allow_private=True, delay=0.0)) as fetcher:
+                    renderer = Renderer(fetcher, RenderOptions(mode="always"))
+                    try:
+                        assert await renderer.render(srv.url) is not None
+                        browsers.append(renderer._context.browser)
+                    finally:
+                        await renderer.close()
+            await asyncio.gather(*(one(s) for s in sites))
+            assert chromium is shared_chromium()
+            alive = chromium._browser is not None and chromium._browser.is_connected()
+        return browsers, alive, chromium._browser
+
+    browsers, alive_between, after = asyncio.run(go())
+    assert len(browsers) == 2 and browsers[0] is browsers[1]  # one browser, two contexts
+    assert alive_between and after is None  # kept while the batch runs, closed when it ends
