@@ -19,6 +19,7 @@ import io
 import logging
 import multiprocessing
 import re
+import signal
 import struct
 import sys
 import threading
@@ -819,6 +820,9 @@ def _peak_rss() -> int:
 def _serve(conn, memory: int | None) -> None:
     """A reader process: documents in, DocTexts out, until the pipe closes or it has grown too big."""
     _limit_memory(memory)
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        # Ctrl-C in a terminal reaches the whole process group: the crawler decides, and kills us
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(ImportError):
         import pypdf  # noqa: F401  (loaded once, not in the first document's time)
     while True:
