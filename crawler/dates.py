@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 __all__ = ["Mention", "be", "ce", "fiscal_year", "mentions", "mentions_in_url"]
 
 BE_MIN, BE_MAX = 2540, 2599
+MAX_TEXT = 200_000  # characters of text `mentions` reads (as many as documents.read_text keeps)
 CE_MIN, CE_MAX = BE_MIN - 543, 2056
 
 # Strengths (see Mention.strength).
@@ -190,12 +191,14 @@ _HALF = re.compile(
 )
 
 # Numbers that are not years: phone numbers, money, times, letter numbers, ids.
+# Every branch starts at a keyword or the start of a digit run, or is bounded: from every digit of a
+# long run, `\d+...บาท` scanned to the run's end (quadratic: hours on 200,000 digits).
 _NOT_YEARS = re.compile(
-    r"(?:โทร(?:ศัพท์|สาร)?|tel|fax|phone|มือถือ)\.?\s?:?\s?\+?[\d(][\d()\-]{4,}\d"
+    r"(?:โทร(?:ศัพท์|สาร)?|tel|fax|phone|มือถือ)\.?\s?:?\s?\+?[\d(][\d()\-]{4,30}\d"
     r"|(?<![\d\-])0\d{0,3}(?:[\-\s]\d{3,4}){2}(?![\d\-])"
     r"|(?<![\d\-])0\d{1,2}-\d{6,7}(?!\d)"
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"
-    r"|\d+(?:\.\d+)?\s?(?:บาท|ล้าน)"
+    r"|(?<!\d)\d+(?:\.\d+)?\s?(?:บาท|ล้าน)"
     r"|\d{1,2}[.:]\d{2}\s?(?:น\.|นาฬิกา)"
     r"|/\s?ว\.?\s?\d+"
     r"|(?:id|no|เลขที่|หมายเลข|รหัส)\s?[=:#.]?\s?\d+"
@@ -451,9 +454,14 @@ def _as_written(src: str, index: list[int], s: int, e: int) -> str:
 
 
 def mentions(text: str) -> list[Mention]:
-    """Every period mention in Thai or English free text, in text order."""
+    """Every period mention in Thai or English free text, in text order.
+
+    Only the first MAX_TEXT characters are read: the caller runs this on the event loop, and every
+    pattern here is linear, so that bounds its time (about 0.5 s at most on a slow machine).
+    """
     if not text:
         return []
+    text = text[:MAX_TEXT]
     src, norm, index = _normalise(text)
     return [Mention(f.start, f.end, f.kind, _as_written(src, index, f.s, f.e), f.strength) for f in _scan(norm)]
 
@@ -503,7 +511,7 @@ def mentions_in_url(url: str) -> list[Mention]:
     """Years in a URL's path, file name and non-id query values; all weak (strength 0.3)."""
     if not url:
         return []
-    parts = urlsplit(url)
+    parts = urlsplit(url[:MAX_TEXT])
     pieces = [unquote(parts.path)]
     for name, value in parse_qsl(parts.query, keep_blank_values=False):
         if not _ID_KEY.search(name):

@@ -1,17 +1,28 @@
 """Text out of downloaded evidence documents: PDF (pypdf), DOCX and XLSX (standard library only).
 
-`read_text` never raises and is capped in pages, characters and seconds, so a hostile or broken
-file costs little. DOC/XLS (old OLE binaries) are recognised but not read: the caller falls back on
-the file name and the link text. PDF text from Thai fonts is often mangled (marks split off or
-reordered, spaces between letters, old-font private-use code points); `fix_pdf_thai` repairs it.
+`read_text` never raises and is capped in pages, characters, seconds and decompressed bytes, so a
+hostile or broken file costs little. It runs in the calling process, though, where a parser stuck
+inside one call cannot be interrupted: `read_text_isolated` runs it in a reader process killed at a
+hard deadline, so no document holds up the event loop, the scan's time limit or Ctrl-C, and its
+memory is bounded (RLIMIT_AS where the system has it). DOC/XLS (old OLE binaries) are recognised but
+not read: the caller falls back on the file name and the link text. PDF text from Thai fonts is often
+mangled (marks split off or reordered, spaces between letters, old-font private-use code points);
+`fix_pdf_thai` repairs it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import io
 import logging
+import multiprocessing
 import re
+import signal
 import struct
+import sys
+import threading
 import time
 import zipfile
 import zlib
@@ -19,13 +30,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from xml.etree.ElementTree import ParseError, XMLPullParser
 
-from .thai import clean
+from .thai import cap_marks, clean
 
 KINDS = ("pdf", "docx", "xlsx", "doc", "xls", "other")
 MAX_MEMBER = 20 * 1024 * 1024  # uncompressed bytes read from one zip member
 MAX_SHEETS = 5
 OLD_OFFICE = "old Office format: text not read"
 PARSE_RATE = 400_000  # content-stream bytes pypdf parses and extracts per second, conservatively
+MAX_STREAM = 10 * 1024 * 1024  # decoded bytes of one PDF stream (pypdf's decompression limits)
+MAX_INFLATE = 40 * 1024 * 1024  # decoded page content (content and form streams) read per PDF
+MAX_PAGE_NODES = 200_000  # page-tree nodes walked per PDF
+TIMEOUT = 10.0  # hard deadline of read_text_isolated, reader process start-up included
+WORKER_MEMORY = 512 * 1024 * 1024  # address space of a reader process (RLIMIT_AS, where supported)
+WORKER_RETIRE = 300 * 1024 * 1024  # a reader process whose peak RSS passed this is replaced
+MAX_WORKERS = 2  # reader processes at once
+TIMED_OUT = "อ่านเอกสารไม่ทันเวลา"  # the error of a document not read by the hard deadline
 
 # pypdf reports every repaired xref or odd object as a logging warning; a crawler reading broken
 # municipal PDFs by the hundred should not print them. Only quietened when nobody configured it.
@@ -173,6 +192,39 @@ class _Encrypted(Exception):
     pass
 
 
+# pypdf's own decompression caps (75 MB a stream by default) are set to MAX_STREAM while reading.
+_LIMITS = {
+    "zlib_maximum_output_length": MAX_STREAM,
+    "lzw_maximum_output_length": MAX_STREAM,
+    "run_length_maximum_output_length": MAX_STREAM,
+    "jbig2_maximum_output_length": MAX_STREAM,
+    "brotli_maximum_output_length": MAX_STREAM,
+    "array_based_stream_maximum_output_length": MAX_STREAM,
+    "image_maximum_buffer_size": MAX_STREAM,
+    "stream_decoding_work_maximum_length": 4 * MAX_STREAM,
+    "xfa_decoding_work_maximum_length": 4 * MAX_STREAM,
+    "xmp_maximum_input_length": 1024 * 1024,
+}
+_LEGACY_LIMITS = ("ZLIB_MAX_OUTPUT_LENGTH", "LZW_MAX_OUTPUT_LENGTH", "RUN_LENGTH_MAX_OUTPUT_LENGTH",
+                  "JBIG2_MAX_OUTPUT_LENGTH", "MAX_ARRAY_BASED_STREAM_OUTPUT_LENGTH", "FLATE_MAX_BUFFER_SIZE")
+
+
+@contextlib.contextmanager
+def _pypdf_limits(pypdf) -> Iterator[None]:
+    apply = getattr(pypdf, "apply_configuration", None)
+    if apply is not None:  # pypdf >= 7: a context-local configuration
+        fields = {f.name for f in dataclasses.fields(pypdf.Configuration)}
+        with apply(**{k: v for k, v in _LIMITS.items() if k in fields}):
+            yield
+        return
+    from pypdf import filters  # older pypdf: module constants, only ever lowered
+
+    for name in _LEGACY_LIMITS:
+        if getattr(filters, name, 0) > MAX_STREAM:
+            setattr(filters, name, MAX_STREAM)
+    yield
+
+
 def _open_pdf(pypdf, data: bytes):
     reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
     if reader.is_encrypted:
@@ -182,19 +234,146 @@ def _open_pdf(pypdf, data: bytes):
             decrypted = 0
         if not decrypted:
             raise _Encrypted
-    return reader, len(reader.pages)
+    return reader
 
 
-_CATALOG = re.compile(rb"(\d+) (\d+) obj\s*<<(?:(?!endobj).){0,800}?/Type\s*/Catalog\b", re.S)
+# A cut-off PDF's catalog: "/Type /Catalog" found by plain search, then the object header just before
+# it. One pattern spanning both from every "N G obj" scanned up to 800 bytes each time (and `\d+`
+# re-scanned every digit run from each of its digits): quadratic on a file of digits.
+_CATALOG_TYPE = re.compile(rb"/Type\s{0,32}/Catalog\b")
+_OBJ_HEADER = re.compile(rb"(?<!\d)(\d{1,10}) (\d{1,5}) obj\s{0,32}<<")
 
 
 def _with_trailer(data: bytes) -> bytes | None:
     """A cut-off PDF (no xref, no trailer) given a trailer naming its catalog, so pypdf can scan it."""
-    m = _CATALOG.search(data)
-    if not m:
-        return None
-    root = m.group(1) + b" " + m.group(2)
-    return data + b"\nendstream\nendobj\ntrailer\n<< /Root " + root + b" R >>\nstartxref\n0\n%%EOF\n"
+    for found, m in enumerate(_CATALOG_TYPE.finditer(data)):
+        if found >= 100:
+            break
+        window = data[max(0, m.start() - 840) : m.start()]
+        window = window[window.rfind(b"endobj") + 6 :] if b"endobj" in window else window
+        headers = list(_OBJ_HEADER.finditer(window))
+        if headers:
+            root = headers[-1].group(1) + b" " + headers[-1].group(2)
+            return data + b"\nendstream\nendobj\ntrailer\n<< /Root " + root + b" R >>\nstartxref\n0\n%%EOF\n"
+    return None
+
+
+_INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+
+
+def _walk_pages(pypdf, reader, limit: int, deadline: float) -> list:
+    """Up to `limit` pages in order, walking the page tree only that far.
+
+    `reader.pages` flattens the whole tree first: seconds for 100,000 pages, whatever is read.
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    root = reader.trailer["/Root"].get_object()
+    pages: list = []
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[Iterator, dict]] = [(iter([root["/Pages"]]), {})]
+    nodes = 0
+    while stack and len(pages) < limit:
+        kids, inherit = stack[-1]
+        ref = next(kids, None)
+        if ref is None:
+            stack.pop()
+            continue
+        nodes += 1
+        if nodes > MAX_PAGE_NODES:
+            break
+        if nodes % 256 == 0 and time.monotonic() > deadline:
+            raise _Timeout
+        indirect = ref if isinstance(ref, IndirectObject) else None
+        if indirect is not None:
+            if (indirect.idnum, indirect.generation) in seen:
+                continue  # a loop in the tree
+            seen.add((indirect.idnum, indirect.generation))
+        node = ref.get_object()
+        if not isinstance(node, DictionaryObject):
+            continue
+        if "/Kids" in node and node.get("/Type") != "/Page":
+            children = node["/Kids"].get_object()
+            if isinstance(children, ArrayObject) and len(stack) < 100:
+                here = dict(inherit)
+                here.update({k: node[k] for k in node if k in _INHERITED})
+                stack.append((iter(children), here))
+            continue
+        page = pypdf.PageObject(reader, indirect)
+        if indirect is None:
+            page.update(node)
+        for k, v in inherit.items():
+            if k not in page:
+                page[NameObject(k)] = v
+        pages.append(page)
+    return pages
+
+
+def _streams(page, depth: int = 0) -> Iterator:
+    """The page's content streams and the form XObjects it draws (two levels deep)."""
+    from pypdf.generic import ArrayObject, StreamObject
+
+    if depth == 0:
+        contents = page.get("/Contents")
+        contents = contents.get_object() if contents is not None else None
+        for part in contents if isinstance(contents, ArrayObject) else [contents]:
+            part = part.get_object() if part is not None else None
+            if isinstance(part, StreamObject):
+                yield part
+    resources = page.get("/Resources")
+    resources = resources.get_object() if resources is not None else None
+    xobjects = resources.get("/XObject") if hasattr(resources, "get") else None
+    xobjects = xobjects.get_object() if xobjects is not None else None
+    if not hasattr(xobjects, "values"):
+        return
+    for ref in list(xobjects.values())[:100]:
+        obj = ref.get_object()
+        if isinstance(obj, StreamObject) and obj.get("/Subtype") == "/Form":
+            yield obj
+            if depth < 1:
+                yield from _streams(obj, depth + 1)
+
+
+def _decoded_size(stream, limit: int) -> int:
+    """The bytes a stream decodes to, counted without keeping them; limit + 1 when more than `limit`.
+
+    Flate streams (nearly all of them) are inflated a piece at a time and thrown away; others are
+    decoded by pypdf under its MAX_STREAM cap and the decoded copy dropped.
+    """
+    raw = getattr(stream, "_data", b"") or b""
+    filters = stream.get("/Filter")
+    filters = filters.get_object() if filters is not None else None
+    names = [str(f) for f in filters] if isinstance(filters, list) else ([str(filters)] if filters else [])
+    if not names:
+        return len(raw)
+    if names in (["/FlateDecode"], ["/Fl"]):
+        inflater = zlib.decompressobj()
+        total = 0
+        try:
+            for i in range(0, len(raw), 64 * 1024):
+                piece = raw[i : i + 64 * 1024]
+                while piece:
+                    total += len(inflater.decompress(piece, 1024 * 1024))
+                    if total > limit:
+                        return limit + 1
+                    piece = inflater.unconsumed_tail
+                if inflater.eof:
+                    break
+            return total
+        except zlib.error:
+            pass  # broken stream: pypdf's recovery decides, under its cap
+    try:
+        size = len(stream.get_data())
+    except Exception:
+        size = 0
+    _drop_decoded(stream)
+    return size if size <= limit else limit + 1
+
+
+def _drop_decoded(stream) -> None:
+    """Forget pypdf's cached decoded copy of a stream (it keeps one on every stream it decoded)."""
+    if getattr(stream, "decoded_self", None) is not None:
+        stream.decoded_self = None
 
 
 def _read_pdf(data: bytes, max_pages: int, deadline: float, max_chars: int) -> DocText:
@@ -202,23 +381,32 @@ def _read_pdf(data: bytes, max_pages: int, deadline: float, max_chars: int) -> D
 
     if b"%PDF-" not in data[:1024]:
         return DocText("pdf", "", 0, False, False, "not a PDF file")
+    with _pypdf_limits(pypdf):
+        return _read_pdf_limited(pypdf, data, max_pages, deadline, max_chars)
+
+
+def _read_pdf_limited(pypdf, data: bytes, max_pages: int, deadline: float, max_chars: int) -> DocText:
     complete = _looks_complete(data)
     try:
-        reader, total = _open_pdf(pypdf, data)
+        reader = _open_pdf(pypdf, data)
+        pages_found = _walk_pages(pypdf, reader, max_pages + 1, deadline)
     except _Encrypted:
         return DocText("pdf", "", 0, False, False, "encrypted")
+    except _Timeout:
+        return DocText("pdf", "", 0, False, True, TIMED_OUT)
     except Exception as exc:
         patched = None if complete else _with_trailer(data)
         try:
-            if patched is None:
+            if patched is None or time.monotonic() > deadline:
                 raise
-            reader, total = _open_pdf(pypdf, patched)
+            reader = _open_pdf(pypdf, patched)
+            pages_found = _walk_pages(pypdf, reader, max_pages + 1, deadline)
         except _Encrypted:
             return DocText("pdf", "", 0, False, True, "encrypted")
         except Exception:
             error = "incomplete file" if not complete else f"broken PDF: {type(exc).__name__}"
             return DocText("pdf", "", 0, False, not complete, error)
-    if total == 0:
+    if not pages_found:
         return DocText("pdf", "", 0, False, not complete, "incomplete file" if not complete else "no pages")
 
     def check(*_args: object) -> None:
@@ -228,22 +416,30 @@ def _read_pdf(data: bytes, max_pages: int, deadline: float, max_chars: int) -> D
     parts: list[str] = []
     size = 0
     pages = 0
+    inflated = 0
     images = False
     truncated = not complete
     failed: str | None = None
-    for index in range(total):
+    for index, page in enumerate(pages_found):
         if index >= max_pages or size >= max_chars or time.monotonic() > deadline:
             truncated = True
             break
+        streams = []
         try:
-            page = reader.pages[index]
-            # pypdf parses a whole content stream before the first operator reaches `check`:
-            # a page too big to parse in the time left is skipped, not started
-            budget = (deadline - time.monotonic()) * PARSE_RATE
-            contents = page.get_contents()
-            if contents is not None and len(contents.get_data()) > budget:
+            # pypdf parses a whole content stream before the first operator reaches `check`: a page
+            # too big to parse in the time left is skipped, not started; its size is counted, not kept
+            budget = int((deadline - time.monotonic()) * PARSE_RATE)
+            cost = 0
+            for stream in _streams(page):
+                streams.append(stream)
+                cost += _decoded_size(stream, budget - cost)
+                if cost > budget:
+                    break
+            if cost > budget or inflated + cost > MAX_INFLATE:
                 truncated = True
                 continue
+            inflated += cost
+            check()
             raw = page.extract_text(visitor_operand_before=check) or ""
         except _Timeout:
             truncated = True
@@ -254,11 +450,17 @@ def _read_pdf(data: bytes, max_pages: int, deadline: float, max_chars: int) -> D
             if not complete:
                 break  # the rest of an incomplete file is missing, not just this page
             continue
+        finally:
+            for stream in streams:
+                _drop_decoded(stream)
         pages += 1
         images = images or _has_images(page)
-        parts.append(raw)
-        size += len(raw)
-    text = fix_pdf_thai("\n".join(parts))
+        # repaired page by page, so the repair's time counts against the deadline too
+        fixed = fix_pdf_thai(raw[: max_chars - size + 1000])
+        parts.append(fixed)
+        size += len(fixed) + 1
+    del reader, pages_found
+    text = "\n".join(p for p in parts if p)
     text, cut = _cap(text, max_chars)
     truncated = truncated or cut
     dense = sum(not ch.isspace() for ch in text)
@@ -296,7 +498,8 @@ _SARA_AM = re.compile(f"\u0e4d([{_TONES}]?)\u0e32")  # ํ(tone)า -> (tone)ำ
 _TONE_SARA_AM = re.compile(f"([{_TONES}])\u0e4d\u0e32")
 _SPACE_BEFORE_MARK = re.compile(f"(?<=[{_THAI}]) +(?=[{_MARKS}{_FOLLOWING}])")
 _SPACE_AFTER_LEADING = re.compile(f"(?<=[{_LEADING}]) +(?=[{_CONSONANTS}])")
-_TONE_FIRST = re.compile(f"([{_TONES}\u0e4c]+)([{_ABOVE_BELOW}]+)")
+# anchored at the start of a run of tone marks: from every mark of a long run, `+` scanned to its end
+_TONE_FIRST = re.compile(f"(?<![{_TONES}\u0e4c])([{_TONES}\u0e4c]+)([{_ABOVE_BELOW}]+)")
 _LEADING_AFTER = re.compile(f"([{_CONSONANTS}])([{_LEADING}])(?=[{_MARKS}])")  # สเี่ยง -> เสี่ยง
 _CLUSTER = f"(?:[{_CONSONANTS}{_LEADING}{_FOLLOWING}\u0e2f\u0e46][{_MARKS}]*|[{_MARKS}]+)"
 _THAI_RUN = re.compile(f"(?<!\\S){_CLUSTER}(?: {_CLUSTER}){{2,}}(?!\\S)")
@@ -332,7 +535,7 @@ def fix_pdf_thai(text: str) -> str:
     """
     if not text:
         return ""
-    text = text.translate(_PUA)
+    text = cap_marks(text.translate(_PUA))
     text = _SARA_AM.sub(lambda m: m.group(1) + "\u0e33", text)
     text = _TONE_SARA_AM.sub(lambda m: m.group(1) + "\u0e33", text)
     lines = []
@@ -584,3 +787,195 @@ def _read_ooxml(kind: str, data: bytes, deadline: float, max_chars: int) -> DocT
     if zipped.partial and not text and not error:
         error = "incomplete file"
     return DocText(kind, text, 0, False, truncated or cut, error)
+
+
+# ---------------------------------------------------------------------------------------------- reader process
+
+
+def _limit_memory(limit: int | None) -> None:
+    """Cap this process's address space (Linux; elsewhere RLIMIT_AS is missing or ignored)."""
+    if not limit:
+        return
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError, AttributeError):
+        pass
+
+
+def _peak_rss() -> int:
+    """Bytes of this process's peak resident memory (0 where unknown)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _serve(conn, memory: int | None) -> None:
+    """A reader process: documents in, DocTexts out, until the pipe closes or it has grown too big."""
+    _limit_memory(memory)
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        # Ctrl-C in a terminal reaches the whole process group: the crawler decides, and kills us
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(ImportError):
+        import pypdf  # noqa: F401  (loaded once, not in the first document's time)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if job is None:
+            return
+        content, content_type, url, caps = job
+        doc = read_text(content, content_type, url, **caps)
+        retire = _peak_rss() > WORKER_RETIRE
+        try:
+            conn.send((doc, retire))
+        except (OSError, ValueError):
+            return
+        if retire:
+            return
+
+
+class _Worker:
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")  # no copy of the crawler's memory, threads or loop
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, WORKER_MEMORY), name="oit-document-reader", daemon=True)
+        self.proc.start()
+        child.close()
+
+    def close(self, kill: bool = False) -> None:
+        with contextlib.suppress(Exception):
+            if kill:
+                self.proc.kill()
+            else:
+                self.conn.send(None)
+        with contextlib.suppress(Exception):
+            self.proc.join(1.0)
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join(1.0)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+_idle: list[_Worker] = []
+_busy = 0
+_pool_lock = threading.Lock()
+
+
+def _take() -> _Worker | None:
+    global _busy
+    with _pool_lock:
+        while _idle:
+            worker = _idle.pop()
+            if worker.proc.is_alive():
+                _busy += 1
+                return worker
+            worker.close(kill=True)
+        if _busy >= MAX_WORKERS:
+            return None
+        _busy += 1
+    try:
+        return _Worker()
+    except BaseException:
+        with _pool_lock:
+            _busy -= 1
+        raise
+
+
+def _give_back(worker: _Worker, reuse: bool) -> None:
+    global _busy
+    with _pool_lock:
+        _busy -= 1
+        if reuse and worker.proc.is_alive() and len(_idle) < MAX_WORKERS:
+            _idle.append(worker)
+            return
+    worker.close(kill=not reuse)
+
+
+def shutdown_readers() -> None:
+    """Stop the idle reader processes (they also end with the crawler: daemonic, and on a closed pipe)."""
+    with _pool_lock:
+        workers, _idle[:] = list(_idle), []
+    for worker in workers:
+        worker.close()
+
+
+async def _readable(conn, timeout: float) -> bool:
+    """Wait, without blocking the event loop, until the pipe has data (or was closed); False at timeout."""
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    try:
+        fd = conn.fileno()
+        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    except (NotImplementedError, AttributeError, ValueError, OSError):  # e.g. Windows' proactor loop: poll
+        end = loop.time() + timeout
+        while not conn.poll():
+            if loop.time() >= end:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+    try:
+        await asyncio.wait_for(ready, timeout)
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(fd)
+
+
+async def read_text_isolated(
+    content: bytes,
+    content_type: str = "",
+    url: str = "",
+    timeout: float = TIMEOUT,
+    **caps,
+) -> DocText:
+    """`read_text` in a reader process, killed when it has not answered within `timeout` seconds.
+
+    Never raises (except CancelledError, after killing the reader) and never blocks the event loop:
+    a document that hangs the parser or eats memory costs one killed process, replaced on the next
+    call, and comes back as an error DocText (TIMED_OUT, or "reader process ended" when it died).
+    At most MAX_WORKERS reader processes run; idle ones are reused. `caps` go to `read_text`
+    (max_pages, max_seconds, max_chars), whose own deadline should be well inside `timeout`.
+    """
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    kind = "other"
+    with contextlib.suppress(Exception):
+        kind = sniff(content[: 1 << 20] if content[:4] != _LOCAL_HEADER else content, content_type, url)
+    worker = None
+    try:
+        while (worker := _take()) is None:
+            if loop.time() >= end:
+                return DocText(kind, "", 0, False, True, TIMED_OUT)
+            await asyncio.sleep(0.05)
+        worker.conn.send((content, content_type, url, caps))
+        if not await _readable(worker.conn, max(0.0, end - loop.time())):
+            _give_back(worker, reuse=False)
+            worker = None
+            return DocText(kind, "", 0, False, True, TIMED_OUT)
+        try:
+            doc, retire = worker.conn.recv()
+        except (EOFError, OSError):
+            _give_back(worker, reuse=False)
+            worker = None
+            return DocText(kind, "", 0, False, True, "unreadable: reader process ended")
+        _give_back(worker, reuse=not retire)
+        worker = None
+        return doc
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the pipe or the process failed: never the caller's problem
+        return DocText(kind, "", 0, False, False, f"unreadable: {type(exc).__name__}")
+    finally:
+        if worker is not None:  # cancelled (Ctrl-C) or failed mid-read: the reader may be busy for long
+            _give_back(worker, reuse=False)

@@ -17,6 +17,12 @@ _ODD_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _KEY_DROP = re.compile(r"[\s\-_.:/\\|()\[\]{},;'\"&*+#!?\u2010-\u2015\u2212<>=~`^@$%]+")
 _COMBINING = re.compile(r"[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
 _SPELLING = (("เเ", "แ"), ("\u0e4d\u0e32", "ำ"), ("กฏ", "กฎ"))
+# Vowels, tone marks and signs that follow a consonant: real words have at most three in a row.
+# pythainlp's normaliser is quadratic on long runs of them (a hostile or garbled document), so a
+# run is cut to MAX_MARK_RUN before it; `_THAI` tells whether the normaliser has anything to do.
+MAX_MARK_RUN = 6
+_MARK_RUN = re.compile(f"([\u0e30-\u0e3a\u0e45\u0e47-\u0e4e]{{{MAX_MARK_RUN}}})[\u0e30-\u0e3a\u0e45\u0e47-\u0e4e]+")
+_THAI = re.compile("[\u0e01-\u0e5b]")
 
 
 def clean(text: str) -> str:
@@ -27,8 +33,14 @@ def clean(text: str) -> str:
     text = thai_digit_to_arabic_digit(text)
     for old, new in _SPELLING:
         text = text.replace(old, new)
-    text = _thai_normalize(text)
+    if _THAI.search(text):
+        text = _thai_normalize(cap_marks(text))
     return _ODD_SPACES.sub(" ", text).strip()
+
+
+def cap_marks(text: str) -> str:
+    """Runs of more than MAX_MARK_RUN Thai vowels, tone marks and signs cut to their first MAX_MARK_RUN."""
+    return _MARK_RUN.sub(r"\1", text)
 
 
 def key(text: str) -> str:
