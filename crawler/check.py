@@ -7,14 +7,13 @@ to be (`ItemFacts`) goes to the verdict, which decides nothing here.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Protocol
 
 from .checklist import Checklist, Item
 from .config import Settings
 from .crawl import fill
 from .decode import decode
-from .documents import DocText, read_text
+from .documents import DocText, read_text_isolated
 from .fetch import Fetcher
 from .match import REVIEW, rank
 from .models import Candidate, CrawlResult, Facts, ItemFacts, PageRecord
@@ -144,7 +143,7 @@ class Checker:
             return Facts(False, "ลิงก์เอกสารได้หน้าเว็บแทนไฟล์")
         if not resp.content:
             return Facts(False, "เอกสารว่างเปล่า (0 ไบต์)")
-        doc = await asyncio.to_thread(read_text, resp.content, resp.content_type, url)  # CPU: off the loop
+        doc = await read_text_isolated(resp.content, resp.content_type, url)  # a reader process, killed on timeout
         self.documents.put(url, {
             "etag": resp.headers.get("etag"), "last_modified": resp.headers.get("last-modified"),
             "content_type": resp.content_type, "bytes": len(resp.content), "kind": doc.kind,
