@@ -29,16 +29,65 @@ from .urls import normalize_start
 EXIT_OK, EXIT_ERROR, EXIT_GAPS = 0, 1, 2
 
 
+class UsageError(OitError):
+    """A command line that cannot be run: a wrong option or value (exit 1, one line)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 1, like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def _number(kind: type, low: float, what: str):
+    """An argparse type: a number of `kind` at least `low`, or a clear usage error."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{what} must be at least {low:g}, got {text}")
+        return value
+    return parse
+
+
+def _safe_output() -> None:
+    """Output never crashes on a console's encoding: UTF-8 on Windows, replacement characters elsewhere."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding in ("utf8", "utf_8") or not hasattr(stream, "reconfigure"):
+            continue
+        if os.name == "nt":
+            stream.reconfigure(encoding="utf-8", errors="replace")
+        else:
+            stream.reconfigure(errors="replace")
+
+
+def _write_out(text: str) -> None:
+    """A machine format (CSV, JSON ...) to standard output: always UTF-8 bytes, whatever the console says."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
+
+
 def _scan_options(p: argparse.ArgumentParser) -> None:
     """Options shared by scan, batch and nightly."""
     p.add_argument("--db", default=str(DEFAULT_DB), help="SQLite file (default data/oit.db)")
     p.add_argument("--checklist", default=str(DEFAULT_CHECKLIST), help="checklist YAML")
     p.add_argument("--year", type=int, help="assessment year B.E. (default: the checklist's)")
-    p.add_argument("--max-pages", type=int, default=300)
-    p.add_argument("--max-depth", type=int, default=5)
-    p.add_argument("--time-limit", type=float, default=600.0, help="seconds for the whole site")
-    p.add_argument("--delay", type=float, default=0.2, help="seconds between requests to one host")
-    p.add_argument("--per-host", type=int, default=2, help="requests at a time to one host")
+    p.add_argument("--max-pages", type=_number(int, 1, "--max-pages"), default=300)
+    p.add_argument("--max-depth", type=_number(int, 0, "--max-depth"), default=5)
+    p.add_argument("--time-limit", type=_number(float, 1, "--time-limit"), default=600.0,
+                   help="seconds for the whole site")
+    p.add_argument("--delay", type=_number(float, 0, "--delay"), default=0.2,
+                   help="seconds between requests to one host")
+    p.add_argument("--per-host", type=_number(int, 1, "--per-host"), default=2, help="requests at a time to one host")
     p.add_argument("--ignore-robots", action="store_true", help="for an admin scanning their own site")
     p.add_argument("--check-offsite", dest="check_offsite", action="store_true", default=None,
                    help="check off-site evidence links (default: unless the site is local)")
@@ -47,8 +96,10 @@ def _scan_options(p: argparse.ArgumentParser) -> None:
                    help="run pages built by scripts in Chromium: auto (only pages that need it), never, always")
     p.add_argument("--chromium", default=os.environ.get("OIT_CHROMIUM") or DEFAULT_CHROMIUM,
                    help="Chromium executable (default /usr/bin/chromium, env OIT_CHROMIUM)")
-    p.add_argument("--render-pages", type=int, default=10, help="pages rendered per site at most")
-    p.add_argument("--render-timeout", type=float, default=15.0, help="seconds to load one rendered page")
+    p.add_argument("--render-pages", type=_number(int, 0, "--render-pages"), default=10,
+                   help="pages rendered per site at most")
+    p.add_argument("--render-timeout", type=_number(float, 1, "--render-timeout"), default=15.0,
+                   help="seconds to load one rendered page")
 
 
 def _options(a: argparse.Namespace) -> Options:
@@ -64,9 +115,9 @@ def _options(a: argparse.Namespace) -> Options:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="oit", description="Check a Thai agency website against the ITA OIT checklist.")
+    p = Parser(prog="oit", description="Check a Thai agency website against the ITA OIT checklist.")
     p.add_argument("--version", action="version", version=f"oit {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     scan = sub.add_parser("scan", help="audit one website and print the 43-item table")
     scan.add_argument("url")
@@ -80,7 +131,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("sites_csv")
         _scan_options(cmd)
         cmd.add_argument("--out", help="folder for one result JSON per site and a summary")
-        cmd.add_argument("--concurrency", type=int, default=4, help="sites at a time (default 4)")
+        cmd.add_argument("--concurrency", type=_number(int, 1, "--concurrency"), default=4,
+                         help="sites at a time (default 4)")
+        cmd.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
         cmd.add_argument("--fresh", action="store_true", help="start a new batch instead of resuming")
         cmd.add_argument("--allow-private", action="store_true",
                          help="allow sites on loopback or private addresses (intranets, tests)")
@@ -153,7 +206,7 @@ def _export(a: argparse.Namespace) -> int:
     if a.output:
         Path(a.output).write_text(text, encoding="utf-8")
     else:
-        sys.stdout.write(text + ("\n" if a.format == "json" else ""))
+        _write_out(text + ("\n" if a.format == "json" else ""))
     return EXIT_OK
 
 
@@ -173,8 +226,9 @@ def _progress(console: Console):
     return bar, report
 
 
-def _batch(a: argparse.Namespace, console: Console) -> tuple[int, list[str]]:
-    bar, report = _progress(console)
+def _batch(a: argparse.Namespace, console: Console) -> tuple[int, int]:
+    """Run the batch; returns its id and the exit code (1 every site failed, 2 a gap or a failed site, else 0)."""
+    bar, report = (None, lambda event, p: None) if a.quiet else _progress(console)
     if bar is not None:
         bar.start()
     try:
@@ -185,9 +239,14 @@ def _batch(a: argparse.Namespace, console: Console) -> tuple[int, list[str]]:
             bar.stop()
     for problem in problems:
         print(f"oit: skipped: {problem}", file=sys.stderr)
-    console.print(f"batch {batch_id}: {progress.done} sites done, {progress.failed} failed, "
+    store = Store(a.db)
+    runs = [s["run_id"] for s in store.batch_sites(batch_id) if s["status"] == "done" and s["run_id"]]
+    gaps = sum(1 for run_id in runs if set(store.status_counts(run_id)) - {"found"})
+    console.print(f"batch {batch_id}: {progress.done} sites done, {progress.failed} failed, {gaps} with gaps, "
                   f"{progress.pages} pages, {len(problems)} rows skipped", markup=False)
-    return batch_id, problems
+    if progress.total and progress.failed == progress.total:
+        return batch_id, EXIT_ERROR
+    return batch_id, EXIT_GAPS if gaps or progress.failed else EXIT_OK
 
 
 def _write_changes(report: dict, out: str | None, db: str) -> str:
@@ -203,7 +262,9 @@ def _write_changes(report: dict, out: str | None, db: str) -> str:
 def _nightly(a: argparse.Namespace, console: Console) -> int:
     out = a.out or str(Path("data") / "reports" / date.today().isoformat())
     a.out = out
-    batch_id, _ = _batch(a, console)
+    batch_id, code = _batch(a, console)
+    if code == EXIT_ERROR:
+        return code
     store = Store(a.db)
     previous = store.previous_batch(batch_id)
     if previous is None:
@@ -277,7 +338,7 @@ def _report(a: argparse.Namespace) -> int:
     if a.output:
         Path(a.output).write_text(text, encoding="utf-8")
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        _write_out(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 
 
@@ -310,7 +371,12 @@ def _classify(a: argparse.Namespace, console: Console) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    a = _parser().parse_args(argv)
+    _safe_output()
+    try:
+        a = _parser().parse_args(argv)
+    except UsageError as e:
+        print(f"oit: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
     console = Console()
     try:
         if a.command == "scan":
@@ -318,8 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.command == "export":
             return _export(a)
         if a.command == "batch":
-            _batch(a, console)
-            return EXIT_OK
+            return _batch(a, console)[1]
         if a.command == "nightly":
             return _nightly(a, console)
         if a.command == "diff":
