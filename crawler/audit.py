@@ -11,7 +11,7 @@ from .checklist import DEFAULT_CHECKLIST, Checklist, load
 from .config import Options
 from .crawl import Crawler
 from .fetch import Fetcher, HostGate
-from .models import ItemResult, OitError, ResultDoc
+from .models import ItemResult, OitError, ResultDoc, error_th
 from .render import Renderer, RenderUnavailable, unavailable
 from .store import Store
 from .urls import is_local_host, normalize_start
@@ -80,7 +80,9 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
             why = (home.error if home and home.error else None) or (
                 f"HTTP {home.status} {home.content_type}" if home else "not fetched")
             store.fail_run(run_id, "unreachable", fetcher.findings)
-            raise SiteUnreachable(f"{start}: home page could not be read ({why})")
+            thai = error_th(home.error, home.status) if home and (home.error or home.status >= 400) else \
+                "หน้าแรกไม่ใช่หน้าเว็บที่อ่านได้"
+            raise SiteUnreachable(f"{start}: เปิดหน้าแรกไม่ได้: {thai} (home page could not be read: {why})")
         checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store)
         results = await verify(checklist, checker, year)
         findings = [*fetcher.findings, *renderer.findings()]

@@ -16,7 +16,7 @@ from .decode import decode
 from .documents import DocText, read_text_isolated
 from .fetch import Fetcher
 from .match import REVIEW, rank
-from .models import Candidate, CrawlResult, Facts, ItemFacts, PageRecord
+from .models import Candidate, CrawlResult, Facts, ItemFacts, PageRecord, error_th
 from .parse import Page, parse
 from .patterns import first_match
 from .thai import key
@@ -49,11 +49,11 @@ def page_problem(checklist: Checklist, page: Page) -> str | None:
     head_key = key(" ".join([page.title, *page.headings[:2]]))
     nf = first_match(checklist.not_found, head_key)
     if nf:
-        return f"หน้าแจ้งว่าไม่พบข้อมูล ({nf.source}) แม้ตอบ 200"
+        return "หน้านี้แจ้งว่าไม่พบข้อมูล (หน้า 404 ที่ตอบว่าเปิดได้)"
     content_key = key(page.content)
     ph = first_match(checklist.placeholders, content_key)
     if ph and len(content_key) < 800:
-        return f"หน้ายังไม่มีข้อมูลจริง: '{ph.source}'"
+        return "หน้ายังไม่มีข้อมูล (กำลังปรับปรุง)"
     if len(content_key) < 20 and not page.forms and not page.links:
         return "หน้าว่าง ไม่มีเนื้อหา"
     return None
@@ -105,7 +105,7 @@ class Checker:
 
     def _page_facts(self, record: PageRecord) -> Facts:
         if record.error:
-            return Facts(False, f"เปิดไม่ได้: {record.error}")
+            return Facts(False, error_th(record.error, record.status))
         if record.page is None:
             if record.content_type and "html" not in record.content_type:
                 return Facts(True, f"เอกสาร {record.content_type}")
@@ -136,9 +136,9 @@ class Checker:
                           bool(cached["truncated"]), cached["error"])
             return Facts(True, f"เอกสาร {cached['content_type'] or ''} (ไม่เปลี่ยนแปลงตั้งแต่ครั้งก่อน)", doc=doc)
         if resp.error and not resp.status:
-            return Facts(False, f"เปิดเอกสารไม่ได้: {resp.error}")
+            return Facts(False, f"เปิดเอกสารไม่ได้: {error_th(resp.error)}")
         if resp.status >= 400:
-            return Facts(False, f"เอกสารเปิดไม่ได้: HTTP {resp.status}")
+            return Facts(False, f"เอกสารเปิดไม่ได้: {error_th(None, resp.status)}")
         if "html" in resp.content_type and not resp.content.lstrip().startswith(b"%PDF"):
             return Facts(False, "ลิงก์เอกสารได้หน้าเว็บแทนไฟล์")
         if not resp.content:
@@ -164,7 +164,7 @@ class Checker:
         if resp.status in (401, 403) or "login" in resp.final_url.lower():
             return Facts(None, "ลิงก์ภายนอกต้องเข้าสู่ระบบ (ไม่ใช่ลิงก์เสีย)")
         if resp.status in (404, 410):
-            return Facts(False, f"ลิงก์ภายนอกเสีย: HTTP {resp.status}")
+            return Facts(False, f"ลิงก์ภายนอกเสีย: {error_th(None, resp.status)}")
         if resp.ok:
             return Facts(True, "ลิงก์ภายนอกเปิดได้")
-        return Facts(None, f"ตรวจลิงก์ภายนอกไม่ได้: {resp.error or resp.status}")
+        return Facts(None, f"ตรวจลิงก์ภายนอกไม่ได้: {error_th(resp.error, resp.status)}")

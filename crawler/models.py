@@ -39,6 +39,42 @@ STOP_TH = {"done": "ตรวจครบทุกหน้าที่ไปถ
 
 RESULT_SCHEMA = "oit-result/1"
 
+# What a technical error means to an admin, in Thai: (words in the error, the Thai sentence).
+_ERRORS_TH = (
+    (("ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout", "TimeoutException"),
+     "เว็บไซต์ไม่ตอบสนองภายในเวลาที่กำหนด"),
+    (("no complete answer within",), "เว็บไซต์ตอบช้าเกินไป ส่งข้อมูลไม่ครบภายในเวลาที่กำหนด"),
+    (("Name or service not known", "nodename nor servname", "getaddrinfo", "resolves to nothing",
+      "No address associated"), "ไม่พบชื่อโดเมนนี้ (DNS) ตรวจสอบที่อยู่เว็บไซต์"),
+    (("ConnectError", "Connection refused", "RemoteProtocolError", "ReadError", "Server disconnected"),
+     "เชื่อมต่อเว็บไซต์ไม่ได้ (เซิร์ฟเวอร์ปิดอยู่หรือตัดการเชื่อมต่อ)"),
+    (("too many redirects",), "หน้าเว็บส่งต่อ (redirect) วนซ้ำไม่สิ้นสุด"),
+    (("robots.txt disallows",), "robots.txt ของเว็บไซต์ไม่อนุญาตให้อ่านหน้านี้"),
+    (("private address",), "ที่อยู่นี้อยู่ในเครือข่ายภายใน ไม่อนุญาตให้ตรวจ (ใช้ --allow-private สำหรับอินทราเน็ต)"),
+    (("URLs are never fetched", "refused"), "ลิงก์ชนิดนี้ไม่ใช่หน้าเว็บ (ไม่เปิดอ่าน)"),
+    (("SSL", "certificate", "TLS"), "ใบรับรองความปลอดภัย (HTTPS) ของเว็บไซต์มีปัญหา"),
+)
+_HTTP_TH = {401: "ต้องเข้าสู่ระบบก่อน", 403: "เว็บไซต์ไม่อนุญาตให้เข้าถึง", 404: "ไม่พบหน้านี้ (ลิงก์เสีย)",
+            410: "หน้านี้ถูกลบแล้ว", 429: "เว็บไซต์ขอให้ลดความถี่ในการเข้าถึง"}
+
+
+def error_th(error: str | None, status: int = 0) -> str:
+    """An error of fetching, as an admin reads it: in Thai, no exception names (an unknown one in brackets)."""
+    detail = (error or "").strip()
+    code = status
+    if detail.startswith("HTTP ") and detail[5:8].isdigit():
+        code = int(detail[5:8])
+    if code < 400:
+        for words, thai in _ERRORS_TH:
+            if any(w in detail for w in words):
+                return thai
+        return f"เปิดไม่ได้ [{detail[:80]}]" if detail else "เปิดไม่ได้"
+    if code in _HTTP_TH:
+        return f"{_HTTP_TH[code]} (HTTP {code})"
+    if code >= 500:
+        return f"เซิร์ฟเวอร์ของเว็บไซต์ขัดข้อง (HTTP {code})"
+    return f"เปิดไม่ได้ (HTTP {code})"
+
 
 def now() -> str:
     """The current time in UTC, ISO 8601 to the second (as stored)."""

@@ -169,7 +169,7 @@ def test_placeholders_and_broken_links_are_not_evidence(site_server, tmp_path):
     srv = site_server("decoys_only")
     _, doc = scan(srv.url, tmp_path)
     items = {it["id"]: it for it in doc["items"]}
-    assert items["O10"]["status"] == "broken" and "ยังไม่มีข้อมูลจริง" in items["O10"]["reason"]
+    assert items["O10"]["status"] == "broken" and "หน้ายังไม่มีข้อมูล (กำลังปรับปรุง)" in items["O10"]["reason"]
     assert items["O12"]["status"] == "broken" and "404" in items["O12"]["reason"]
     assert all(it["status"] != "found" for it in doc["items"])
 
