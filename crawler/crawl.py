@@ -16,7 +16,7 @@ from .match import FOUND, Hit, is_list_page, link_label, page_label, priority, s
 from .parse import Link, Page, parse
 from .render import Renderer, script_links
 from .thai import key
-from .urls import canonical, in_scope, is_document, is_media, site_key
+from .urls import canonical, in_scope, is_document, is_media, is_web, site_key
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
@@ -241,6 +241,8 @@ class Crawler:
 
     def _add(self, result: CrawlResult, hits: list[Hit], url: str, found_on: str, text: str,
              crumbs: list[str], depth: int, source: str) -> None:
+        if not is_web(url):
+            return  # evidence is only ever an http(s) page or file
         for hit in hits:
             self._seq += 1
             result.candidates.append(Candidate(hit.item, url, hit.score, hit.terms, found_on, text[:300],

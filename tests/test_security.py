@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
 
-from conftest import ROOT, run_oit
+from conftest import ROOT, run_oit, scan
 from crawler.checklist import ChecklistError, load
+from sitesrv import SiteServer
 
 MAX_DEPTH = 32  # crawler.checklist.MAX_DEPTH
 
@@ -49,3 +51,31 @@ def test_huge_checklist_file_is_refused_unread(tmp_path):
 
 def test_shipped_checklist_uses_no_aliases():
     assert len(load(ROOT / "checklists" / "oit-2565.yaml").items) == 43
+
+
+# -- links whose scheme hides tabs, newlines or control characters -------------------------------------
+
+HIDDEN_SCRIPT = ["java&#x09;script:alert(1)", "jav&#x0A;ascript:alert(1)", "&#x01; java&#x0D;script:alert(1)",
+                 "java\tscript:void(0)", "ja\nvascript:void(0)", "vbscript:msgbox(1)", "data&#x09;:text/html,x"]
+
+
+def test_hidden_javascript_links_are_never_evidence(tmp_root, tmp_path):
+    labels = ["โครงสร้างหน่วยงาน", "ข้อมูลผู้บริหาร", "อำนาจหน้าที่", "แผนพัฒนาท้องถิ่น", "กฎหมายที่เกี่ยวข้อง",
+              "ข่าวประชาสัมพันธ์", "Q&amp;A ถาม-ตอบ"]
+    links = "".join(f'<li><a href="{href}">{label}</a></li>' for href, label in zip(HIDDEN_SCRIPT, labels, strict=True))
+    tmp_root.mkdir()
+    (tmp_root / "index.html").write_text(
+        f"<html><head><meta charset='utf-8'><title>เทศบาลตำบลทดสอบ</title></head><body><h1>เทศบาลตำบลทดสอบ</h1>"
+        f"<ul class='menu'>{links}</ul><p>ยินดีต้อนรับ</p></body></html>", encoding="utf-8")
+    srv = SiteServer(tmp_root)
+    try:
+        proc, doc = scan(srv.url, tmp_path, "--render", "never")
+    finally:
+        srv.close()
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    con = sqlite3.connect(tmp_path / "oit.db")
+    urls = [u for (u,) in con.execute("select url from evidence union all select to_url from links "
+                                      "union all select url from pages")]
+    assert urls and all(u.startswith("http://127.0.0.1") for u in urls), urls
+    assert all(not (e.get("url") or "http").lower().startswith(("java", "vb", "data"))
+               for i in doc["items"] for e in i.get("evidence", []))
