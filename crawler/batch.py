@@ -40,6 +40,13 @@ def read_sites(path: str | Path) -> SitesFile:
         raise BatchError(f"{path}: cannot read: {e.strerror or e}") from None
     text = raw.decode("utf-8-sig", errors="replace")
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _read_rows(path, reader)
+    except csv.Error as e:  # a field over csv.field_size_limit (128 KB), a NUL byte...
+        raise BatchError(f"{path}:{reader.line_num + 1}: {e}") from None  # the line being read
+
+
+def _read_rows(path: str | Path, reader: csv.DictReader) -> SitesFile:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "url" not in header:
         raise BatchError(f"{path}:1: header: no 'url' column (found: {', '.join(header) or 'nothing'})")

@@ -79,3 +79,18 @@ def test_hidden_javascript_links_are_never_evidence(tmp_root, tmp_path):
     assert urls and all(u.startswith("http://127.0.0.1") for u in urls), urls
     assert all(not (e.get("url") or "http").lower().startswith(("java", "vb", "data"))
                for i in doc["items"] for e in i.get("evidence", []))
+
+
+# -- a sites CSV with a field over the csv module's 128 KB limit ----------------------------------------
+
+@pytest.mark.parametrize("where, line", [("header", 1), ("row", 3)])
+def test_sites_csv_with_huge_field_is_one_clear_line(tmp_path, where, line):
+    bad = tmp_path / "sites.csv"
+    huge = "ก" * 200_000
+    head = f"url,name,{huge}\n" if where == "header" else "url,name\n"
+    bad.write_text(head + "http://a.example.go.th,เทศบาลหนึ่ง\n" +
+                   (f'http://b.example.go.th,"{huge}"\n' if where == "row" else ""), encoding="utf-8")
+    proc = run_oit("batch", str(bad), "--db", str(tmp_path / "x.db"), timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"oit: error: {bad}:{line}: field larger than field limit (131072)"], proc.stderr
