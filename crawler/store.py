@@ -43,6 +43,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
 
 
 MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
+BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write (two batches, a report during a batch)
 
 
 class StoreError(RuntimeError):
@@ -59,9 +60,17 @@ class Store:
             free = shutil.disk_usage(self.path.parent).free
             if free < MIN_FREE:
                 raise StoreError(f"cannot use database {self.path}: only {free // 1_000_000} MB free on its disk")
-            self.db = sqlite_utils.Database(self.path)
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT)  # waits for another writer, not fails
+            self.db = sqlite_utils.Database(conn)
             self.db.enable_wal()
-            self._create()
+            conn.execute("begin immediate")  # the schema is created by one process at a time
+            try:
+                self._create()
+                conn.execute("commit")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("rollback")
+                raise
             with self.db.conn:  # prove it is writable now, not halfway through a night
                 self.db.execute("pragma user_version = 1")
         except (OSError, sqlite3.Error) as e:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
@@ -94,3 +96,29 @@ def test_sites_csv_with_huge_field_is_one_clear_line(tmp_path, where, line):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.strip().splitlines() == [
         f"oit: error: {bad}:{line}: field larger than field limit (131072)"], proc.stderr
+
+
+# -- a new database opened by many processes at once -----------------------------------------------------
+
+OPEN_AT = """
+import sys, time
+from crawler.store import Store
+start = float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))
+store = Store(sys.argv[1])
+store.start_run("c", "1", 2565, "http://a.go.th/", {}, "t")
+"""
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_fresh_database_opened_by_many_processes_at_once(tmp_path, attempt):
+    db = tmp_path / "new.db"
+    start = time.time() + 1.5  # every process past its imports, then all at the same moment
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT, str(db), str(start)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(12)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    errors = [err for p, (_, err) in zip(procs, outs, strict=True) if p.returncode != 0]
+    assert not errors, errors[0]
+    con = sqlite3.connect(db)
+    assert con.execute("select count(*) from runs").fetchone()[0] == 12
+    assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
