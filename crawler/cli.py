@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,14 @@ from .store import Store, StoreError
 from .urls import BadURL, normalize_start
 
 EXIT_OK, EXIT_ERROR, EXIT_GAPS = 0, 1, 2
+EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal, as shells report a killed command
+_stopped_by: list[int] = []
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (systemd, docker stop, kill) takes Ctrl-C's path: runs marked interrupted, then exit 143."""
+    _stopped_by.append(signum)
+    signal.raise_signal(signal.SIGINT)  # asyncio.run cancels the scan, which stores its run as interrupted
 
 
 def _scan_options(p: argparse.ArgumentParser) -> None:
@@ -293,6 +302,8 @@ def _classify(a: argparse.Namespace, console: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     a = _parser().parse_args(argv)
     console = Console()
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if a.command == "scan":
             return _scan(a, console)
@@ -316,8 +327,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oit: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("oit: interrupted; the run is kept as 'interrupted'", file=sys.stderr)
-        return 130
+        signum = _stopped_by[0] if _stopped_by else signal.SIGINT
+        print(f"oit: stopped by {signal.Signals(signum).name}: runs in progress are kept as failed/interrupted"
+              + ("; run the same batch again to resume" if a.command in ("batch", "nightly") else ""),
+              file=sys.stderr)
+        return EXIT_SIGNAL[signum]
 
 
 if __name__ == "__main__":

@@ -165,10 +165,13 @@ class Crawler:
                     active -= 1
 
         tasks = [asyncio.create_task(worker()) for _ in range(self.workers)]
+        gathered = asyncio.gather(*tasks)
         try:
-            await asyncio.wait_for(asyncio.gather(*tasks), timeout=max(1.0, self.budget.time_limit + 5))
+            await asyncio.wait_for(gathered, timeout=max(1.0, self.budget.time_limit + 5))
         except TimeoutError:
             result.stop_reason = "time_limit"
+        finally:  # its error seen, even when cancelled twice: no "exception was never retrieved" on a signal
+            gathered.add_done_callback(lambda f: f.cancelled() or f.exception())
         result.capped = frontier.capped
         return result
 

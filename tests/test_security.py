@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, run_oit, scan
 from crawler.checklist import ChecklistError, load
-from sitesrv import SiteServer
+from sitesrv import SiteServer, serve
 
 MAX_DEPTH = 32  # crawler.checklist.MAX_DEPTH
 
@@ -122,3 +125,85 @@ def test_fresh_database_opened_by_many_processes_at_once(tmp_path, attempt):
     con = sqlite3.connect(db)
     assert con.execute("select count(*) from runs").fetchone()[0] == 12
     assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+# -- SIGINT and SIGTERM mid-scan and mid-batch ------------------------------------------------------------
+
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+def _count(db: Path, sql: str) -> int:
+    try:
+        with sqlite3.connect(db) as con:
+            return con.execute(sql).fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _interrupt(args: list[str], db: Path, sig: int, ready: str) -> subprocess.CompletedProcess:
+    """Start the real CLI, send `sig` once `ready` (a count query) is true, wait for it to end."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not _count(db, ready):
+        time.sleep(0.1)
+    assert proc.poll() is None, "finished before the signal"
+    t = time.monotonic()
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t < 10
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _clean_stop(proc: subprocess.CompletedProcess, sig: int) -> None:
+    assert proc.returncode == SIGNAL_EXIT[sig], (proc.returncode, proc.stderr)
+    lines = [line for line in proc.stderr.strip().splitlines() if not line.startswith("[")]  # batch progress
+    assert len(lines) == 1 and lines[0].startswith(f"oit: stopped by {signal.Signals(sig).name}: "), proc.stderr
+    assert "Traceback" not in proc.stderr and "never retrieved" not in proc.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_mid_scan_marks_the_run_interrupted(tmp_path, sig):
+    srv = serve("menu_cms", latency=0.4)
+    db = tmp_path / "oit.db"
+    try:
+        proc = _interrupt(["scan", srv.url, "--db", str(db), "--delay", "0.02", "--render", "never"], db, sig,
+                          "select count(*) >= 2 from pages")
+    finally:
+        srv.close()
+    _clean_stop(proc, sig)
+    with sqlite3.connect(db) as con:
+        assert con.execute("select status, stop_reason, finished_at is not null from runs").fetchall() == [
+            ("failed", "interrupted", 1)]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_mid_batch_then_resume(tmp_path, sig):
+    servers = [serve(name, latency=0.3) for name in ("menu_cms", "js_plain", "ita_table")]
+    db, csv_path = tmp_path / "oit.db", tmp_path / "sites.csv"
+    csv_path.write_text("url,name\n" + "".join(f"{s.url},site {i}\n" for i, s in enumerate(servers)), "utf-8")
+    args = ["batch", str(csv_path), "--db", str(db), "--allow-private", "--concurrency", "2", "--delay", "0.02",
+            "--render", "never"]
+    try:
+        proc = _interrupt(args, db, sig, "select count(*) >= 3 from pages")
+        _clean_stop(proc, sig)
+        assert "run the same batch again to resume" in proc.stderr
+        with sqlite3.connect(db) as con:
+            assert con.execute("select status from batches").fetchall() == [("running",)]
+            assert con.execute("select count(*) from runs where status = 'running'").fetchone()[0] == 0
+            stopped = con.execute("select count(*) from runs where stop_reason = 'interrupted'").fetchone()[0]
+            assert stopped >= 1
+            assert "failed" not in {s for (s,) in con.execute("select status from batch_sites")}
+        for s in servers:
+            s.latency = 0.0
+        again = run_oit(*args, timeout=300)
+    finally:
+        for s in servers:
+            s.close()
+    assert again.returncode == 0, again.stderr[-2000:]
+    with sqlite3.connect(db) as con:
+        assert con.execute("select status from batches").fetchall() == [("finished",)]
+        assert {s for (s,) in con.execute("select status from batch_sites")} == {"done"}
+        per_site = con.execute("select start_url, count(*) from runs where status = 'finished' group by start_url")
+        assert sorted(n for _, n in per_site.fetchall()) == [1, 1, 1]
