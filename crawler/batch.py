@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
+import hashlib
 import io
 import json
+import os
+import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,6 +152,42 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
     return progress
 
 
+@contextlib.contextmanager
+def batch_lock(db: str | Path, csv_key: str) -> Iterator[None]:
+    """One process at a time runs the batch of a CSV: an OS lock on a file next to the database (released by
+    the OS when the process dies, even by kill -9); the file says who holds it."""
+    path = Path(f"{db}.batch-{hashlib.sha1(csv_key.encode()).hexdigest()[:12]}.lock")
+    try:
+        f = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole batch
+    except OSError as e:
+        raise BatchError(f"cannot create lock file {path}: {e.strerror or e}") from None
+    try:
+        try:
+            _lock_file(f)
+        except OSError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise BatchError(f"{csv_key}: this batch is already running ({holder}); lock file {path}") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        f.flush()
+        yield
+    finally:
+        f.close()  # releases the lock
+
+
+def _lock_file(f) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+        f.seek(0)
+        msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 def run_batch(csv_path: str | Path, options: Options, concurrency: int = 4, out: str | Path | None = None,
               fresh: bool = False, report: Report | None = None) -> tuple[int, Progress, list[str]]:
     """Run (or resume) the batch of a sites CSV; returns (batch id, progress, CSV problems)."""
@@ -155,18 +195,19 @@ def run_batch(csv_path: str | Path, options: Options, concurrency: int = 4, out:
     checklist = load(options.checklist)
     store = Store(options.db)
     csv_key = str(Path(csv_path).resolve())
-    batch_id = None if fresh else store.open_batch(csv_key)
-    if batch_id is None:
-        settings = {"concurrency": concurrency, "checklist_file": str(options.checklist)}
-        batch_id = store.start_batch(csv_key, Path(csv_path).stem, settings, sites.sites)
-    else:
-        store.abandon_interrupted(batch_id)
-    out_dir = Path(out) if out else None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    report = report or plain_report()
-    progress = asyncio.run(_run(store, batch_id, checklist, options, concurrency, out_dir, report))
-    store.finish_batch(batch_id)
+    with batch_lock(options.db, csv_key):  # before its runs are taken as interrupted: they may be another's
+        batch_id = None if fresh else store.open_batch(csv_key)
+        if batch_id is None:
+            settings = {"concurrency": concurrency, "checklist_file": str(options.checklist)}
+            batch_id = store.start_batch(csv_key, Path(csv_path).stem, settings, sites.sites)
+        else:
+            store.abandon_interrupted(batch_id)
+        out_dir = Path(out) if out else None
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        report = report or plain_report()
+        progress = asyncio.run(_run(store, batch_id, checklist, options, concurrency, out_dir, report))
+        store.finish_batch(batch_id)
     if out_dir is not None:
         (out_dir / "summary.json").write_text(json.dumps(summary(store, batch_id), ensure_ascii=False, indent=2),
                                               encoding="utf-8")

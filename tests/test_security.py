@@ -207,3 +207,40 @@ def test_signal_mid_batch_then_resume(tmp_path, sig):
         assert {s for (s,) in con.execute("select status from batch_sites")} == {"done"}
         per_site = con.execute("select start_url, count(*) from runs where status = 'finished' group by start_url")
         assert sorted(n for _, n in per_site.fetchall()) == [1, 1, 1]
+
+
+# -- the same batch started twice -------------------------------------------------------------------------
+
+def test_same_batch_started_twice_is_refused(tmp_path):
+    servers = [serve(name, latency=0.2) for name in ("menu_cms", "js_plain")]
+    db, csv_path = tmp_path / "oit.db", tmp_path / "sites.csv"
+    csv_path.write_text("url,name\n" + "".join(f"{s.url},site {i}\n" for i, s in enumerate(servers)), "utf-8")
+    args = ["batch", str(csv_path), "--db", str(db), "--allow-private", "--concurrency", "2", "--delay", "0.02",
+            "--render", "never"]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    try:
+        first = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _count(db, "select count(*) >= 2 from pages"):
+            time.sleep(0.1)
+        assert first.poll() is None
+        t = time.monotonic()
+        second = run_oit(*args, timeout=60)
+        assert time.monotonic() - t < 15
+        assert first.poll() is None, "the first batch ended while the second ran"
+        out, err = first.communicate(timeout=300)
+    finally:
+        for s in servers:
+            s.close()
+    assert second.returncode == 1 and "Traceback" not in second.stderr
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1 and "this batch is already running (pid " in lines[0], second.stderr
+    assert f"pid {first.pid} on " in lines[0]
+    assert first.returncode == 0, err[-2000:]
+    with sqlite3.connect(db) as con:
+        assert con.execute("select count(*) from batches").fetchone()[0] == 1
+        assert con.execute("select status, count(*) from runs group by status").fetchall() == [("finished", 2)]
+        assert {s for (s,) in con.execute("select status from batch_sites")} == {"done"}
+    again = run_oit(*args, timeout=120)  # the lock went with the process
+    assert again.returncode == 0, again.stderr[-2000:]
