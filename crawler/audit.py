@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from .crawl import Budget, Crawler
 from .fetch import Fetcher, HostGate, Settings
 from .render import Renderer, RenderOptions, RenderUnavailable, unavailable
 from .report import result
-from .store import Store
+from .store import Store, StoreError
 from .urls import is_local_host, normalize_start
 from .verify import verify_all
 
@@ -67,7 +68,12 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
     try:
         await _scan(start, checklist, store, run_id, options, check_offsite, year, gate)
     except (KeyboardInterrupt, asyncio.CancelledError):
-        store.fail_run(run_id, "interrupted")
+        with contextlib.suppress(StoreError):  # a full disk: the next start of the batch marks it
+            store.fail_run(run_id, "interrupted")
+        raise
+    except StoreError:  # the disk filled up mid-run: failed if it can still be written, else left to resume
+        with contextlib.suppress(StoreError):
+            store.fail_run(run_id, "database_error")
         raise
     return run_id
 

@@ -20,7 +20,7 @@ from .audit import Options, SiteUnreachable, scan_site
 from .checklist import Checklist, load
 from .fetch import HostGate
 from .report import result, to_json
-from .store import Store
+from .store import Store, StoreError
 from .urls import BadURL, normalize_start, site_key
 
 COLUMNS = ("url", "name", "province", "district", "type")
@@ -133,6 +133,8 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
             except SiteUnreachable as e:
                 error = str(e)
                 run_id = store.batch_run(site["url"], batch_id)
+            except StoreError:
+                raise  # a full disk stops the batch; its sites stay to do, a resume redoes them
             except Exception as e:  # noqa: BLE001 - one hostile site never stops the batch
                 error = f"{type(e).__name__}: {e}"[:300]
             if run_id is not None and error is None:
@@ -148,7 +150,13 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
                 progress.done += 1
             report(f"{'FAILED' if error else 'done'} {site['url']}" + (f": {error}" if error else ""), progress)
 
-    await asyncio.gather(*(one(s) for s in todo))
+    tasks = [asyncio.create_task(one(s)) for s in todo]
+    try:
+        await asyncio.gather(*tasks)
+    finally:  # a StoreError or a signal: the other sites stop too, their runs stored as interrupted
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return progress
 
 

@@ -324,7 +324,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         return _classify(a, console)
     except (ChecklistError, BadURL, SiteUnreachable, StoreError, RenderUnavailable, BatchError) as e:
-        print(f"oit: error: {e}", file=sys.stderr)
+        stopped = isinstance(e, StoreError) and a.command in ("batch", "nightly") and "cannot write" in str(e)
+        print(f"oit: error: {e}" + ("; the batch stopped: run it again to resume" if stopped else ""),
+              file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         signum = _stopped_by[0] if _stopped_by else signal.SIGINT

@@ -6,9 +6,11 @@ rewritten: pages and links are written as they are fetched, results when the run
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,15 @@ class Store:
         except (OSError, sqlite3.Error) as e:
             raise StoreError(f"cannot use database {self.path}: {e}") from None
 
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """One transaction; a full disk or an I/O error mid-run is a StoreError naming the database."""
+        try:
+            with self.db.conn:
+                yield
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot write database {self.path}: {e}") from None
+
     def _create(self) -> None:
         for name, columns in SCHEMA.items():
             table = self.db[name]
@@ -93,7 +104,7 @@ class Store:
 
     def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
                   tool_version: str, batch_id: int | None = None) -> int:
-        with self.db.conn:
+        with self._write():
             row = self.db["runs"].insert({
                 "batch_id": batch_id, "checklist": checklist, "checklist_version": version, "year": year,
                 "start_url": start_url,
@@ -103,7 +114,7 @@ class Store:
         return int(row.last_pk)
 
     def add_page(self, run_id: int, record: PageRecord, links: list[LinkRecord]) -> None:
-        with self.db.conn:
+        with self._write():
             self.db["pages"].insert({
                 "run_id": run_id, "url": record.url, "final_url": record.final_url, "status": record.status,
                 "content_type": record.content_type, "bytes": record.size, "encoding": record.encoding,
@@ -116,7 +127,7 @@ class Store:
 
     def finish_run(self, run_id: int, site: str, results: list[ItemResult], pages_fetched: int, requests: int,
                    stop_reason: str, findings: list[str], status: str = "finished") -> None:
-        with self.db.conn:
+        with self._write():
             for r in results:
                 p = r.period
                 self.db["results"].insert({
@@ -138,7 +149,7 @@ class Store:
             })
 
     def fail_run(self, run_id: int, reason: str, findings: list[str] | None = None) -> None:
-        with self.db.conn:
+        with self._write():
             self.db["runs"].update(run_id, {"finished_at": now(), "stop_reason": reason, "status": "failed",
                                             "findings": json.dumps(findings or [], ensure_ascii=False)})
 
@@ -148,7 +159,7 @@ class Store:
         return rows[0] if rows else None
 
     def put(self, url: str, row: dict) -> None:
-        with self.db.conn:
+        with self._write():
             self.db["documents"].upsert({"url": url, **row, "fetched_at": now()}, pk="url")
 
     def latest_run(self) -> int | None:
@@ -171,7 +182,7 @@ class Store:
         return rows[0]["id"] if rows else None
 
     def start_batch(self, csv_path: str, name: str, settings: dict, sites: list[dict]) -> int:
-        with self.db.conn:
+        with self._write():
             batch_id = int(self.db["batches"].insert({
                 "csv_path": csv_path, "name": name, "settings": json.dumps(settings, ensure_ascii=False),
                 "started_at": now(), "status": "running", "sites": len(sites)}).last_pk)
@@ -186,18 +197,18 @@ class Store:
         return list(self.db.query("select * from batch_sites where batch_id = ? order by id", [batch_id]))
 
     def site_started(self, site_id: int) -> None:
-        with self.db.conn:
+        with self._write():
             self.db["batch_sites"].update(site_id, {"status": "running", "started_at": now(), "error": None})
 
     def site_done(self, site_id: int, run_id: int | None, error: str | None) -> None:
         """Committed before the site is reported done: a crash after this never redoes it."""
-        with self.db.conn:
+        with self._write():
             self.db["batch_sites"].update(site_id, {"status": "failed" if error else "done", "run_id": run_id,
                                                     "error": error, "finished_at": now()})
 
     def abandon_interrupted(self, batch_id: int) -> int:
         """Runs of this batch a crash left 'running' become 'failed/interrupted'; their sites are redone."""
-        with self.db.conn:
+        with self._write():
             n = self.db.execute("update runs set status = 'failed', stop_reason = 'interrupted', finished_at = ? "
                                 "where batch_id = ? and status = 'running'", [now(), batch_id]).rowcount
             self.db.execute("update batch_sites set status = 'pending' where batch_id = ? and status = 'running'",
@@ -205,7 +216,7 @@ class Store:
         return n
 
     def finish_batch(self, batch_id: int) -> None:
-        with self.db.conn:
+        with self._write():
             self.db["batches"].update(batch_id, {"status": "finished", "finished_at": now()})
 
     def previous_batch(self, batch_id: int) -> int | None:

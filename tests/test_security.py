@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -130,6 +131,7 @@ def test_fresh_database_opened_by_many_processes_at_once(tmp_path, attempt):
 # -- SIGINT and SIGTERM mid-scan and mid-batch ------------------------------------------------------------
 
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+FAST_CLI = ["--delay", "0.02", "--render", "never"]
 
 
 def _count(db: Path, sql: str) -> int:
@@ -244,3 +246,92 @@ def test_same_batch_started_twice_is_refused(tmp_path):
         assert {s for (s,) in con.execute("select status from batch_sites")} == {"done"}
     again = run_oit(*args, timeout=120)  # the lock went with the process
     assert again.returncode == 0, again.stderr[-2000:]
+
+
+# -- the disk fills up mid-run ------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 MB tmpfs (root only, as CI runs): the database's disk, to fill up while a run goes on."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mnt)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _fill(disk: Path) -> None:
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        for size in (1_048_576, 4096, 1):  # to the last byte
+            with contextlib.suppress(OSError):
+                while os.write(fd, b"\0" * size):
+                    pass
+    finally:
+        os.close(fd)
+
+
+def test_disk_full_mid_scan_is_one_line_and_a_failed_run(small_disk, tmp_path):
+    srv = serve("menu_cms", latency=0.3)
+    db = small_disk / "oit.db"
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "crawler", "scan", srv.url, "--db", str(db), *FAST_CLI],
+                                cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _count(db, "select count(*) >= 2 from pages"):
+            time.sleep(0.1)
+        assert proc.poll() is None
+        _fill(small_disk)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        srv.close()
+    assert proc.returncode == 1 and "Traceback" not in err, err
+    assert err.strip().splitlines() == [f"oit: error: cannot write database {db}: database or disk is full"]
+    (small_disk / "filler").unlink()
+    with sqlite3.connect(db) as con:
+        assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert con.execute("select status, stop_reason from runs").fetchall() in (
+            [("failed", "database_error")], [("running", None)])  # the latter if not even that could be written
+
+
+def test_disk_full_mid_batch_stops_it_and_resume_redoes_the_sites(small_disk, tmp_path):
+    servers = [serve(name, latency=0.3) for name in ("menu_cms", "js_plain", "ita_table")]
+    db, csv_path = small_disk / "oit.db", tmp_path / "sites.csv"
+    csv_path.write_text("url,name\n" + "".join(f"{s.url},site {i}\n" for i, s in enumerate(servers)), "utf-8")
+    args = ["batch", str(csv_path), "--db", str(db), "--allow-private", "--concurrency", "2", *FAST_CLI]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _count(db, "select count(*) >= 3 from pages"):
+            time.sleep(0.1)
+        assert proc.poll() is None
+        _fill(small_disk)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1 and "Traceback" not in err, err
+        lines = [line for line in err.strip().splitlines() if not line.startswith("[")]
+        assert lines == [f"oit: error: cannot write database {db}: database or disk is full; "
+                         "the batch stopped: run it again to resume"], err
+        (small_disk / "filler").unlink()
+        with sqlite3.connect(db) as con:
+            assert con.execute("select status from batches").fetchall() == [("running",)]
+            assert "failed" not in {s for (s,) in con.execute("select status from batch_sites")}
+        for s in servers:
+            s.latency = 0.0
+        again = run_oit(*args, timeout=300)
+    finally:
+        for s in servers:
+            s.close()
+    assert again.returncode == 0, again.stderr[-2000:]
+    with sqlite3.connect(db) as con:
+        assert con.execute("select status from batches").fetchall() == [("finished",)]
+        assert {s for (s,) in con.execute("select status from batch_sites")} == {"done"}
+        assert con.execute("select count(*) from runs where status = 'running'").fetchone()[0] == 0
+        per_site = con.execute("select start_url, count(*) from runs where status = 'finished' group by start_url")
+        assert sorted(n for _, n in per_site.fetchall()) == [1, 1, 1]
