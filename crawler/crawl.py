@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,6 +112,13 @@ def fill(record: PageRecord, resp: Response) -> None:
     record.error = resp.error or (f"HTTP {resp.status}" if resp.status >= 400 else None)
 
 
+def _lighten(page: Page) -> None:
+    """Once harvested, a page keeps only what verification reads (title, headings, content, counts, link URLs):
+    every page is held until the crawl ends, so its full text and the words around each link go."""
+    page.text = ""
+    page.links = [Link(sys.intern(link.url), "", tag=link.tag) for link in page.links]  # menus: one string
+
+
 def _restates(heading: str, label: str) -> bool:
     """A link whose words begin with the page's own heading is that page's document."""
     head = key(heading)
@@ -201,6 +209,7 @@ class Crawler:
                 page.links += script_links(page, text)  # window.open / location targets of script menus
             record.page = page
             links = self._harvest(page, visit, frontier, result)
+            _lighten(page)
         self.on_page(record, links)
 
     def _harvest(self, page: Page, visit: Visit, frontier: Frontier, result: CrawlResult) -> list[LinkRecord]:
@@ -211,7 +220,7 @@ class Crawler:
         if page.refresh:
             frontier.push(page.refresh, visit.depth, 3, visit.url, visit.crumbs)
         heading = page_label(page)
-        parent_heading, via_hits = self._via.get(visit.url, ("", []))
+        parent_heading, via_hits = self._via.pop(visit.url, ("", []))  # a URL is harvested once
         if visit.depth > 0 and not list_page and key(heading) != key(parent_heading):
             # (a page repeating its parent's heading is the next page of a list, not a new thing)
             page_hits = score_page(checklist, page, " ".join(visit.crumbs[:-1]))
