@@ -44,6 +44,7 @@ def audit(url: str, options: Options | None = None) -> dict:
     if options.render.mode == "always" and (why := unavailable(options.render)):
         raise RenderUnavailable(f"--render always: {why}")
     store = Store(options.db)
+    store.abandon_dead()  # a run an earlier scan could not close (full disk): interrupted
     run_id = asyncio.run(scan_site(start, checklist, store, options))
     return result(store, run_id)
 

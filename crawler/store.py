@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +29,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
                     "started_at": str, "finished_at": str},
     "runs": {"id": int, "batch_id": int, "checklist": str, "checklist_version": str, "year": int, "start_url": str,
              "site": str, "settings": str, "started_at": str, "finished_at": str, "pages_fetched": int,
-             "requests": int, "stop_reason": str, "status": str, "findings": str, "tool_version": str},
+             "requests": int, "stop_reason": str, "status": str, "findings": str, "tool_version": str,
+             "owner": str},
     "pages": {"id": int, "run_id": int, "url": str, "final_url": str, "status": int, "content_type": str,
               "bytes": int, "encoding": str, "title": str, "depth": int, "click_path": str, "error": str,
               "fetched_at": str},
@@ -46,6 +49,10 @@ SCHEMA: dict[str, dict[str, Any]] = {
 
 MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
 BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write (two batches, a report during a batch)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class StoreError(RuntimeError):
@@ -109,9 +116,31 @@ class Store:
                 "batch_id": batch_id, "checklist": checklist, "checklist_version": version, "year": year,
                 "start_url": start_url,
                 "site": "", "settings": json.dumps(settings, ensure_ascii=False), "started_at": now(),
-                "status": "running", "pages_fetched": 0, "tool_version": tool_version,
+                "status": "running", "pages_fetched": 0, "tool_version": tool_version, "owner": _owner(),
             })
         return int(row.last_pk)
+
+    def abandon_dead(self) -> int:
+        """Runs left 'running' by a process of this host that is gone (a full disk kept it from saying so,
+        a power cut) become failed/interrupted; runs of live processes and of other hosts are left alone."""
+        if os.name == "nt":
+            return 0  # os.kill(pid, 0) would end the process there
+        host = socket.gethostname()
+        dead = []
+        for row in self.db.query("select id, owner from runs where status = 'running' and owner like ?",
+                                 [f"{host}:%"]):
+            pid = int(row["owner"].rsplit(":", 1)[1])
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                dead.append(row["id"])
+            except OSError:
+                pass  # alive, another user's
+        with self._write():
+            for run_id in dead:
+                self.db.execute("update runs set status = 'failed', stop_reason = 'interrupted', finished_at = ? "
+                                "where id = ? and status = 'running'", [now(), run_id])
+        return len(dead)
 
     def add_page(self, run_id: int, record: PageRecord, links: list[LinkRecord]) -> None:
         with self._write():
