@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -36,7 +37,24 @@ _stopped_by: list[int] = []
 def _on_sigterm(signum: int, frame: object) -> None:
     """SIGTERM (systemd, docker stop, kill) takes Ctrl-C's path: runs marked interrupted, then exit 143."""
     _stopped_by.append(signum)
-    signal.raise_signal(signal.SIGINT)  # asyncio.run cancels the scan, which stores its run as interrupted
+    if signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, signal.SIG_DFL, None):
+        signal.raise_signal(signal.SIGINT)  # asyncio.run cancels the scan, which stores its run as interrupted
+        return
+    try:  # SIGINT ignored (`oit batch &` in a script): cancel the tasks as asyncio.run does on Ctrl-C
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        raise KeyboardInterrupt from None
+    loop.call_soon_threadsafe(_cancel_main, loop)
+
+
+def _cancel_main(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the task asyncio.run started (the oldest alive); its cancellation reaches every scan in it."""
+    def number(task: asyncio.Task) -> int:
+        name = task.get_name()
+        return int(name[5:]) if name.startswith("Task-") and name[5:].isdigit() else 1 << 60
+    tasks = asyncio.all_tasks(loop)
+    if tasks:
+        min(tasks, key=number).cancel()
 
 
 def _scan_options(p: argparse.ArgumentParser) -> None:
@@ -328,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oit: error: {e}" + ("; the batch stopped: run it again to resume" if stopped else ""),
               file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         signum = _stopped_by[0] if _stopped_by else signal.SIGINT
         print(f"oit: stopped by {signal.Signals(signum).name}: runs in progress are kept as failed/interrupted"
               + ("; run the same batch again to resume" if a.command in ("batch", "nightly") else ""),

@@ -143,11 +143,13 @@ def _count(db: Path, sql: str) -> int:
         return 0
 
 
-def _interrupt(args: list[str], db: Path, sig: int, ready: str) -> subprocess.CompletedProcess:
+def _interrupt(args: list[str], db: Path, sig: int, ready: str, sigint_ignored: bool = False
+               ) -> subprocess.CompletedProcess:
     """Start the real CLI, send `sig` once `ready` (a count query) is true, wait for it to end."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None  # `oit ... &`
     proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ignore)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None and not _count(db, ready):
         time.sleep(0.1)
@@ -166,13 +168,15 @@ def _clean_stop(proc: subprocess.CompletedProcess, sig: int) -> None:
     assert "Traceback" not in proc.stderr and "never retrieved" not in proc.stderr
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_mid_scan_marks_the_run_interrupted(tmp_path, sig):
+@pytest.mark.parametrize("sig, sigint_ignored", [(signal.SIGINT, False), (signal.SIGTERM, False),
+                                                  (signal.SIGTERM, True)],
+                         ids=["SIGINT", "SIGTERM", "SIGTERM-in-background-job"])
+def test_signal_mid_scan_marks_the_run_interrupted(tmp_path, sig, sigint_ignored):
     srv = serve("menu_cms", latency=0.4)
     db = tmp_path / "oit.db"
     try:
         proc = _interrupt(["scan", srv.url, "--db", str(db), "--delay", "0.02", "--render", "never"], db, sig,
-                          "select count(*) >= 2 from pages")
+                          "select count(*) >= 2 from pages", sigint_ignored)
     finally:
         srv.close()
     _clean_stop(proc, sig)
@@ -181,15 +185,17 @@ def test_signal_mid_scan_marks_the_run_interrupted(tmp_path, sig):
             ("failed", "interrupted", 1)]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_mid_batch_then_resume(tmp_path, sig):
+@pytest.mark.parametrize("sig, sigint_ignored", [(signal.SIGINT, False), (signal.SIGTERM, False),
+                                                  (signal.SIGTERM, True)],
+                         ids=["SIGINT", "SIGTERM", "SIGTERM-in-background-job"])
+def test_signal_mid_batch_then_resume(tmp_path, sig, sigint_ignored):
     servers = [serve(name, latency=0.3) for name in ("menu_cms", "js_plain", "ita_table")]
     db, csv_path = tmp_path / "oit.db", tmp_path / "sites.csv"
     csv_path.write_text("url,name\n" + "".join(f"{s.url},site {i}\n" for i, s in enumerate(servers)), "utf-8")
     args = ["batch", str(csv_path), "--db", str(db), "--allow-private", "--concurrency", "2", "--delay", "0.02",
             "--render", "never"]
     try:
-        proc = _interrupt(args, db, sig, "select count(*) >= 3 from pages")
+        proc = _interrupt(args, db, sig, "select count(*) >= 3 from pages", sigint_ignored)
         _clean_stop(proc, sig)
         assert "run the same batch again to resume" in proc.stderr
         with sqlite3.connect(db) as con:
