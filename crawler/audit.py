@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import asdict
 
 from . import __version__
@@ -13,7 +14,7 @@ from .crawl import Crawler
 from .fetch import Fetcher, HostGate
 from .models import ItemResult, OitError, ResultDoc, error_th
 from .render import Renderer, RenderUnavailable, unavailable
-from .store import Store
+from .store import Store, StoreError
 from .urls import is_local_host, normalize_start
 from .verdict import decide
 
@@ -30,6 +31,7 @@ def audit(url: str, options: Options | None = None) -> ResultDoc:
     if options.render.mode == "always" and (why := unavailable(options.render)):
         raise RenderUnavailable(f"--render always: {why}")
     store = Store(options.db)
+    store.abandon_dead()  # a run an earlier scan could not close (full disk): interrupted
     run_id = asyncio.run(scan_site(start, checklist, store, options))
     return store.result(run_id)
 
@@ -56,7 +58,12 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
     try:
         await _scan(start, checklist, store, run_id, options, check_offsite, year, gate)
     except (KeyboardInterrupt, asyncio.CancelledError):
-        store.fail_run(run_id, "interrupted")
+        with contextlib.suppress(StoreError):  # a full disk: the next start of the batch marks it
+            store.fail_run(run_id, "interrupted")
+        raise
+    except StoreError:  # the disk filled up mid-run: failed if it can still be written, else left to resume
+        with contextlib.suppress(StoreError):
+            store.fail_run(run_id, "database_error")
         raise
     return run_id
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
+import hashlib
 import io
 import json
+import os
+import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +23,7 @@ from .fetch import HostGate
 from .models import OitError
 from .outputs import to_json
 from .render import keep_browser
-from .store import Store
+from .store import Store, StoreError
 from .urls import BadURL, normalize_start, site_key
 
 COLUMNS = ("url", "name", "province", "district", "type")
@@ -43,6 +47,13 @@ def read_sites(path: str | Path) -> SitesFile:
         raise BatchError(f"{path}: cannot read: {e.strerror or e}") from None
     text = raw.decode("utf-8-sig", errors="replace")
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _read_rows(path, reader)
+    except csv.Error as e:  # a field over csv.field_size_limit (128 KB), a NUL byte...
+        raise BatchError(f"{path}:{reader.line_num + 1}: {e}") from None  # the line being read
+
+
+def _read_rows(path: str | Path, reader: csv.DictReader) -> SitesFile:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "url" not in header:
         raise BatchError(f"{path}:1: header: no 'url' column (found: {', '.join(header) or 'nothing'})")
@@ -119,6 +130,8 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
             except SiteUnreachable as e:
                 error = str(e)
                 run_id = store.batch_run(site["url"], batch_id)
+            except StoreError:
+                raise  # a full disk stops the batch; its sites stay to do, a resume redoes them
             except Exception as e:  # noqa: BLE001 - one hostile site never stops the batch
                 error = f"{type(e).__name__}: {e}"[:300]
             if run_id is not None and error is None:
@@ -134,9 +147,51 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
                 progress.done += 1
             report(f"{'FAILED' if error else 'done'} {site['url']}" + (f": {error}" if error else ""), progress)
 
+    tasks = [asyncio.create_task(one(s)) for s in todo]
     async with keep_browser():  # one Chromium for every site of the batch, started only if one needs it
-        await asyncio.gather(*(one(s) for s in todo))
+        try:
+            await asyncio.gather(*tasks)
+        finally:  # a StoreError or a signal: the other sites stop too, their runs stored as interrupted
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
     return progress
+
+
+@contextlib.contextmanager
+def batch_lock(db: str | Path, csv_key: str) -> Iterator[None]:
+    """One process at a time runs the batch of a CSV: an OS lock on a file next to the database (released by
+    the OS when the process dies, even by kill -9); the file says who holds it."""
+    path = Path(f"{db}.batch-{hashlib.sha1(csv_key.encode()).hexdigest()[:12]}.lock")
+    try:
+        f = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole batch
+    except OSError as e:
+        raise BatchError(f"cannot create lock file {path}: {e.strerror or e}") from None
+    try:
+        try:
+            _lock_file(f)
+        except OSError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise BatchError(f"{csv_key}: this batch is already running ({holder}); lock file {path}") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        f.flush()
+        yield
+    finally:
+        f.close()  # releases the lock
+
+
+def _lock_file(f) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+        f.seek(0)
+        msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def run_batch(csv_path: str | Path, options: Options, concurrency: int = 4, out: str | Path | None = None,
@@ -146,18 +201,19 @@ def run_batch(csv_path: str | Path, options: Options, concurrency: int = 4, out:
     checklist = load(options.checklist)
     store = Store(options.db)
     csv_key = str(Path(csv_path).resolve())
-    batch_id = None if fresh else store.open_batch(csv_key)
-    if batch_id is None:
-        settings = {"concurrency": concurrency, "checklist_file": str(options.checklist)}
-        batch_id = store.start_batch(csv_key, Path(csv_path).stem, settings, sites.sites)
-    else:
-        store.abandon_interrupted(batch_id)
-    out_dir = Path(out) if out else None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    report = report or plain_report()
-    progress = asyncio.run(_run(store, batch_id, checklist, options, concurrency, out_dir, report))
-    store.finish_batch(batch_id)
+    with batch_lock(options.db, csv_key):  # before its runs are taken as interrupted: they may be another's
+        batch_id = None if fresh else store.open_batch(csv_key)
+        if batch_id is None:
+            settings = {"concurrency": concurrency, "checklist_file": str(options.checklist)}
+            batch_id = store.start_batch(csv_key, Path(csv_path).stem, settings, sites.sites)
+        else:
+            store.abandon_interrupted(batch_id)
+        out_dir = Path(out) if out else None
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        report = report or plain_report()
+        progress = asyncio.run(_run(store, batch_id, checklist, options, concurrency, out_dir, report))
+        store.finish_batch(batch_id)
     if out_dir is not None:
         (out_dir / "summary.json").write_text(json.dumps(summary(store, batch_id), ensure_ascii=False, indent=2),
                                               encoding="utf-8")

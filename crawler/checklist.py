@@ -27,6 +27,8 @@ DEFAULT_CHECKLIST = checklists_dir() / "oit-2565.yaml"
 
 
 _SCALARS = yaml.constructor.SafeConstructor()
+MAX_BYTES = 2_000_000  # a checklist is ~100 KB; aliases and anchors are refused, so data never outgrows the file
+MAX_DEPTH = 32  # nesting of mappings and lists (the format needs 5)
 
 
 class ChecklistError(OitError, ValueError):
@@ -77,6 +79,32 @@ class Checklist:
     placeholders: tuple[Pattern, ...]
     not_found: tuple[Pattern, ...]
     items: tuple[Item, ...]
+
+
+class _Refused(yaml.YAMLError):
+    def __init__(self, mark: yaml.Mark, problem: str):
+        super().__init__(problem)
+        self.problem_mark, self.problem = mark, problem
+
+
+class _Loader(yaml.SafeLoader):
+    """Composes nodes without aliases or anchors (no billion laughs, no cycles) and with bounded nesting."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(event.start_mark, f"alias *{event.anchor} is not allowed (write the value out)")
+        if getattr(event, "anchor", None):
+            raise _Refused(event.start_mark, f"anchor &{event.anchor} is not allowed (write the value out)")
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Refused(event.start_mark, f"nested more than {MAX_DEPTH} levels deep")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _plain(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
@@ -202,11 +230,15 @@ def load(path: str | Path | None = None) -> Checklist:
     path = DEFAULT_CHECKLIST if path is None else path
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ChecklistError(f"{file}:1: file: larger than {MAX_BYTES // 1_000_000} MB, refused")
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ChecklistError(f"{file}: cannot read checklist: {e}") from None
     try:
-        node = yaml.compose(text)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else 1

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -27,6 +29,31 @@ from .store import Store, StoreError
 from .urls import normalize_start
 
 EXIT_OK, EXIT_ERROR, EXIT_GAPS = 0, 1, 2
+EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal, as shells report a killed command
+_stopped_by: list[int] = []
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (systemd, docker stop, kill) takes Ctrl-C's path: runs marked interrupted, then exit 143."""
+    _stopped_by.append(signum)
+    if signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, signal.SIG_DFL, None):
+        signal.raise_signal(signal.SIGINT)  # asyncio.run cancels the scan, which stores its run as interrupted
+        return
+    try:  # SIGINT ignored (`oit batch &` in a script): cancel the tasks as asyncio.run does on Ctrl-C
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        raise KeyboardInterrupt from None
+    loop.call_soon_threadsafe(_cancel_main, loop)
+
+
+def _cancel_main(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the task asyncio.run started (the oldest alive); its cancellation reaches every scan in it."""
+    def number(task: asyncio.Task) -> int:
+        name = task.get_name()
+        return int(name[5:]) if name.startswith("Task-") and name[5:].isdigit() else 1 << 60
+    tasks = asyncio.all_tasks(loop)
+    if tasks:
+        min(tasks, key=number).cancel()
 
 
 class UsageError(OitError):
@@ -378,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oit: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     console = Console()
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if a.command == "scan":
             return _scan(a, console)
@@ -399,11 +428,16 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         return _classify(a, console)
     except OitError as e:
-        print(f"oit: error: {e}", file=sys.stderr)
+        stopped = isinstance(e, StoreError) and a.command in ("batch", "nightly") and "cannot write" in str(e)
+        print(f"oit: error: {e}" + ("; the batch stopped: run it again to resume" if stopped else ""),
+              file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("oit: interrupted; the run is kept as 'interrupted'", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        signum = _stopped_by[0] if _stopped_by else signal.SIGINT
+        print(f"oit: stopped by {signal.Signals(signum).name}: runs in progress are kept as failed/interrupted"
+              + ("; run the same batch again to resume" if a.command in ("batch", "nightly") else ""),
+              file=sys.stderr)
+        return EXIT_SIGNAL[signum]
 
 
 if __name__ == "__main__":

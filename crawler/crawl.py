@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ from .models import Candidate, CrawlResult, LinkRecord, PageRecord, now
 from .parse import Link, Page, parse
 from .render import Renderer, script_links
 from .thai import key
-from .urls import canonical, in_scope, is_document, is_media, site_key
+from .urls import canonical, in_scope, is_document, is_media, is_web, site_key
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
@@ -37,6 +38,13 @@ def fill(record: PageRecord, resp: Response) -> None:
     record.status, record.final_url = resp.status, resp.final_url
     record.content_type, record.size = resp.content_type, len(resp.content)
     record.error = resp.error or (f"HTTP {resp.status}" if resp.status >= 400 else None)
+
+
+def _lighten(page: Page) -> None:
+    """Once harvested, a page keeps only what verification reads (title, headings, content, counts, link URLs):
+    every page is held until the crawl ends, so its full text and the words around each link go."""
+    page.text = ""
+    page.links = [Link(sys.intern(link.url), "", tag=link.tag) for link in page.links]  # menus: one string
 
 
 def _restates(heading: str, label: str) -> bool:
@@ -93,10 +101,13 @@ class Crawler:
                     active -= 1
 
         tasks = [asyncio.create_task(worker()) for _ in range(self.workers)]
+        gathered = asyncio.gather(*tasks)
         try:
-            await asyncio.wait_for(asyncio.gather(*tasks), timeout=max(1.0, self.budget.time_limit + 5))
+            await asyncio.wait_for(gathered, timeout=max(1.0, self.budget.time_limit + 5))
         except TimeoutError:
             result.stop_reason = "time_limit"
+        finally:  # its error seen, even when cancelled twice: no "exception was never retrieved" on a signal
+            gathered.add_done_callback(lambda f: f.cancelled() or f.exception())
         result.stats.capped = frontier.capped
         if self.renderer is not None:
             result.stats.rendered, result.stats.render_failed = self.renderer.rendered, self.renderer.failed
@@ -128,6 +139,7 @@ class Crawler:
                 page.links += script_links(page, text)  # window.open / location targets of script menus
             record.page = page
             links = self._harvest(page, visit, frontier, result)
+            _lighten(page)
         self.on_page(record, links)
 
     def _harvest(self, page: Page, visit: Visit, frontier: Frontier, result: CrawlResult) -> list[LinkRecord]:
@@ -138,7 +150,7 @@ class Crawler:
         if page.refresh:
             frontier.push(page.refresh, visit.depth, 3, visit.url, visit.crumbs)
         heading = page_label(page)
-        parent_heading, via_hits = self._via.get(visit.url, ("", []))
+        parent_heading, via_hits = self._via.pop(visit.url, ("", []))  # a URL is harvested once
         if visit.depth > 0 and not list_page and key(heading) != key(parent_heading):
             # (a page repeating its parent's heading is the next page of a list, not a new thing)
             page_hits = score_page(checklist, page, " ".join(visit.crumbs[:-1]))
@@ -171,6 +183,8 @@ class Crawler:
 
     def _add(self, result: CrawlResult, hits: list[Hit], url: str, found_on: str, text: str,
              crumbs: list[str], depth: int, source: str) -> None:
+        if not is_web(url):
+            return  # evidence is only ever an http(s) page or file
         for hit in hits:
             self._seq += 1
             result.candidates.append(Candidate(hit.item, url, hit.score, hit.terms, found_on, text[:300],

@@ -9,6 +9,7 @@ from urllib.parse import urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .thai import clean
+from .urls import clean_href, is_web
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6", "dt", "caption", "legend"}
 LABELS = HEADINGS | {"span", "a", "button", "strong", "b", "label", "p", "div", "em", "font", "summary"}
@@ -138,7 +139,7 @@ def parse(url: str, html: str) -> Page:
     base = url
     base_tag = tree.css_first("base[href]")
     if base_tag is not None:
-        base = urljoin(url, (base_tag.attributes.get("href") or "").strip())
+        base = urljoin(url, clean_href(base_tag.attributes.get("href") or ""))
     title_node = tree.css_first("title")
     title = _text(title_node, 300) if title_node is not None else ""
     headings = [_text(h, 200) for h in tree.css("h1, h2, h3")[:30]]
@@ -147,16 +148,17 @@ def parse(url: str, html: str) -> Page:
         if (meta.attributes.get("http-equiv") or "").lower() == "refresh":
             m = _REFRESH.search(meta.attributes.get("content") or "")
             if m:
-                refresh = urljoin(base, m.group(1).strip())
+                refresh = urljoin(base, clean_href(m.group(1)))
+                refresh = refresh if is_web(refresh) else None
     links: list[Link] = []
     for node in tree.css("a[href], area[href], frame[src], iframe[src]"):
         if len(links) >= MAX_LINKS:
             break
         attrs = node.attributes
         raw = (attrs.get("href") if node.tag in ("a", "area") else attrs.get("src")) or ""
-        raw = raw.strip()
-        if not raw or raw.lower().startswith(SKIP_SCHEMES):
-            continue
+        raw = clean_href(raw)
+        if not raw or raw.lower().startswith(SKIP_SCHEMES) or not is_web(urljoin(base, raw)):
+            continue  # only http(s) links: `java&#x09;script:` is javascript: as a browser reads it
         alt = " ".join(filter(None, (img.attributes.get("alt") for img in node.css("img"))))
         text = _text(node, 300) if node.tag == "a" else clean(attrs.get("alt") or attrs.get("name") or "")
         links.append(Link(

@@ -6,11 +6,15 @@ rewritten: pages and links are written as they are fetched, results when the run
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import shutil
+import socket
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +32,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "runs": {"id": int, "batch_id": int, "checklist": str, "checklist_version": str, "year": int, "start_url": str,
              "site": str, "settings": str, "started_at": str, "finished_at": str, "pages_fetched": int,
              "requests": int, "stop_reason": str, "status": str, "findings": str, "tool_version": str,
-             "pruned_at": str},
+             "pruned_at": str, "owner": str},
     "pages": {"id": int, "run_id": int, "url": str, "final_url": str, "status": int, "content_type": str,
               "bytes": int, "encoding": str, "title": str, "depth": int, "click_path": str, "error": str,
               "fetched_at": str, "links_hash": str},
@@ -53,6 +57,11 @@ LINKS_VIEW = (
     "from pages p join linksets l on l.hash = p.links_hash, json_each(l.links, '$.links') j")
 
 MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
+BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write (two batches, a report during a batch)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class StoreError(OitError, RuntimeError):
@@ -69,16 +78,34 @@ class Store:
             free = shutil.disk_usage(self.path.parent).free
             if free < MIN_FREE:
                 raise StoreError(f"cannot use database {self.path}: only {free // 1_000_000} MB free on its disk")
-            self.db = sqlite_utils.Database(self.path)
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT)  # waits for another writer, not fails
+            self.db = sqlite_utils.Database(conn)
             self.db.enable_wal()
-            self._create()
+            conn.execute("begin immediate")  # the schema is created by one process at a time
+            try:
+                self._create()
+                conn.execute("commit")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("rollback")
+                raise
             with self.db.conn:  # prove it is writable now, not halfway through a night
                 self.db.execute("pragma user_version = 1")
         except (OSError, sqlite3.Error) as e:
             raise StoreError(f"cannot use database {self.path}: {e}") from None
 
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """One transaction; a full disk or an I/O error mid-run is a StoreError naming the database."""
+        try:
+            with self.db.conn:
+                yield
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot write database {self.path}: {e}") from None
+
     def _create(self) -> None:
-        if "links" in self.db.table_names():  # a database from before link sets: its rows stay readable
+        migrated = "links" in self.db.table_names()
+        if migrated:  # a database from before link sets: its rows stay readable through the view
             self.db.execute("alter table links rename to links_v1")
         for name, columns in SCHEMA.items():
             table = self.db[name]
@@ -93,26 +120,50 @@ class Store:
         for table, cols in (("pages", ["run_id", "url"]), ("pages", ["links_hash"]), ("evidence", ["run_id", "item"]),
                             ("results", ["run_id", "item"]), ("batch_sites", ["batch_id"]), ("runs", ["start_url"])):
             self.db[table].create_index(cols, if_not_exists=True)
-        old = " union all select run_id, from_url, to_url, text, context, offsite from links_v1" \
-            if self.db["links_v1"].exists() else ""
-        self.db.execute("drop view if exists links")
-        self.db.execute(LINKS_VIEW + old)
+        if migrated:
+            self.db.execute("drop view if exists links")
+            self.db.execute(LINKS_VIEW + " union all select run_id, from_url, to_url, text, context, offsite "
+                            "from links_v1")
+        elif "links" not in self.db.view_names():
+            self.db.execute(LINKS_VIEW)
 
     def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
                   tool_version: str, batch_id: int | None = None) -> int:
         """A new run, 'running' until finished or failed; returns its id."""
-        with self.db.conn:
+        with self._write():
             row = self.db["runs"].insert({
                 "batch_id": batch_id, "checklist": checklist, "checklist_version": version, "year": year,
                 "start_url": start_url,
                 "site": "", "settings": json.dumps(settings, ensure_ascii=False), "started_at": now(),
-                "status": "running", "pages_fetched": 0, "tool_version": tool_version,
+                "status": "running", "pages_fetched": 0, "tool_version": tool_version, "owner": _owner(),
             })
         return int(row.last_pk)
 
+    def abandon_dead(self) -> int:
+        """Runs left 'running' by a process of this host that is gone (a full disk kept it from saying so,
+        a power cut) become failed/interrupted; runs of live processes and of other hosts are left alone."""
+        if os.name == "nt":
+            return 0  # os.kill(pid, 0) would end the process there
+        host = socket.gethostname()
+        dead = []
+        for row in self.db.query("select id, owner from runs where status = 'running' and owner like ?",
+                                 [f"{host}:%"]):
+            pid = int(row["owner"].rsplit(":", 1)[1])
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                dead.append(row["id"])
+            except OSError:
+                pass  # alive, another user's
+        with self._write():
+            for run_id in dead:
+                self.db.execute("update runs set status = 'failed', stop_reason = 'interrupted', finished_at = ? "
+                                "where id = ? and status = 'running'", [now(), run_id])
+        return len(dead)
+
     def add_page(self, run_id: int, record: PageRecord, links: list[LinkRecord]) -> None:
         """A fetched page and its links, committed as the crawl goes."""
-        with self.db.conn:
+        with self._write():
             self.db["pages"].insert({
                 "run_id": run_id, "url": record.url, "final_url": record.final_url, "status": record.status,
                 "content_type": record.content_type, "bytes": record.size, "encoding": record.encoding,
@@ -133,7 +184,7 @@ class Store:
     def finish_run(self, run_id: int, site: str, results: list[ItemResult], pages_fetched: int, requests: int,
                    stop_reason: str, findings: list[str], status: str = "finished") -> None:
         """The run's results and evidence, and how it ended, in one transaction."""
-        with self.db.conn:
+        with self._write():
             for r in results:
                 p = r.period
                 self.db["results"].insert({
@@ -156,7 +207,7 @@ class Store:
 
     def fail_run(self, run_id: int, reason: str, findings: list[str] | None = None) -> None:
         """Mark a run failed, with why (unreachable, interrupted ...)."""
-        with self.db.conn:
+        with self._write():
             self.db["runs"].update(run_id, {"finished_at": now(), "stop_reason": reason, "status": "failed",
                                             "findings": json.dumps(findings or [], ensure_ascii=False)})
 
@@ -167,7 +218,7 @@ class Store:
 
     def put(self, url: str, row: dict) -> None:
         """Keep a document's text for later runs (DocumentCache)."""
-        with self.db.conn:
+        with self._write():
             self.db["documents"].upsert({"url": url, **row, "fetched_at": now()}, pk="url")
 
     def latest_run(self) -> int | None:
@@ -194,7 +245,7 @@ class Store:
 
     def start_batch(self, csv_path: str, name: str, settings: dict, sites: list[dict]) -> int:
         """A new batch with its sites, all pending; returns its id."""
-        with self.db.conn:
+        with self._write():
             batch_id = int(self.db["batches"].insert({
                 "csv_path": csv_path, "name": name, "settings": json.dumps(settings, ensure_ascii=False),
                 "started_at": now(), "status": "running", "sites": len(sites)}).last_pk)
@@ -212,18 +263,18 @@ class Store:
 
     def site_started(self, site_id: int) -> None:
         """A batch site is being scanned."""
-        with self.db.conn:
+        with self._write():
             self.db["batch_sites"].update(site_id, {"status": "running", "started_at": now(), "error": None})
 
     def site_done(self, site_id: int, run_id: int | None, error: str | None) -> None:
         """Committed before the site is reported done: a crash after this never redoes it."""
-        with self.db.conn:
+        with self._write():
             self.db["batch_sites"].update(site_id, {"status": "failed" if error else "done", "run_id": run_id,
                                                     "error": error, "finished_at": now()})
 
     def abandon_interrupted(self, batch_id: int) -> int:
         """Runs of this batch a crash left 'running' become 'failed/interrupted'; their sites are redone."""
-        with self.db.conn:
+        with self._write():
             n = self.db.execute("update runs set status = 'failed', stop_reason = 'interrupted', finished_at = ? "
                                 "where batch_id = ? and status = 'running'", [now(), batch_id]).rowcount
             self.db.execute("update batch_sites set status = 'pending' where batch_id = ? and status = 'running'",
@@ -232,7 +283,7 @@ class Store:
 
     def finish_batch(self, batch_id: int) -> None:
         """Every site of the batch is done or failed."""
-        with self.db.conn:
+        with self._write():
             self.db["batches"].update(batch_id, {"status": "finished", "finished_at": now()})
 
     def previous_batch(self, batch_id: int) -> int | None:
@@ -324,7 +375,7 @@ class Store:
             where += " and started_at < ?"
             args.append(cutoff.isoformat(timespec="seconds"))
         runs = [r["id"] for r in self.db.query(f"select id from runs where {where}", args) if r["id"] not in keep]
-        with self.db.conn:
+        with self._write():
             pages = 0
             for run_id in runs:
                 pages += self.db.execute("delete from pages where run_id = ?", [run_id]).rowcount

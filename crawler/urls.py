@@ -25,6 +25,20 @@ _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
 _JSESSION = re.compile(r";(jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_C0_SPACE = "".join(map(chr, range(0x21)))  # C0 controls and space
+WEB_SCHEMES = ("http", "https")
+
+
+def clean_href(raw: str) -> str:
+    """An attribute's URL as a browser reads it: tabs and newlines anywhere and C0 controls or spaces at
+    either end removed (WHATWG URL), so `java&#x09;script:` is seen as the `javascript:` it is."""
+    return _TAB_NEWLINE.sub("", raw or "").strip(_C0_SPACE)
+
+
+def is_web(url: str) -> bool:
+    """Only http(s) URLs are fetched or taken as evidence."""
+    return urlsplit(clean_href(url)).scheme.lower() in WEB_SCHEMES
 
 
 class BadURL(OitError, ValueError):
