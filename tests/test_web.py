@@ -184,6 +184,7 @@ def test_scan_from_the_form_shows_progress_then_the_43_items(web, site_server, p
     assert "หน้าแรก" in o1.query_selector(".path").text_content()  # the click path
     assert page.text_content("h1") == "ชื่อหน่วยงาน: เทศบาลตำบลหนองตะเคียนงาม"
     shot(page, "serve-run.png")
+    shot(page, "serve-run-top.png", full=False)  # docs/serve.png is this one
 
     # an item's explanation, one click from a gap
     page.click("tr[data-item=O3] a.explain")
@@ -294,7 +295,9 @@ def test_batch_upload_of_three_sites_completes_with_the_matrix(web, site_server,
     assert len(cells) == 3 * 43
     assert len(page.query_selector_all("table.matrix tbody tr")) == 3
     assert "สถ.จ.ขอนแก่น ทดสอบ" in page.text_content("h1")
-    shot(page, "serve-batch.png")
+    shot(page, "serve-batch.png", full=False)
+    page.locator("#matrix").scroll_into_view_if_needed()
+    shot(page, "serve-batch-matrix.png", full=False)
     xlsx = page.request.get(page.url + "/download/xlsx").body()
     assert xlsx[:2] == b"PK"
     report = page.request.get(page.url + "/report")
