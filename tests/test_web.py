@@ -459,6 +459,39 @@ def test_one_running_scan_per_site(web, site_server):
         assert third != first  # finished: a new scan may start
 
 
+def test_scans_beyond_the_limit_wait_their_turn(web, site_server):
+    a, b = site_server("menu_cms", latency=0.05), site_server("ita_table")
+    w = web(scans=1)
+    with httpx.Client(base_url=w.url) as c:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/").text).group(1)
+        first = c.post("/scan", data={"url": a.url, "csrf": csrf}).headers["location"]
+        second = c.post("/scan", data={"url": b.url, "csrf": csrf}).headers["location"]
+        assert "รอคิว" in c.get(second).text and "รอคิว" in c.get("/").text
+        with c.stream("GET", second + "/events") as events:
+            data = [json.loads(line[5:]) for line in events.iter_lines() if line.startswith("data:")]
+        states = [d["state"] for d in data if "state" in d]
+        assert states[0] == "queued" and states[-1] == "finished"
+        assert c.get(first, follow_redirects=False).status_code == 303  # finished before the second began
+    assert a.stats.paths and b.stats.paths
+
+
+def test_an_unreachable_site_is_reported_not_hidden(web):
+    w = web()
+    dead = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    with httpx.Client(base_url=w.url) as c:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/").text).group(1)
+        job = c.post("/scan", data={"url": dead, "csrf": csrf}).headers["location"]
+        with c.stream("GET", job + "/events") as events:
+            lines = [line for line in events.iter_lines() if line.startswith(("data:", "event:"))]
+        last = json.loads(lines[-3][5:])
+        assert last["state"] == "failed" and "home page could not be read" in last["error"]
+        page = c.get(json.loads(lines[-1][5:])["next"])
+        assert page.status_code == 200 and "ตรวจไม่สำเร็จ" in page.text and "data-item" not in page.text
+        assert c.get(page.url.path + "/download/csv").status_code == 409
+        assert "ไม่สำเร็จ" in c.get("/").text
+        assert c.get("/runs/999").status_code == 404 and c.get("/scans/1").status_code == 404
+
+
 def test_oit_serve_prints_the_address_and_serves(tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}

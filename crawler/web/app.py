@@ -130,11 +130,11 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         if not available:
             raise HTTPException(500, "ไม่พบไฟล์เกณฑ์ (checklist)")
         try:
-            y = int(year) if year else next(iter(available))
+            y = int(year) if year else 0
         except ValueError:
+            y = 0
+        if y not in available:  # no checklist of that year: the newest one
             y = next(iter(available))
-        if y not in available:
-            raise HTTPException(400, f"ไม่มีเกณฑ์ของปี {y}")
         return y, available[y]
 
     # --------------------------------------------------------------------------------- pages
@@ -301,7 +301,10 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
                       running=set(jobs_of(request).batches))
 
     async def start_batch(request: Request) -> Response:
-        if int(request.headers.get("content-length") or 0) > MAX_CSV + 100_000:
+        length = request.headers.get("content-length")
+        if length is None or not length.isdigit():  # no streamed bodies: the size is known before reading
+            raise HTTPException(411, "ต้องระบุขนาดของข้อมูลที่ส่ง (Content-Length)")
+        if int(length) > MAX_CSV + 100_000:
             return await batches_page(request, "ไฟล์ใหญ่เกินไป (ไม่เกิน 1 MB)", status=413)
         form = await form_of(request, max_files=1, max_fields=10, max_part_size=MAX_CSV + 10_000)
         upload = form.get("sites")

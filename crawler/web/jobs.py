@@ -116,7 +116,7 @@ class Jobs:
         self.batches: dict[int, BatchJob] = {}
         self.active: dict[str, ScanJob] = {}  # site key -> its single scan, queued or running
         self._locks: dict[str, asyncio.Lock] = {}
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(int(time.time()))  # a page of an earlier server's scan is not this one
         self._checklists: dict[str, Checklist] = {}
         self.closing = asyncio.Event()
 

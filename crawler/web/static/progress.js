@@ -66,6 +66,10 @@
     var d = JSON.parse(e.data);
     if (d.sites) { batch(d); } else { scan(d); }
   };
+  source.onerror = function () {
+    // the server restarted or forgot this scan: show what it says now
+    if (source.readyState === EventSource.CLOSED) { setTimeout(function () { location.reload(); }, 3000); }
+  };
   source.addEventListener("done", function (e) {
     source.close();
     var next = JSON.parse(e.data).next;
