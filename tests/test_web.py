@@ -223,8 +223,10 @@ def test_phone_width_reads_without_sideways_scrolling(web, site_server, browser)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert page.evaluate("getComputedStyle(document.querySelector('tr[data-item]')).display") == "block"
         shot(page, "serve-run-phone.png", full=False)
+        for path in ("/", f"/history?url={site.url}", "/items/O23", "/batches"):
+            page.goto(w.url + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
         page.goto(w.url + "/")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         shot(page, "serve-home-phone.png", full=False)
     finally:
         context.close()
@@ -368,15 +370,24 @@ def test_hostile_site_text_renders_inert(web, tmp_path, page):
     for name, title in (("org", "โครงสร้าง <script>window.__pwned=11</script>"), ("plan", "แผนพัฒนาท้องถิ่น"),
                         ("news", "ข่าว<img src=x onerror=window.__pwned=12>")):
         (root / f"{name}.html").write_text(HOSTILE_PAGE.format(title=title.replace("<", "&lt;")), encoding="utf-8")
-    site = SiteServer(root)
+    site = SiteServer(root, latency=0.4)  # slow enough to see the progress panel show scraped link texts
     try:
         w = web()
         start_scan(page, w, site.url)
-        page.wait_for_url(re.compile(r"/(scans|runs)/\d+$"))
+        page.wait_for_url(re.compile(r"/scans/\d+$"))
+        wait_until(page, "(document.querySelector('[data-field=section]') || {textContent: ''})"
+                         ".textContent.includes('pwned') || location.pathname.startsWith('/runs/')")
+        if "/scans/" in page.url:
+            assert "pwned" in page.text_content("[data-field=section]")  # as text
+            assert page.evaluate("typeof window.__pwned") == "undefined"
         run_id = wait_for_run(page)
         assert page.evaluate("typeof window.__pwned") == "undefined"
         title = page.text_content(".card .meta")  # the home page's title, as text
         assert "<script>window.__pwned=1</script>" in title
+        table = page.text_content("table.items")  # link texts in click paths, as text
+        for text in ("<script>window.__pwned=4</script>", '"><img src=x onerror=window.__pwned=8>',
+                     "</td><script src=/x.js></script>"):
+            assert text in table
         assert page.evaluate("[...document.querySelectorAll('a[href]')].filter(a => !/^https?:$/.test(a.protocol))"
                              ".map(a => a.href)") == []
         assert page.query_selector("main script, main img") is None
@@ -389,6 +400,7 @@ def test_hostile_site_text_renders_inert(web, tmp_path, page):
             assert page.evaluate("typeof window.__pwned") == "undefined", path
             assert page.query_selector("main script, main img") is None, path
         same_origin(page, w)
+        assert not [u for u in page.requests if "/x.js" in u]
     finally:
         site.close()
 

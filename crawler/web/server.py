@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import socket
 import sys
 from pathlib import Path
 
@@ -31,7 +32,10 @@ def serve(host: str = "127.0.0.1", port: int = 8700, db: str | Path = "data/oit.
     options = Options(budget=Budget(max_pages=max(1, max_pages)), settings=Settings(delay=max(0.0, delay)))
     app = create_app(db, allow_private, token, allowed_hosts=LOOPBACK_NAMES if local else None, options=options,
                      scans=scans)
-    shown = f"[{host}]" if ":" in host else host
+    shown = host
+    if host in ("0.0.0.0", "::", ""):  # every address of this computer: name one people can open
+        shown = socket.gethostname()
+    shown = f"[{shown}]" if ":" in shown else shown
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     print(f"oit serve: open {address}", flush=True)
     if token:
