@@ -27,7 +27,7 @@ def recent_runs(store: Store, limit: int = 30) -> list[dict]:
         "from runs order by id desc limit ?", [limit]))
     for r in runs:
         r["counts"] = store.status_counts(r["id"]) if r["status"] == "finished" else {}
-        r["name"] = site_name(store, r["start_url"])
+        r["name"] = site_name(store, r["start_url"]) or home_title(store, r["id"])[:120]
     return runs
 
 
