@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..config import Budget, Options, Settings
+from ..store import Store
 from .app import create_app
 from .guard import LOOPBACK_NAMES
 
@@ -27,6 +28,7 @@ def serve(host: str = "127.0.0.1", port: int = 8700, db: str | Path = "data/oit.
     """Run `oit serve` until Ctrl-C; prints the address to open (with the token beyond loopback)."""
     import uvicorn
 
+    Store(db)  # an unusable database is one line of error now, not a traceback from the server's start
     local = is_loopback(host)
     token = None if local else secrets.token_urlsafe(24)
     options = Options(budget=Budget(max_pages=max(1, max_pages)), settings=Settings(delay=max(0.0, delay)))
