@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -300,6 +301,9 @@ def test_batch_upload_of_three_sites_completes_with_the_matrix(web, site_server,
     shot(page, "serve-batch.png", full=False)
     page.locator("#matrix").scroll_into_view_if_needed()
     shot(page, "serve-batch-matrix.png", full=False)
+    page.set_viewport_size({"width": 390, "height": 844})  # the matrix scrolls inside its box, not the page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "serve-batch-phone.png", full=False)
     xlsx = page.request.get(page.url + "/download/xlsx").body()
     assert xlsx[:2] == b"PK"
     report = page.request.get(page.url + "/report")
@@ -309,7 +313,7 @@ def test_batch_upload_of_three_sites_completes_with_the_matrix(web, site_server,
 
 
 def test_a_batch_resumes_after_the_server_restarts(web, site_server, tmp_path):
-    servers = {n: site_server(n, latency=0.03) for n in ("menu_cms", "ita_table", "decoys_only")}
+    servers = {n: site_server(n, latency=0.05) for n in ("menu_cms", "ita_table", "decoys_only")}
     db = tmp_path / "oit.db"
     w = web(db=db, scans=2)  # batches take one site at a time
     with httpx.Client(base_url=w.url) as c:
@@ -324,6 +328,11 @@ def test_a_batch_resumes_after_the_server_restarts(web, site_server, tmp_path):
             assert time.monotonic() < deadline
             time.sleep(0.2)
     w.close()  # a restart in the middle of the batch
+    con = sqlite3.connect(db)
+    assert con.execute("select status from batches").fetchone()[0] == "running"
+    left = con.execute("select count(*) from batch_sites where status != 'done'").fetchone()[0]
+    assert left >= 1  # something for the next server to do
+    con.close()
     with httpx.Client(base_url=w.url) as c, pytest.raises(httpx.ConnectError):
         c.get("/")
     w2 = web(db=db, scans=2)
@@ -338,7 +347,6 @@ def test_a_batch_resumes_after_the_server_restarts(web, site_server, tmp_path):
         assert state.count('data-site-status="done"') == 3
         runs = re.findall(r'href="/runs/(\d+)"', state)
         assert len(set(runs)) >= 3
-    import sqlite3
     con = sqlite3.connect(db)
     interrupted = con.execute("select count(*) from runs where stop_reason = 'interrupted'").fetchone()[0]
     finished = con.execute("select count(*) from runs where status = 'finished'").fetchone()[0]
