@@ -56,7 +56,8 @@ class Guard:
                 rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
                 target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
                 resp = RedirectResponse(target, 303)
-                resp.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
+                # Lax: the link is often opened from another app or site (a chat, an e-mail); POSTs still need CSRF
+                resp.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="lax")
                 await resp(scope, receive, send)
                 return
             sent = request.cookies.get(TOKEN_COOKIE) or request.headers.get(TOKEN_HEADER) or ""
@@ -69,6 +70,9 @@ class Guard:
         fresh = len(csrf) != 43 or not csrf.replace("-", "").replace("_", "").isalnum()
         if fresh:
             csrf = secrets.token_urlsafe(32)
+            # a page sets it; its styles, script and event stream never replace the value its forms carry
+            path = request.url.path
+            fresh = not (path.startswith("/static/") or path.endswith("/events"))
         scope.setdefault("state", {})["csrf"] = csrf
 
         async def send_with_headers(message: Message) -> None:
