@@ -142,8 +142,10 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
     async def home(request: Request, error: str = "", form: dict | None = None, status: int = 200) -> HTMLResponse:
         store, jobs = store_of(request), jobs_of(request)
         live = [j for j in jobs.scans.values() if j.state in ("queued", "running")]
+        running = {j.run_id for j in live} | {  # runs this server is doing now; others were left by a crash
+            r for b in jobs.batches.values() if b.task and not b.task.done() for r in b.runs()}
         return render(request, "home.html", status, runs=queries.recent_runs(store), live=live, error=error,
-                      form=form or {}, batches=queries.recent_batches(store, 5))
+                      form=form or {}, batches=queries.recent_batches(store, 5), running=running)
 
     async def start_scan(request: Request) -> Response:
         form = await form_of(request, max_files=0, max_fields=10)

@@ -48,7 +48,11 @@ class Progress:
     section: list[str] = field(default_factory=list)  # click path of the page just read
     items: set[str] = field(default_factory=set)  # items a link already names confidently
     started: float | None = None
+    run_id: int | None = None  # known from the first page on
     _seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def done(self) -> None:
+        self._seen.clear()  # what the live count needed, not kept for the server's lifetime
 
     def page(self, checklist: Checklist, record: PageRecord, links: list[LinkRecord]) -> None:
         """The crawl's on_page hook: count the page, note where it is, look at its new links."""
@@ -100,6 +104,9 @@ class BatchJob:
     task: asyncio.Task | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
+    def runs(self) -> set[int]:
+        return {p.run_id for p in self.sites.values() if p.run_id}
+
 
 class Jobs:
     """The scans and batches of one server."""
@@ -143,12 +150,19 @@ class Jobs:
         if on_start:
             on_start()
 
+        before = queries.max_run_id(self.store)
+
         def on_page(record: PageRecord, links: list[LinkRecord]) -> None:
+            if progress.run_id is None:
+                progress.run_id = queries.run_after(self.store, url, before)
             progress.page(checklist, record, links)
             if notify:
                 notify()
 
-        return await scan_site(url, checklist, self.store, options, self.gate, batch_id, on_page)
+        try:
+            return await scan_site(url, checklist, self.store, options, self.gate, batch_id, on_page)
+        finally:
+            progress.done()
 
     # ------------------------------------------------------------------------------ one site
 
@@ -176,8 +190,7 @@ class Jobs:
             job.changed.set()
 
         def notify() -> None:
-            if job.run_id is None:
-                job.run_id = queries.run_after(self.store, job.url, before)
+            job.run_id = job.run_id or job.progress.run_id
             job.changed.set()
 
         try:
