@@ -137,10 +137,6 @@ class Jobs:
     def _lock(self, key: str) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
 
-    def busy(self, url: str) -> bool:
-        key = site_key(url)
-        return key in self.active or self._lock(key).locked()
-
     async def _scan(self, url: str, checklist_path: str, progress: Progress, batch_id: int | None = None,
                     on_start: Callable[[], None] | None = None, notify: Callable[[], None] | None = None) -> int:
         """scan_site with the server's options, progress hook and shared host gate; returns the run id."""
