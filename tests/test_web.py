@@ -509,6 +509,25 @@ def test_scans_beyond_the_limit_wait_their_turn(web, site_server):
     assert a.stats.paths and b.stats.paths
 
 
+@needs_chromium
+def test_script_built_menus_are_rendered_by_the_server(web, site_server):
+    """The Renderer starts Chromium inside the server's own event loop, as `oit scan` does in its own."""
+    site = site_server("js_json_menu")
+    w = web()
+    with httpx.Client(base_url=w.url, timeout=120) as c:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/").text).group(1)
+        job = c.post("/scan", data={"url": site.url, "csrf": csrf}).headers["location"]
+        with c.stream("GET", job + "/events") as events:
+            done = [json.loads(line[5:]) for line in events.iter_lines() if line.startswith("data:")][-1]
+        doc = c.get(done["next"] + "/download/json").json()
+    assert any(f.startswith("rendered 1 page with Chromium") for f in doc["findings"]), doc["findings"]
+    assert "/menu.json" in site.stats.paths
+    expected = json.loads((SITES / "js_json_menu" / "expected.json").read_text(encoding="utf-8"))["items"]
+    present = {i for i, e in expected.items() if e.get("present")}
+    found = {i["id"] for i in doc["items"] if i["status"] in ("found", "review", "stale")}
+    assert present and present <= found
+
+
 def test_an_unreachable_site_is_reported_not_hidden(web):
     w = web()
     dead = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
