@@ -96,6 +96,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
     base = replace(base, db=db, settings=replace(base.settings, allow_private=allow_private))
     env = _env()
     uploads = db.parent / "uploads"
+    reports: dict[int, str] = {}  # the report body of a finished batch (it never changes again)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -367,11 +368,15 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
     async def batch_page(request: Request) -> Response:
         store, batch_id, b = _batch_or_404(request)
         state = _batch_state(request, store, batch_id)
-        report = ""
-        if state["done"]:
+        report = reports.get(batch_id, "")
+        if state["done"] and not report:
             docs, batch = _batch_docs(store, batch_id)
-            page = html_batch(docs, batch)
+            page = await asyncio.to_thread(html_batch, docs, batch)  # hundreds of sites: off the event loop
             report = page.split("<main>", 1)[1].rsplit("<footer>", 1)[0]  # the report's body, inside this page
+            if b["status"] == "finished" and not state["running"]:  # final: kept for the next visit
+                while len(reports) >= 8:
+                    reports.pop(next(iter(reports)))
+                reports[batch_id] = report
         problems_file = Path(b["csv_path"] or "").with_suffix(".problems.json")
         problems = json.loads(problems_file.read_text(encoding="utf-8")) if problems_file.is_file() else []
         rows = {s["id"]: s for s in store.batch_sites(batch_id)}
