@@ -49,6 +49,7 @@ class Progress:
     items: set[str] = field(default_factory=set)  # items a link already names confidently
     started: float | None = None
     run_id: int | None = None  # known from the first page on
+    last: float | None = None  # when the last page was read
     _seen: set[tuple[str, str]] = field(default_factory=set)
 
     def done(self) -> None:
@@ -59,6 +60,7 @@ class Progress:
         if record.error == ROBOTS:
             return
         self.pages += 1
+        self.last = time.monotonic()
         self.section = list(record.crumbs)
         for lk in links:
             if lk.offsite or (lk.to_url, lk.text) in self._seen or len(self._seen) > 20_000:
@@ -68,10 +70,11 @@ class Progress:
             self.items.update(h.item for h in score_link(checklist, link, "", False) if decision(h) == "found")
 
     def as_dict(self) -> dict:
-        elapsed = time.monotonic() - self.started if self.started else 0.0
+        now = time.monotonic()
+        elapsed = now - self.started if self.started else 0.0
         return {"pages": self.pages, "budget": self.budget, "section": " > ".join(self.section),
                 "items": sorted(self.items, key=lambda i: int(i[1:]) if i[1:].isdigit() else 999),
-                "elapsed": round(elapsed)}
+                "elapsed": round(elapsed), "idle": round(now - self.last) if self.last else 0}
 
 
 @dataclass

@@ -14,8 +14,14 @@
     var m = Math.floor(s / 60), r = s % 60;
     return (m ? m + " นาที " : "") + r + " วินาที";
   }
+  function phase(d) {
+    if (d.state === "queued") { return "รอคิว: กำลังตรวจเว็บไซต์อื่นอยู่"; }
+    if (d.pages >= d.budget) { return "อ่านครบ " + d.budget + " หน้าแล้ว กำลังตรวจลิงก์หลักฐานและเอกสาร"; }
+    if (d.idle >= 5) { return "กำลังตรวจลิงก์หลักฐานและเอกสาร หรือรอหน้าเว็บที่ตอบช้า"; }
+    return "กำลังอ่านเว็บไซต์";
+  }
   function scan(d) {
-    set(box, "phase", d.state === "queued" ? "รอคิว: กำลังตรวจเว็บไซต์อื่นอยู่" : "กำลังอ่านเว็บไซต์");
+    set(box, "phase", phase(d));
     set(box, "pages", String(d.pages));
     set(box, "budget", String(d.budget));
     set(box, "elapsed", clock(d.elapsed));
