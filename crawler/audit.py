@@ -10,7 +10,7 @@ from . import __version__
 from .check import Checker
 from .checklist import DEFAULT_CHECKLIST, Checklist, load
 from .config import Options
-from .crawl import Crawler
+from .crawl import Crawler, PageCallback
 from .fetch import Fetcher, HostGate
 from .models import ItemResult, OitError, ResultDoc, error_th
 from .render import Renderer, RenderUnavailable, unavailable
@@ -46,8 +46,11 @@ def run_settings(options: Options, year: int, check_offsite: bool) -> dict:
 
 
 async def scan_site(start: str, checklist: Checklist, store: Store, options: Options,
-                    gate: HostGate | None = None, batch_id: int | None = None) -> int:
+                    gate: HostGate | None = None, batch_id: int | None = None,
+                    on_page: PageCallback | None = None) -> int:
     """Scan one normalised start URL into a new stored run; returns the run id.
+
+    `on_page(record, links)`, if given, is called for every page after it is stored (live progress).
 
     Raises SiteUnreachable (the run is stored as failed); an interrupted run is stored as such.
     """
@@ -56,7 +59,7 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
     run_id = store.start_run(checklist.name, checklist.version, year, start,
                              run_settings(options, year, check_offsite), __version__, batch_id)
     try:
-        await _scan(start, checklist, store, run_id, options, check_offsite, year, gate)
+        await _scan(start, checklist, store, run_id, options, check_offsite, year, gate, on_page)
     except (KeyboardInterrupt, asyncio.CancelledError):
         with contextlib.suppress(StoreError):  # a full disk: the next start of the batch marks it
             store.fail_run(run_id, "interrupted")
@@ -69,11 +72,15 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
 
 
 async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, options: Options, check_offsite: bool,
-                year: int, gate: HostGate | None) -> None:
+                year: int, gate: HostGate | None, on_page: PageCallback | None = None) -> None:
+    def page(record, links):
+        store.add_page(run_id, record, links)
+        if on_page is not None:
+            on_page(record, links)
+
     async with Fetcher(options.settings, gate) as fetcher:
         renderer = Renderer(fetcher, options.render)
-        crawler = Crawler(checklist, fetcher, options.budget,
-                          on_page=lambda record, links: store.add_page(run_id, record, links),
+        crawler = Crawler(checklist, fetcher, options.budget, on_page=page,
                           workers=options.workers, renderer=renderer)
         try:
             crawl = await crawler.run(start)

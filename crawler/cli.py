@@ -207,6 +207,13 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--row", default="", help="text of the table row, for generic anchors")
     classify.add_argument("--list", action="store_true", help="the label sits on an ITA/OIT list page")
     classify.add_argument("--checklist", default=str(DEFAULT_CHECKLIST))
+
+    serve = sub.add_parser("serve", help="the web app for ITA admins (Thai), on this computer")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (beyond loopback: a token is needed)")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--db", default=str(DEFAULT_DB))
+    serve.add_argument("--allow-private", action="store_true", help="allow scans of loopback or private addresses")
+    serve.add_argument("--scans", type=int, default=2, help="scans at a time (default 2)")
     return p
 
 
@@ -422,6 +429,10 @@ def main(argv: list[str] | None = None) -> int:
             return _report(a)
         if a.command == "prune":
             return _prune(a, console)
+        if a.command == "serve":
+            from .web.server import serve  # the web stack is loaded only for `oit serve`
+            serve(a.host, a.port, a.db, a.allow_private, max(1, a.scans))
+            return EXIT_OK
         if a.command == "check-checklist":
             c = load(a.path)
             print(f"{a.path}: {c.name}, {len(c.items)} items, year {c.year}: OK")

@@ -1,0 +1,279 @@
+"""Scans and batches run by the web app: asyncio tasks in the server's process, with live progress.
+
+Every scan is the same `scan_site` the command line uses. At most `scans` run at a time (one slot is
+kept free of batches when there are two or more), one at a time per site; a batch is stored as
+`oit batch` stores it (batches, batch_sites) and resumes when the server starts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..audit import SiteUnreachable, scan_site
+from ..checklist import Checklist, load
+from ..config import Options
+from ..fetch import HostGate
+from ..match import decision, score_link
+from ..models import LinkRecord, OitError, PageRecord
+from ..parse import Link
+from ..store import Store
+from ..urls import site_key
+from . import queries
+
+ROBOTS = "robots.txt disallows this page"
+
+
+class Busy(OitError):
+    """The site is being scanned already; `job` is that scan when it is a single one."""
+
+    def __init__(self, message: str, job: ScanJob | None = None):
+        super().__init__(message)
+        self.job = job
+
+
+@dataclass
+class Progress:
+    """What one scan has done so far, for the progress panel (read by the SSE stream)."""
+
+    url: str
+    budget: int
+    pages: int = 0
+    section: list[str] = field(default_factory=list)  # click path of the page just read
+    items: set[str] = field(default_factory=set)  # items a link already names confidently
+    started: float | None = None
+    run_id: int | None = None  # known from the first page on
+    last: float | None = None  # when the last page was read
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def done(self) -> None:
+        self._seen.clear()  # what the live count needed, not kept for the server's lifetime
+
+    def page(self, checklist: Checklist, record: PageRecord, links: list[LinkRecord]) -> None:
+        """The crawl's on_page hook: count the page, note where it is, look at its new links."""
+        if record.error == ROBOTS:
+            return
+        self.pages += 1
+        self.last = time.monotonic()
+        self.section = list(record.crumbs)
+        for lk in links:
+            if lk.offsite or (lk.to_url, lk.text) in self._seen or len(self._seen) > 20_000:
+                continue
+            self._seen.add((lk.to_url, lk.text))
+            link = Link(url=lk.to_url, text=lk.text, menu=[lk.context] if lk.context else [])
+            self.items.update(h.item for h in score_link(checklist, link, "", False) if decision(h) == "found")
+
+    def as_dict(self) -> dict:
+        now = time.monotonic()
+        elapsed = now - self.started if self.started else 0.0
+        return {"pages": self.pages, "budget": self.budget, "section": " > ".join(self.section),
+                "items": sorted(self.items, key=lambda i: int(i[1:]) if i[1:].isdigit() else 999),
+                "elapsed": round(elapsed), "idle": round(now - self.last) if self.last else 0}
+
+
+@dataclass
+class ScanJob:
+    """One scan asked for in the web app."""
+
+    id: int
+    url: str
+    key: str
+    name: str
+    checklist: str
+    progress: Progress
+    state: str = "queued"  # queued | running | finished | failed
+    run_id: int | None = None
+    error: str | None = None
+    task: asyncio.Task | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def snapshot(self) -> dict:
+        return {"job": self.id, "state": self.state, "run_id": self.run_id, "error": self.error,
+                **self.progress.as_dict()}
+
+
+@dataclass
+class BatchJob:
+    """A batch the server is running; per site the progress of its scan in flight."""
+
+    id: int
+    sites: dict[int, Progress] = field(default_factory=dict)  # batch_sites.id -> progress, while running
+    task: asyncio.Task | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def runs(self) -> set[int]:
+        return {p.run_id for p in self.sites.values() if p.run_id}
+
+
+class Jobs:
+    """The scans and batches of one server."""
+
+    def __init__(self, store: Store, options: Options, scans: int = 2, uploads: Path | None = None):
+        self.store, self.options = store, options
+        self.slots = asyncio.Semaphore(max(1, scans))
+        self.batch_concurrency = max(1, scans - 1)
+        self.batch_slots = asyncio.Semaphore(self.batch_concurrency)  # a single scan never waits for a whole batch
+        s = options.settings
+        self.gate = HostGate(s.per_host, s.delay, resolve=True)  # sites on one server share its limit
+        self.uploads = uploads
+        self.scans: dict[int, ScanJob] = {}
+        self.batches: dict[int, BatchJob] = {}
+        self.active: dict[str, ScanJob] = {}  # site key -> its single scan, queued or running
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._ids = itertools.count(int(time.time()))  # a page of an earlier server's scan is not this one
+        self._checklists: dict[str, Checklist] = {}
+        self.closing = asyncio.Event()
+
+    # ------------------------------------------------------------------------------ common
+
+    def checklist(self, path: str) -> Checklist:
+        if path not in self._checklists:
+            self._checklists[path] = load(path)
+        return self._checklists[path]
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    async def _scan(self, url: str, checklist_path: str, progress: Progress, batch_id: int | None = None,
+                    on_start: Callable[[], None] | None = None, notify: Callable[[], None] | None = None) -> int:
+        """scan_site with the server's options, progress hook and shared host gate; returns the run id."""
+        checklist = self.checklist(checklist_path)
+        options = replace(self.options, checklist=checklist_path, year=None)
+        progress.started = time.monotonic()
+        if on_start:
+            on_start()
+
+        before = queries.max_run_id(self.store)
+
+        def on_page(record: PageRecord, links: list[LinkRecord]) -> None:
+            if progress.run_id is None:
+                progress.run_id = queries.run_after(self.store, url, before)
+            progress.page(checklist, record, links)
+            if notify:
+                notify()
+
+        try:
+            return await scan_site(url, checklist, self.store, options, self.gate, batch_id, on_page)
+        finally:
+            progress.done()
+
+    # ------------------------------------------------------------------------------ one site
+
+    def start_scan(self, url: str, name: str, checklist_path: str) -> ScanJob:
+        """Queue a scan of a normalised URL; Busy when the site is being scanned already."""
+        key = site_key(url)
+        if key in self.active:
+            raise Busy("เว็บไซต์นี้กำลังตรวจอยู่", self.active[key])
+        if self._lock(key).locked():
+            raise Busy("เว็บไซต์นี้กำลังตรวจอยู่ในชุดงานหลายหน่วยงาน")
+        job = ScanJob(next(self._ids), url, key, name, checklist_path,
+                      Progress(url, self.options.budget.max_pages))
+        if name:
+            queries.set_name(self.store, url, name)
+        self.scans[job.id] = job
+        self.active[key] = job
+        job.task = asyncio.create_task(self._run_scan(job), name=f"scan-{job.id}")
+        return job
+
+    async def _run_scan(self, job: ScanJob) -> None:
+        before = queries.max_run_id(self.store)
+
+        def started() -> None:
+            job.state = "running"
+            job.changed.set()
+
+        def notify() -> None:
+            job.run_id = job.run_id or job.progress.run_id
+            job.changed.set()
+
+        try:
+            async with self.slots, self._lock(job.key):
+                job.run_id = await self._scan(job.url, job.checklist, job.progress, None, started, notify)
+                job.state = "finished"
+        except SiteUnreachable as e:
+            job.state, job.error = "failed", str(e)
+            job.run_id = job.run_id or queries.run_after(self.store, job.url, before)
+        except asyncio.CancelledError:
+            job.state, job.error = "failed", "หยุดเพราะปิดโปรแกรม"
+            raise
+        except Exception as e:  # noqa: BLE001 - shown to the admin on the run's page
+            job.state, job.error = "failed", f"{type(e).__name__}: {e}"[:300]
+            job.run_id = job.run_id or queries.run_after(self.store, job.url, before)
+        finally:
+            self.active.pop(job.key, None)
+            job.changed.set()
+
+    # ------------------------------------------------------------------------------ batches
+
+    def start_batch(self, csv_path: Path, name: str, sites: list[dict], checklist_path: str) -> int:
+        """A new batch of the sites read from an uploaded CSV, started now; returns its id."""
+        settings = {"concurrency": self.batch_concurrency, "checklist_file": checklist_path, "web": True}
+        batch_id = self.store.start_batch(str(csv_path.resolve()), name, settings, sites)
+        self._launch(batch_id)
+        return batch_id
+
+    def resume_batches(self) -> list[int]:
+        """Batches this server started and did not finish (a restart, a crash): run the rest of them."""
+        resumed = []
+        for b in queries.unfinished_batches(self.store):
+            settings = json.loads(b["settings"] or "{}")
+            inside = self.uploads is not None and Path(b["csv_path"] or "").parent == self.uploads.resolve()
+            if settings.get("web") and inside:
+                self.store.abandon_interrupted(b["id"])
+                self._launch(b["id"])
+                resumed.append(b["id"])
+        return resumed
+
+    def _launch(self, batch_id: int) -> None:
+        job = BatchJob(batch_id)
+        self.batches[batch_id] = job
+        job.task = asyncio.create_task(self._run_batch(job), name=f"batch-{batch_id}")
+
+    async def _run_batch(self, job: BatchJob) -> None:
+        b = self.store.batch(job.id) or {}
+        checklist_path = json.loads(b.get("settings") or "{}").get("checklist_file") or str(self.options.checklist)
+        todo = [s for s in self.store.batch_sites(job.id) if s["status"] in ("pending", "running")]
+        results = await asyncio.gather(*(self._batch_site(job, s, checklist_path) for s in todo),
+                                       return_exceptions=True)
+        if not any(isinstance(r, BaseException) for r in results) and not self.closing.is_set():
+            self.store.finish_batch(job.id)
+        job.changed.set()
+
+    async def _batch_site(self, job: BatchJob, site: dict, checklist_path: str) -> None:
+        key = site_key(site["url"])
+        async with self.batch_slots, self.slots, self._lock(key):
+            progress = Progress(site["url"], self.options.budget.max_pages)
+            job.sites[site["id"]] = progress
+            self.store.site_started(site["id"])
+            job.changed.set()
+            run_id, error = None, None
+            try:
+                run_id = await self._scan(site["url"], checklist_path, progress, job.id, notify=job.changed.set)
+            except SiteUnreachable as e:
+                error = str(e)
+                run_id = self.store.batch_run(site["url"], job.id)
+            except asyncio.CancelledError:
+                raise  # the site stays 'running': redone when the batch resumes
+            except Exception as e:  # noqa: BLE001 - one hostile site never stops the batch
+                error = f"{type(e).__name__}: {e}"[:300]
+            self.store.site_done(site["id"], run_id, error)
+            job.sites.pop(site["id"], None)
+            job.changed.set()
+
+    # ------------------------------------------------------------------------------ shutdown
+
+    async def close(self) -> None:
+        """Stop every task; interrupted runs are stored as such, batches resume at the next start."""
+        self.closing.set()
+        tasks = [j.task for j in [*self.scans.values(), *self.batches.values()] if j.task and not j.task.done()]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
