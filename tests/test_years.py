@@ -107,8 +107,10 @@ def test_continues_naming_a_missing_item_is_refused_with_file_and_line(tmp_path)
 ])
 def test_year_fields_are_validated(tmp_path, edit, message):
     folder = _copy(tmp_path, [2566], lambda year, data: edit(data))
-    with pytest.raises(ChecklistError, match=message):
+    with pytest.raises(ChecklistError, match=message) as e:
         load(folder / "oit-2566.yaml")
+    where, line, _ = str(e.value).split(":", 2)
+    assert where == str(folder / "oit-2566.yaml") and int(line) > 1  # file:line: field: problem
 
 
 def test_for_year_and_its_errors():
