@@ -1,6 +1,8 @@
 """Load and validate a checklist YAML file into typed objects.
 
 Errors name the file, the line and the field: `checklists/x.yaml:12: items[3].period: ...`.
+The shipped checklists are one per assessment year, `oit-YEAR.yaml` (`year_files`, `for_year`); an
+item says which items of other years it carries on (`continues`), and `follow` maps items between years.
 """
 
 from __future__ import annotations
@@ -272,6 +274,9 @@ def load(path: str | Path = DEFAULT_CHECKLIST) -> Checklist:
     if not items:
         raise r.fail("items", "must list at least one item")
     year = r.get(data, "", "assessment_year", int)
+    named = _YEAR_FILE.match(Path(path).name)
+    if named and int(named.group(1)) != year:
+        raise r.fail("assessment_year", f"{year}, but the file is named for {named.group(1)}")
     _check_continues(r, Path(path), year, items)
     return Checklist(
         path=file,

@@ -104,6 +104,7 @@ def test_continues_naming_a_missing_item_is_refused_with_file_and_line(tmp_path)
     (lambda d: d["items"][1].pop("confirmed"), r"items\[1\]: missing field 'confirmed'"),
     (lambda d: d["items"][1].update(sure=True), r"items\[1\]\.sure: unknown field"),
     (lambda d: d.update(status="maybe"), r":\d+: status: 'maybe' is not one of final, draft"),
+    (lambda d: d.update(assessment_year=2565), r":\d+: assessment_year: 2565, but the file is named for 2566"),
 ])
 def test_year_fields_are_validated(tmp_path, edit, message):
     folder = _copy(tmp_path, [2566], lambda year, data: edit(data))
