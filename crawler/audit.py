@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from . import __version__
 from .check import Checker
@@ -57,7 +57,7 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
     year = options.year or checklist.year
     check_offsite = (not is_local_host(start)) if options.check_offsite is None else options.check_offsite
     run_id = store.start_run(checklist.name, checklist.version, year, start,
-                             run_settings(options, year, check_offsite), __version__, batch_id)
+                             run_settings(options, year, check_offsite), __version__, batch_id, checklist.status)
     try:
         await _scan(start, checklist, store, run_id, options, check_offsite, year, gate, on_page)
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -107,5 +107,6 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
 
 
 async def verify(checklist: Checklist, checker: Checker, year: int) -> list[ItemResult]:
-    """Each item's verdict from the facts its candidates turned out to be."""
-    return [decide(item, await checker.gather(item), year) for item in checklist.items]
+    """Each item's verdict from the facts its candidates turned out to be, marked when the item is unconfirmed."""
+    return [replace(decide(item, await checker.gather(item), year), confirmed=item.confirmed)
+            for item in checklist.items]

@@ -1,10 +1,14 @@
 """Load and validate a checklist YAML file into typed objects.
 
 Errors name the file, the line and the field: `checklists/x.yaml:12: items[3].period: ...`.
+The shipped checklists are one per assessment year, `oit-YEAR.yaml` (`year_files`, `for_year`); an
+item says which items of other years it carries on (`continues`), and `follow` maps items between years.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -12,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .models import CHECKS, KINDS, PERIODS, OitError
+from .models import CHECKLIST_STATUSES, CHECKS, KINDS, PERIODS, OitError
 from .patterns import Pattern, compile_all
 from .thai import key
 
@@ -64,6 +68,14 @@ class Item:
     url_decoys: tuple[str, ...]
     decoys: tuple[Pattern, ...]
     requires: tuple[Requirement, ...] = ()
+    confirmed: bool = True  # two independent sources (or the manual) agree on its number and title
+    unseen: bool = False  # inferred from neighbouring years: no source shows it
+    source: str = ""  # where the item comes from, short
+    continues: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (year, ids of that year this item carries on)
+
+    def continued(self, year: int) -> tuple[str, ...]:
+        """The ids of `year`'s checklist this item says it continues."""
+        return next((ids for y, ids in self.continues if y == year), ())
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,10 @@ class Checklist:
     placeholders: tuple[Pattern, ...]
     not_found: tuple[Pattern, ...]
     items: tuple[Item, ...]
+    status: str = "final"  # CHECKLIST_STATUSES
+
+    def item(self, item_id: str) -> Item | None:
+        return next((i for i in self.items if i.id == item_id), None)
 
 
 class _Refused(yaml.YAMLError):
@@ -167,16 +183,17 @@ class _Reader:
     def choice(self, data: dict, path: str, name: str, options: tuple[str, ...]) -> str:
         value = self.get(data, path, name, str)
         if value not in options:
-            raise self.fail(f"{path}.{name}", f"'{value}' is not one of {', '.join(options)}")
+            raise self.fail(f"{path}.{name}" if path else name, f"'{value}' is not one of {', '.join(options)}")
         return value
 
 
 _ITEM_FIELDS = {
     "id", "number", "indicator", "sub_indicator", "title", "gist", "must_show", "period", "kind",
     "phrases", "weak", "context", "child_phrases", "url_hints", "hosts", "url_decoys", "decoys", "requires",
+    "confirmed", "unseen", "source", "continues",
 }
 _TOP_FIELDS = {
-    "name", "assessment_year", "version", "source", "numbering_years", "list_markers",
+    "name", "assessment_year", "version", "status", "source", "numbering_years", "list_markers",
     "generic_anchors", "placeholders", "not_found", "items",
 }
 
@@ -187,6 +204,10 @@ def _item(r: _Reader, data: Any, path: str) -> Item:
     unknown = sorted(set(data) - _ITEM_FIELDS)
     if unknown:
         raise r.fail(f"{path}.{unknown[0]}", "unknown field (typo?)")
+    confirmed = r.get(data, path, "confirmed", bool)
+    unseen = r.get(data, path, "unseen", bool, False)
+    if unseen and confirmed:
+        raise r.fail(f"{path}.unseen", "an unseen item cannot be confirmed: set confirmed: false")
     return Item(
         id=r.get(data, path, "id", str),
         number=r.get(data, path, "number", int),
@@ -207,7 +228,31 @@ def _item(r: _Reader, data: Any, path: str) -> Item:
         decoys=r.patterns(data, path, "decoys"),
         requires=tuple(_requirement(r, d, f"{path}.requires[{i}]")
                        for i, d in enumerate(r.get(data, path, "requires", list, []))),
+        confirmed=confirmed,
+        unseen=unseen,
+        source=r.get(data, path, "source", str, ""),
+        continues=_continues(r, data, path),
     )
+
+
+def _continues(r: _Reader, data: dict, path: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """`continues: {2565: [O10, O18]}`: the items of other years this one carries on."""
+    raw = r.get(data, path, "continues", dict, {})
+    out = []
+    for name, ids in raw.items():  # keys arrive as text
+        field = f"{path}.continues.{name}"
+        year = int(name) if str(name).isdigit() else 0
+        if not 2500 <= year <= 2700:
+            raise r.fail(field, f"'{name}' is not an assessment year B.E. (e.g. 2565)")
+        if not isinstance(ids, list) or not ids:
+            raise r.fail(field, "must list the item ids of that year, e.g. [O10, O18] (leave the year out if none)")
+        for j, x in enumerate(ids):
+            if not isinstance(x, str) or not x.strip():
+                raise r.fail(f"{field}[{j}]", "must be an item id such as O10")
+        if len(set(ids)) != len(ids):
+            raise r.fail(field, "names an item twice")
+        out.append((year, tuple(ids)))
+    return tuple(out)
 
 
 def _requirement(r: _Reader, data: Any, path: str) -> Requirement:
@@ -261,10 +306,15 @@ def load(path: str | Path | None = None) -> Checklist:
             seen[(label, value)] = i
     if not items:
         raise r.fail("items", "must list at least one item")
+    year = r.get(data, "", "assessment_year", int)
+    named = _YEAR_FILE.match(Path(path).name)
+    if named and int(named.group(1)) != year:
+        raise r.fail("assessment_year", f"{year}, but the file is named for {named.group(1)}")
+    _check_continues(r, Path(path), year, items)
     return Checklist(
         path=file,
         name=r.get(data, "", "name", str),
-        year=r.get(data, "", "assessment_year", int),
+        year=year,
         version=r.get(data, "", "version", str),
         source=r.get(data, "", "source", str, ""),
         numbering_years=tuple(r.get(data, "", "numbering_years", list, [])),
@@ -273,4 +323,101 @@ def load(path: str | Path | None = None) -> Checklist:
         placeholders=r.patterns(data, "", "placeholders"),
         not_found=r.patterns(data, "", "not_found"),
         items=items,
+        status=r.choice(data, "", "status", CHECKLIST_STATUSES),
     )
+
+
+# ------------------------------------------------------------------------------------ years, continuity
+
+_YEAR_FILE = re.compile(r"^oit-(\d{4})\.yaml$")
+
+
+def year_files(folder: str | Path | None = None) -> dict[int, Path]:
+    """The checklists of a folder (default: the shipped ones) by assessment year, from names `oit-YYYY.yaml`."""
+    folder = Path(folder) if folder is not None else checklists_dir()
+    found = {}
+    for p in folder.glob("oit-*.yaml") if folder.is_dir() else ():
+        if m := _YEAR_FILE.match(p.name):
+            found[int(m.group(1))] = p
+    return dict(sorted(found.items()))
+
+
+def for_year(year: int, folder: str | Path | None = None) -> Path:
+    """The shipped checklist of an assessment year (B.E.); a one-line ChecklistError naming the years there are."""
+    files = year_files(folder)
+    if year in files:
+        return files[year]
+    have = ", ".join(str(y) for y in files) or "none"
+    hint = ""
+    if 0 < year < 100:
+        hint = f" (did you mean {2500 + year}? years are B.E.)"
+    elif 1900 < year < 2200:
+        hint = f" (did you mean {year + 543}? years are B.E., {year} is A.D.)"
+    raise ChecklistError(f"no checklist for year {year}{hint}; checklists exist for {have}")
+
+
+def _sibling_ids(path: Path, year: int, cache: dict) -> set[str] | None:
+    """Item ids of `oit-YEAR.yaml` beside `path`, read without validating it; None if absent or unreadable."""
+    other = path.parent / f"oit-{year}.yaml"
+    if other.resolve() == path.resolve() or not other.is_file():
+        return None
+    if other not in cache:
+        try:
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            data = yaml.load(other.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
+            items = data.get("items") if isinstance(data, dict) else None
+            cache[other] = {str(i.get("id")) for i in items if isinstance(i, dict)} if isinstance(items, list) else None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            cache[other] = None  # a broken file reports its own errors when it is loaded
+    return cache[other]
+
+
+def _check_continues(r: _Reader, path: Path, year: int, items: tuple[Item, ...]) -> None:
+    """Every `continues` names a year other than this one and, when that year's file is beside this one,
+    items it has."""
+    cache: dict = {}
+    for i, it in enumerate(items):
+        for other, ids in it.continues:
+            field = f"items[{i}].continues.{other}"
+            if other == year:
+                raise r.fail(field, f"an item cannot continue items of its own year {year}")
+            known = _sibling_ids(path, other, cache)
+            if known is None:
+                continue
+            missing = [x for x in ids if x not in known]
+            if missing:
+                raise r.fail(field, f"{', '.join(missing)} not in {path.parent / f'oit-{other}.yaml'}")
+
+
+def follow(checklists: Iterable[Checklist], item_id: str, from_year: int, to_year: int) -> tuple[str, ...]:
+    """The items of `to_year` that carry on item `item_id` of `from_year` (or that it carries on).
+
+    Pure: follows `continues` in either direction, year by year toward `to_year` (a link may skip years),
+    so 2565 O10 -> 2566 O11 -> 2568 O6. Ids come back in `to_year`'s checklist order; () when the item was
+    dropped on the way or a year's checklist is missing from `checklists`.
+    """
+    lists = {c.year: c for c in checklists}
+    if from_year == to_year:
+        return (item_id,) if to_year in lists and lists[to_year].item(item_id) else ()
+    links: dict[tuple[int, str], set[tuple[int, str]]] = {}
+    for c in lists.values():
+        for it in c.items:
+            for other, ids in it.continues:
+                for x in ids:
+                    links.setdefault((c.year, it.id), set()).add((other, x))
+                    links.setdefault((other, x), set()).add((c.year, it.id))
+    lo, hi = sorted((from_year, to_year))
+    ahead = (lambda y, z: y < z) if to_year > from_year else (lambda y, z: y > z)
+    seen, todo, found = set(), [(from_year, item_id)], set()
+    while todo:
+        node = todo.pop()
+        for nxt in links.get(node, ()):
+            y = nxt[0]
+            if nxt in seen or not lo <= y <= hi or not ahead(node[0], y) or y not in lists:
+                continue
+            seen.add(nxt)
+            if y == to_year:
+                found.add(nxt[1])
+            else:
+                todo.append(nxt)
+    return tuple(it.id for it in lists[to_year].items if it.id in found) if to_year in lists else ()

@@ -17,7 +17,7 @@ from . import __version__
 from .audit import audit
 from .batch import plain_report, run_batch
 from .batch import summary as batch_summary
-from .checklist import DEFAULT_CHECKLIST, load
+from .checklist import DEFAULT_CHECKLIST, for_year, load, year_files
 from .config import DEFAULT_CHROMIUM, DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
 from .diff import diff_batches, diff_runs
 from .diff import text as change_text
@@ -106,8 +106,9 @@ def _write_out(text: str) -> None:
 def _scan_options(p: argparse.ArgumentParser) -> None:
     """Options shared by scan, batch and nightly."""
     p.add_argument("--db", default=str(DEFAULT_DB), help="SQLite file (default data/oit.db)")
-    p.add_argument("--checklist", default=str(DEFAULT_CHECKLIST), help="checklist YAML")
-    p.add_argument("--year", type=int, help="assessment year B.E. (default: the checklist's)")
+    p.add_argument("--checklist", help="checklist YAML (default: the shipped one of --year, else 2565)")
+    p.add_argument("--year", type=int, help="assessment year B.E.: picks checklists/oit-YEAR.yaml; with --checklist, "
+                                            "the year its periods are judged for (default: the checklist's)")
     p.add_argument("--max-pages", type=_number(int, 1, "--max-pages"), default=300)
     p.add_argument("--max-depth", type=_number(int, 0, "--max-depth"), default=5)
     p.add_argument("--time-limit", type=_number(float, 1, "--time-limit"), default=600.0,
@@ -129,9 +130,16 @@ def _scan_options(p: argparse.ArgumentParser) -> None:
                    help="seconds to load one rendered page")
 
 
+def _checklist(a: argparse.Namespace) -> str:
+    """--checklist FILE, else the shipped checklist of --year, else the default (2565)."""
+    if a.checklist:
+        return a.checklist
+    return str(for_year(a.year) if a.year is not None else DEFAULT_CHECKLIST)
+
+
 def _options(a: argparse.Namespace) -> Options:
     return Options(
-        checklist=a.checklist, db=a.db, year=a.year,
+        checklist=_checklist(a), db=a.db, year=a.year,
         budget=Budget(max_pages=a.max_pages, max_depth=a.max_depth, time_limit=a.time_limit),
         settings=Settings(per_host=max(1, a.per_host), delay=max(0.0, a.delay), obey_robots=not a.ignore_robots,
                           allow_private=getattr(a, "allow_private", True)),  # batch and nightly refuse by default
@@ -197,8 +205,10 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--older-than", type=float, metavar="DAYS", help="only runs started more than DAYS ago")
     prune.add_argument("--vacuum", action="store_true", help="then give the freed space back to the disk")
 
-    check = sub.add_parser("check-checklist", help="validate a checklist YAML file")
-    check.add_argument("path", nargs="?", default=str(DEFAULT_CHECKLIST))
+    check = sub.add_parser("check-checklist", help="validate checklist YAML files")
+    check.add_argument("paths", nargs="*", metavar="path", help=f"default: {DEFAULT_CHECKLIST.name}")
+
+    sub.add_parser("checklists", help="the assessment years there are checklists for, with items and status")
 
     classify = sub.add_parser("classify", help="show which items a link label would match")
     classify.add_argument("text")
@@ -206,7 +216,8 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--url", default="")
     classify.add_argument("--row", default="", help="text of the table row, for generic anchors")
     classify.add_argument("--list", action="store_true", help="the label sits on an ITA/OIT list page")
-    classify.add_argument("--checklist", default=str(DEFAULT_CHECKLIST))
+    classify.add_argument("--checklist", help="checklist YAML (default: the one of --year, else 2565)")
+    classify.add_argument("--year", type=int, help="assessment year B.E.: picks checklists/oit-YEAR.yaml")
 
     serve = sub.add_parser("serve", help="the web app for ITA admins (Thai), on this computer")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (beyond loopback: a token is needed)")
@@ -394,13 +405,28 @@ def _prune(a: argparse.Namespace, console: Console) -> int:
 
 def _classify(a: argparse.Namespace, console: Console) -> int:
     """The crawler's own scoring of one link: each item it names and what the crawler makes of it."""
-    checklist = load(a.checklist)
+    checklist = load(_checklist(a))
     link = Link(url=a.url, text=a.text, row=a.row)
     hits = score_link(checklist, link, a.context, a.list)
     if not hits:
         console.print("no item", markup=False)
     for h in hits:
         console.print(f"{h.item}\t{h.score:.2f}\t{decision(h)}\t{'; '.join(h.terms)}", markup=False)
+    return EXIT_OK
+
+
+def _checklists() -> int:
+    """One line per shipped checklist: year, items, status, how many items are confirmed."""
+    files = year_files()
+    if not files:
+        raise OitError("no checklists shipped (checklists/oit-YYYY.yaml)")
+    print("year  items  status  confirmed  unconfirmed  unseen  name")
+    for year, path in files.items():
+        c = load(path)
+        unconfirmed = sum(not i.confirmed for i in c.items)
+        mark = "  (default)" if path.resolve() == DEFAULT_CHECKLIST.resolve() else ""
+        print(f"{year}  {len(c.items):>5}  {c.status:<6}  {len(c.items) - unconfirmed:>9}  {unconfirmed:>11}  "
+              f"{sum(i.unseen for i in c.items):>6}  {c.name}{mark}")
     return EXIT_OK
 
 
@@ -434,9 +460,13 @@ def main(argv: list[str] | None = None) -> int:
             serve(a.host, a.port, a.db, a.allow_private, max(1, a.scans))
             return EXIT_OK
         if a.command == "check-checklist":
-            c = load(a.path)
-            print(f"{a.path}: {c.name}, {len(c.items)} items, year {c.year}: OK")
+            for path in a.paths or [str(DEFAULT_CHECKLIST)]:
+                c = load(path)
+                print(f"{path}: {c.name}, {len(c.items)} items, year {c.year}, {c.status}, "
+                      f"{sum(not i.confirmed for i in c.items)} unconfirmed: OK")
             return EXIT_OK
+        if a.command == "checklists":
+            return _checklists()
         return _classify(a, console)
     except OitError as e:
         stopped = isinstance(e, StoreError) and a.command in ("batch", "nightly") and "cannot write" in str(e)

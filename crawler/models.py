@@ -27,6 +27,10 @@ STATUS_RANK = {"missing": 0, "broken": 1, "stale": 2, "review": 3, "found": 4}
 PERIODS = ("current", "in_year", "previous_year", "first_half", "covers_year", "exists")
 #: What an item's evidence is (checklist `kind:`).
 KINDS = ("page", "document", "channel", "external")
+#: How sure a checklist is of its year's list (checklist `status:`): final, or a draft rebuilt without the manual.
+CHECKLIST_STATUSES = ("final", "draft")
+#: Shown beside an item whose number and title are not confirmed (checklist `confirmed: false`).
+UNCONFIRMED_TH = "รายการนี้ยังไม่ยืนยันจากคู่มือ ป.ป.ช."
 #: Mechanical element checks a checklist `requires` entry may name.
 CHECKS = ("form", "image", "map", "social", "months")
 #: Thai month names, full and abbreviated, January first.
@@ -236,6 +240,7 @@ class ItemResult:
     evidence: list[Evidence] = field(default_factory=list)
     period: PeriodVerdict | None = None
     missing_elements: list[str] = field(default_factory=list)
+    confirmed: bool = True  # the checklist item is confirmed (False: shown with UNCONFIRMED_TH)
 
 
 # ------------------------------------------------------------------------------ the result document
@@ -267,6 +272,7 @@ class ItemDoc(TypedDict):
     period: PeriodDoc
     missing_elements: list[str]
     evidence: list[EvidenceDoc]
+    confirmed: bool
 
 
 class ResultDoc(TypedDict):

@@ -29,7 +29,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "batch_sites": {"id": int, "batch_id": int, "line": int, "url": str, "name": str, "province": str,
                     "district": str, "type": str, "extra": str, "status": str, "run_id": int, "error": str,
                     "started_at": str, "finished_at": str},
-    "runs": {"id": int, "batch_id": int, "checklist": str, "checklist_version": str, "year": int, "start_url": str,
+    "runs": {"id": int, "batch_id": int, "checklist": str, "checklist_version": str, "checklist_status": str,
+             "year": int, "start_url": str,
              "site": str, "settings": str, "started_at": str, "finished_at": str, "pages_fetched": int,
              "requests": int, "stop_reason": str, "status": str, "findings": str, "tool_version": str,
              "pruned_at": str, "owner": str},
@@ -42,7 +43,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
                  "snippet": str},
     "results": {"id": int, "run_id": int, "item": str, "title": str, "status": str, "reason": str,
                 "score": float, "evidence_url": str, "period_expected": str, "period_found": str,
-                "period_where": str, "found_year": int, "missing_elements": str},
+                "period_where": str, "found_year": int, "missing_elements": str, "confirmed": int},
     "documents": {"url": str, "etag": str, "last_modified": str, "content_type": str, "bytes": int, "kind": str,
                   "text": str, "pages": int, "scanned": int, "truncated": int, "error": str, "fetched_at": str},
 }
@@ -128,11 +129,12 @@ class Store:
             self.db.execute(LINKS_VIEW)
 
     def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
-                  tool_version: str, batch_id: int | None = None) -> int:
+                  tool_version: str, batch_id: int | None = None, checklist_status: str = "final") -> int:
         """A new run, 'running' until finished or failed; returns its id."""
         with self._write():
             row = self.db["runs"].insert({
-                "batch_id": batch_id, "checklist": checklist, "checklist_version": version, "year": year,
+                "batch_id": batch_id, "checklist": checklist, "checklist_version": version,
+                "checklist_status": checklist_status, "year": year,
                 "start_url": start_url,
                 "site": "", "settings": json.dumps(settings, ensure_ascii=False), "started_at": now(),
                 "status": "running", "pages_fetched": 0, "tool_version": tool_version, "owner": _owner(),
@@ -193,6 +195,7 @@ class Store:
                     "period_expected": p.expected if p else None, "period_found": p.found if p else None,
                     "period_where": p.where if p else None, "found_year": p.found_year if p else None,
                     "missing_elements": json.dumps(r.missing_elements, ensure_ascii=False),
+                    "confirmed": int(r.confirmed),
                 })
                 self.db["evidence"].insert_all({
                     "run_id": run_id, "item": r.id, "rank": i + 1, "url": e.url, "found_on": e.found_on,
@@ -335,12 +338,13 @@ class Store:
             "period": {"expected": r["period_expected"], "found": r["period_found"], "where": r["period_where"],
                        "year": r["found_year"]},
             "missing_elements": json.loads(r["missing_elements"] or "[]"),
-            "evidence": evidence.get(r["item"], [])} for r in self.results(run_id)]
+            "evidence": evidence.get(r["item"], []),
+            "confirmed": r.get("confirmed") != 0} for r in self.results(run_id)]  # NULL: a run from before (2565)
         settings = json.loads(run["settings"] or "{}")
         return {
             "schema": RESULT_SCHEMA, "run_id": run["id"], "site": {"url": run["start_url"], "host": run["site"]},
             "checklist": {"name": run["checklist"], "year": run["year"], "version": run["checklist_version"],
-                          "file": settings.get("checklist_file")},
+                          "status": run.get("checklist_status") or "final", "file": settings.get("checklist_file")},
             "started_at": run["started_at"], "finished_at": run["finished_at"],
             "pages_fetched": run["pages_fetched"], "requests": run["requests"], "stop_reason": run["stop_reason"],
             "findings": json.loads(run["findings"] or "[]"), "settings": settings,

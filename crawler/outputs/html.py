@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 
-from ..models import STATUS_TH, STATUSES, STOP_TH
+from ..models import STATUS_TH, STATUSES, STOP_TH, UNCONFIRMED_TH
 from ..urls import readable
 from .common import (
     click_path,
@@ -159,8 +159,11 @@ def _item_row(item: dict) -> str:
         fix = f"<div>{_e(need)}</div>" + (f'<div class="muted">{_e(reason)}</div>' if reason else "")
     year = year_found(item)
     year_html = _e(year) if year else '<span class="muted">-</span>'
+    title = _e(item.get("title"))
+    if item.get("confirmed") is False:
+        title += f'<div class="muted unconfirmed">{_e(UNCONFIRMED_TH)}</div>'
     return (f'<tr class="{STATUS_CSS[status]}-row" data-status="{status}">'
-            f'<td class="no">{_e(item.get("id"))}</td><td class="title">{_e(item.get("title"))}</td>'
+            f'<td class="no">{_e(item.get("id"))}</td><td class="title">{title}</td>'
             f'<td>{_badge(status)}</td><td class="where">{_where(item)}</td>'
             f'<td>{year_html}</td><td class="fix">{fix}</td></tr>')
 
@@ -180,8 +183,14 @@ def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = No
     if place:
         meta.insert(0, f"<p class=\"meta\"><b>ที่ตั้ง:</b> {_e(place)}</p>")
     if checklist.get("name") or checklist.get("year"):
-        meta.append(f"<p class=\"meta\"><b>เกณฑ์:</b> {_e(checklist.get('name') or '')} "
-                    f"ปีงบประมาณ {_e(checklist.get('year') or '-')}</p>")
+        draft = " (ฉบับร่าง: ยังไม่ยืนยันจากคู่มือ ป.ป.ช.)" if checklist.get("status") == "draft" else ""
+        version = f" ฉบับ {checklist['version']}" if checklist.get("version") else ""
+        meta.append(f"<p class=\"meta\"><b>เกณฑ์:</b> {_e(checklist.get('name') or '')}{_e(version)} "
+                    f"ปีงบประมาณ {_e(checklist.get('year') or '-')}{_e(draft)}</p>")
+    unconfirmed = sum(it.get("confirmed") is False for it in items)
+    if unconfirmed:
+        meta.append(f'<p class="meta"><b>ข้อที่ยังไม่ยืนยัน:</b> {unconfirmed} ข้อ '
+                    f'({_e(UNCONFIRMED_TH)}: ชื่อและลำดับข้ออาจต่างจากคู่มือจริง)</p>')
     meta.append(f"<p class=\"meta\"><b>หน้าที่ตรวจ:</b> {_e(doc.get('pages_fetched', '-'))} หน้า"
                 f" ({_e(STOP_TH.get(doc.get('stop_reason') or '', doc.get('stop_reason') or '-'))})</p>")
     findings = "".join(f"<li>{_e(f)}</li>" for f in doc.get("findings") or [])

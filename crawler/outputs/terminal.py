@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..models import STATUS_TH
+from ..models import STATUS_TH, UNCONFIRMED_TH
 from ..urls import readable
 
 STATUS_STYLE = {"found": "green", "review": "yellow", "missing": "red", "stale": "magenta", "broken": "red"}
@@ -43,9 +43,17 @@ def print_table(doc: dict, console: Console | None = None) -> None:
                 where += "\n" + it["reason"]
         else:
             where = it["reason"]
-        table.add_row(it["id"], escape(plain(it["title"])), f"[{STATUS_STYLE[status]}]{STATUS_TH[status]}[/]",
-                      escape(plain(where)))
+        title = escape(plain(it["title"]))
+        if it.get("confirmed") is False:
+            title += f"\n[dim]({UNCONFIRMED_TH})[/]"
+        table.add_row(it["id"], title, f"[{STATUS_STYLE[status]}]{STATUS_TH[status]}[/]", escape(plain(where)))
     console.print(table)
+    unconfirmed = sum(it.get("confirmed") is False for it in doc["items"])
+    checklist = doc.get("checklist") or {}
+    if unconfirmed or checklist.get("status") == "draft":
+        console.print(f"[yellow]! เกณฑ์ {escape(plain(str(checklist.get('name') or '')))} "
+                      f"(สถานะ: {escape(str(checklist.get('status') or '-'))}): "
+                      f"{unconfirmed} ข้อ{UNCONFIRMED_TH.removeprefix('รายการนี้')}[/]")
     for finding in doc["findings"]:
         console.print(f"[yellow]! {escape(plain(finding))}[/]")
     console.print(summary_line(doc), markup=False)
