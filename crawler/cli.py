@@ -21,6 +21,7 @@ from .checklist import DEFAULT_CHECKLIST, for_year, load, year_files
 from .config import DEFAULT_CHROMIUM, DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
 from .diff import diff_batches, diff_runs
 from .diff import text as change_text
+from .explain import explain, for_result
 from .match import decision, score_link
 from .models import OitError
 from .outputs import html_batch, html_site, nacc_paste, print_table, summary_line, to_csv, to_json, to_xlsx
@@ -210,6 +211,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("checklists", help="the assessment years there are checklists for, with items and status")
 
+    explain_cmd = sub.add_parser("explain", help="what an item must show, its period, where sites put it")
+    explain_cmd.add_argument("items", nargs="*", metavar="ITEM", help="e.g. O23 (default: every item)")
+    explain_cmd.add_argument("--checklist", help="checklist YAML (default: the one of --year, else 2565)")
+    explain_cmd.add_argument("--year", type=int, help="assessment year B.E.: picks checklists/oit-YEAR.yaml")
+
     classify = sub.add_parser("classify", help="show which items a link label would match")
     classify.add_argument("text")
     classify.add_argument("--context", default="", help="parent menu or page title words")
@@ -371,7 +377,8 @@ def _report(a: argparse.Namespace) -> int:
         Path(a.output).write_bytes(to_xlsx(docs, batch))
         return EXIT_OK
     if fmt == "html":
-        text = html_batch(docs, batch) if batch else html_site(docs[0])
+        notes = for_result(docs[0]) if docs else {}
+        text = html_batch(docs, batch, notes) if batch else html_site(docs[0], requirements=notes)
     elif fmt == "csv":
         text = to_csv(docs, batch, layout="items")
     elif fmt == "matrix-csv":
@@ -412,6 +419,19 @@ def _classify(a: argparse.Namespace, console: Console) -> int:
         console.print("no item", markup=False)
     for h in hits:
         console.print(f"{h.item}\t{h.score:.2f}\t{decision(h)}\t{'; '.join(h.terms)}", markup=False)
+    return EXIT_OK
+
+
+def _explain(a: argparse.Namespace, console: Console) -> int:
+    """Print what each asked item requires."""
+    checklist = load(_checklist(a))
+    year = a.year or checklist.year
+    by_id = {i.id.upper(): i for i in checklist.items}
+    wanted = [w.upper() if not w.isdigit() else f"O{w}" for w in a.items] or list(by_id)
+    unknown = [w for w in wanted if w not in by_id]
+    if unknown:
+        raise UsageError(f"no item {', '.join(unknown)} in {checklist.name} (items O1-O{len(checklist.items)})")
+    console.print("\n\n".join(explain(by_id[w], year).text() for w in wanted), markup=False)
     return EXIT_OK
 
 
@@ -465,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{path}: {c.name}, {len(c.items)} items, year {c.year}, {c.status}, "
                       f"{sum(not i.confirmed for i in c.items)} unconfirmed: OK")
             return EXIT_OK
+        if a.command == "explain":
+            return _explain(a, console)
         if a.command == "checklists":
             return _checklists()
         return _classify(a, console)

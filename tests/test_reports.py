@@ -382,3 +382,44 @@ def test_nacc_paste_only_web_links(evil: dict) -> None:
         _, urls = line.split("\t")
         assert urls.startswith("https://ok.example.go.th/")
         assert " " not in urls and '"' not in urls
+
+
+def test_html_site_reads_on_a_phone_and_each_gap_links_to_what_to_publish(docs: list[dict], tmp_path: Path) -> None:
+    """390 px wide, no sideways scrolling; every gap row links to the note on what the item must show."""
+    import asyncio
+
+    from crawler.config import RenderOptions
+    from crawler.explain import for_result
+    from crawler.render import unavailable
+
+    doc = docs[0]
+    notes = for_result(doc)
+    assert len(notes) == 43
+    page = outputs.html_site(doc, requirements=notes)
+    gaps = [it["id"] for it in doc["items"] if it["status"] != "found"]
+    assert gaps and all(f'href="#req-{g}"' in page and f'id="req-{g}"' in page for g in gaps)
+    assert 'id="req-' not in outputs.html_site(doc)  # without notes: no dangling links
+    report = tmp_path / "site.html"
+    report.write_text(page, encoding="utf-8")
+    if unavailable(RenderOptions()) is not None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI")
+        pytest.skip("chromium is not installed")
+
+    async def measure() -> tuple[int, int]:
+        from playwright.async_api import async_playwright
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=RenderOptions().chromium, args=["--no-sandbox"])
+            try:
+                view = await browser.new_page(viewport={"width": 390, "height": 844})
+                await view.goto(report.as_uri())
+                widths = await view.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+                artifacts = Path(__file__).parent / "artifacts"
+                artifacts.mkdir(exist_ok=True)
+                await view.screenshot(path=str(artifacts / "report-phone.png"))
+                return widths[0], widths[1]
+            finally:
+                await browser.close()
+
+    scroll, inner = asyncio.run(measure())
+    assert inner == 390 and scroll <= inner, f"page is {scroll}px wide on a 390px screen"

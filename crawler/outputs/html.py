@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 
+from ..explain import Explanation
 from ..models import STATUS_TH, STATUSES, STOP_TH, UNCONFIRMED_TH
 from ..urls import readable
 from .common import (
@@ -104,7 +105,14 @@ main>section.site:first-child{margin-top:0}
 .top{font-size:.9rem}
 nav.toc a{margin-right:12px;white-space:nowrap}
 footer{margin:24px 0 8px;color:#6b7684;font-size:.85rem}
-@media (max-width:640px){body{padding:10px;font-size:15px}h1{font-size:1.25rem}.card{padding:12px}}
+@media (max-width:640px){body{padding:10px;font-size:15px}h1{font-size:1.25rem}.card{padding:12px}
+.scroll{overflow:visible;border:0;background:none}table.items{min-width:0}table.items thead{display:none}
+table.items,table.items tbody,table.items tr,table.items td{display:block;width:auto;min-width:0}
+table.items tr{background:#fff;border:1px solid #dde3ea;border-radius:8px;margin:0 0 10px;padding:6px 10px}
+table.items td{border:0;padding:3px 0;overflow-wrap:anywhere}table.items td.title{min-width:0;font-weight:600}
+table.items td.where,table.items td.fix{min-width:0}
+table.items td[data-label]::before{content:attr(data-label) ": ";color:#5b6673;font-size:.85em}}
+.req{border-top:1px solid #dde3ea;padding-top:6px}
 @media print{body{background:#fff;padding:0}.scroll{overflow:visible;border:0}thead th{position:static}
  table.matrix th.site{position:static}}
 """
@@ -151,25 +159,45 @@ def _where(item: dict) -> str:
     return out
 
 
-def _item_row(item: dict) -> str:
+def _item_row(item: dict, explained: frozenset[str] = frozenset()) -> str:
     status = status_of(item)
     need, reason = todo(item)
     fix = '<span class="muted">-</span>'
     if need:
         fix = f"<div>{_e(need)}</div>" + (f'<div class="muted">{_e(reason)}</div>' if reason else "")
+        if item.get("id") in explained:
+            fix += f'<div><a href="#req-{_e(item.get("id"))}">ข้อนี้ต้องเผยแพร่อะไร</a></div>'
+    data_item = f' data-item="{_e(item.get("id"))}"'
     year = year_found(item)
     year_html = _e(year) if year else '<span class="muted">-</span>'
     title = _e(item.get("title"))
     if item.get("confirmed") is False:
         title += f'<div class="muted unconfirmed">{_e(UNCONFIRMED_TH)}</div>'
-    return (f'<tr class="{STATUS_CSS[status]}-row" data-status="{status}">'
+    return (f'<tr class="{STATUS_CSS[status]}-row" data-status="{status}"{data_item}>'
             f'<td class="no">{_e(item.get("id"))}</td><td class="title">{title}</td>'
-            f'<td>{_badge(status)}</td><td class="where">{_where(item)}</td>'
-            f'<td>{year_html}</td><td class="fix">{fix}</td></tr>')
+            f'<td data-label="สถานะ">{_badge(status)}</td><td class="where" data-label="ตำแหน่งข้อมูล">{_where(item)}</td>'
+            f'<td data-label="ปีที่พบ">{year_html}</td><td class="fix" data-label="สิ่งที่ต้องแก้ไข">{fix}</td></tr>')
+
+
+def _requirements(requirements: dict[str, Explanation], wanted: set[str]) -> str:
+    """What each item with a gap must show: the note each gap row links to."""
+    parts = []
+    for item_id, ex in requirements.items():
+        if item_id not in wanted:
+            continue
+        must = "".join(f"<li>{_e(m)}</li>" for m in (ex.must_show or (ex.title,)))
+        where = f"<p>มักอยู่ใต้เมนู: {_e(', '.join(ex.menus))}</p>" if ex.menus else ""
+        parts.append(f'<div class="req" id="req-{_e(item_id)}"><h3>{_e(item_id)} {_e(ex.title)}</h3>'
+                     f"<p>ต้องแสดง:</p><ul>{must}</ul><p>ช่วงเวลาของข้อมูล: {_e(ex.period)}</p>{where}"
+                     f"<p>ชื่อลิงก์ที่ใช้กันบ่อย: {_e(', '.join(ex.labels))}</p></div>")
+    if not parts:
+        return ""
+    return ('<section class="card reqs"><h2>ข้อที่ยังไม่ผ่าน: ต้องเผยแพร่อะไร</h2>'
+            + "\n".join(parts) + "</section>")
 
 
 def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = None, heading: str = "h1",
-                  back: bool = False) -> str:
+                  back: bool = False, explained: frozenset[str] = frozenset()) -> str:
     """Header card and the 43-row table of one site."""
     site = site or {}
     items = nacc_items(doc)
@@ -198,7 +226,7 @@ def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = No
         meta.append(f'<div class="meta"><b>ข้อสังเกต:</b><ul>{findings}</ul></div>')
     id_attr = f' id="{_e(anchor)}"' if anchor else ""
     top = '<p class="top"><a href="#top">↑ กลับไปตารางสรุป</a></p>' if back else ""
-    rows = "\n".join(_item_row(it) for it in items)
+    rows = "\n".join(_item_row(it, explained) for it in items)
     return (
         f'<section class="site"{id_attr}>\n<div class="card">\n<{heading}>ชื่อหน่วยงาน: {_e(name)}</{heading}>\n'
         + "\n".join(meta) + "\n" + _chips(tally, len(items)) + "\n</div>\n"
@@ -208,10 +236,16 @@ def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = No
     )
 
 
-def html_site(doc: dict, name: str | None = None) -> str:
-    """One self-contained HTML page for one site: header, counts, the 43 items."""
+def _gaps(docs: list[dict]) -> set[str]:
+    return {str(it.get("id")) for d in docs for it in nacc_items(d) if status_of(it) != "found"}
+
+
+def html_site(doc: dict, name: str | None = None, requirements: dict[str, Explanation] | None = None) -> str:
+    """One self-contained HTML page for one site: header, counts, the 43 items, what each gap must show."""
     shown = name or site_name(doc)
-    return _page(f"ผลตรวจ OIT: {shown}", _site_section(doc, shown))
+    explained = frozenset(requirements or {})
+    return _page(f"ผลตรวจ OIT: {shown}", _site_section(doc, shown, explained=explained)
+                 + _requirements(requirements or {}, _gaps([doc])))
 
 
 def _legend() -> str:
@@ -228,7 +262,7 @@ def _bar(tally: Counter, total: int) -> str:
     return f'<div class="bar" role="img" aria-label="สัดส่วนสถานะ">{parts}</div>'
 
 
-def html_batch(docs: list[dict], batch: dict) -> str:
+def html_batch(docs: list[dict], batch: dict, requirements: dict[str, Explanation] | None = None) -> str:
     """One self-contained HTML page for a batch: sites x items matrix, counts per item and site, every site."""
     batch = batch or {}
     rows = pair(docs, batch)
@@ -350,5 +384,7 @@ def html_batch(docs: list[dict], batch: dict) -> str:
                             f'<p class="meta fail"><b>ตรวจไม่ได้:</b> {_e(site_error(site, doc))}</p></div>'
                             '<p class="top"><a href="#top">↑ กลับไปตารางสรุป</a></p></section>')
         else:
-            sections.append(_site_section(doc, name, anchor, site, heading="h2", back=True))
-    return _page(str(title), "\n".join([*head, matrix, by_item, by_site, '<h2>ผลรายหน่วยงาน</h2>', *sections]))
+            sections.append(_site_section(doc, name, anchor, site, heading="h2", back=True,
+                                          explained=frozenset(requirements or {})))
+    notes = _requirements(requirements or {}, _gaps([d for _, d in ok]))
+    return _page(str(title), "\n".join([*head, matrix, by_item, by_site, '<h2>ผลรายหน่วยงาน</h2>', *sections, notes]))

@@ -29,15 +29,14 @@ from ..batch import summary as batch_summary
 from ..checklist import Checklist, checklists_dir
 from ..config import Options
 from ..diff import KIND_TH, WORSE, diff_runs
+from ..explain import explain
 from ..fetch import not_public
 from ..models import STATUS_TH, STATUSES, STOP_TH
 from ..outputs import html_batch, nacc_paste, to_csv, to_json, to_xlsx
 from ..outputs.common import click_path, counts, http_url, nacc_items, site_name, status_of, thai_date, todo, year_found
 from ..outputs.html import CSS as REPORT_CSS
 from ..outputs.html import STATUS_CODE, STATUS_CSS
-from ..period import rule
 from ..store import Store
-from ..thai import key
 from ..urls import BadURL, normalize_start, readable
 from . import queries
 from .guard import Guard, check_csrf
@@ -291,8 +290,9 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             run = store.run(run_id)
             if run is not None and run["status"] == "finished":
                 result = next((r for r in _items(store.result(run_id)) if r["id"] == item_id), None)
-        return render(request, "item.html", item=item, year=year, expected=rule(item.period).expected(year),
-                      phrases=_labels(item.phrases, 14), menus=_labels(item.context, 10), result=result, run=run)
+        ex = explain(item, year)
+        return render(request, "item.html", item=item, year=year, expected=ex.period, phrases=ex.labels,
+                      menus=ex.menus, result=result, run=run)
 
     # --------------------------------------------------------------------------------- batches
 
@@ -451,20 +451,6 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error},
                      middleware=[Middleware(Guard, token=token, allowed_hosts=allowed_hosts)])
-
-
-_MARKS = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")  # Thai vowel and tone marks above and below
-
-
-def _labels(patterns, limit: int) -> list[str]:
-    """Labels an admin recognises from checklist patterns: no `a + b` rules, no vowel-less URL-slug spellings."""
-    alts = [a.strip() for p in patterns if " + " not in p.source for a in p.source.split("|") if a.strip()]
-    slugs = {_MARKS.sub("", a) for a in alts if _MARKS.search(a)}
-    shown: dict[str, str] = {}
-    for a in alts:
-        if a not in slugs:
-            shown.setdefault(key(a), a)  # one spelling of each (ํา and ำ, spaces)
-    return list(shown.values())[:limit]
 
 
 async def _private(start: str) -> str | None:
