@@ -23,8 +23,10 @@ class SiteUnreachable(OitError, RuntimeError):
     """The home page could not be fetched at all; the message says why."""
 
 
-def audit(url: str, options: Options | None = None) -> ResultDoc:
-    """Scan one site against the checklist; returns the oit-result/1 document of the stored run."""
+def audit(url: str, options: Options | None = None, on_page: PageCallback | None = None) -> ResultDoc:
+    """Scan one site against the checklist; returns the oit-result/1 document of the stored run.
+
+    `on_page(record, links)` is called for each page as it is read (progress displays)."""
     options = options or Options()
     checklist = load(options.checklist)
     start = normalize_start(url)
@@ -32,7 +34,7 @@ def audit(url: str, options: Options | None = None) -> ResultDoc:
         raise RenderUnavailable(f"--render always: {why}")
     store = Store(options.db)
     store.abandon_dead()  # a run an earlier scan could not close (full disk): interrupted
-    run_id = asyncio.run(scan_site(start, checklist, store, options))
+    run_id = asyncio.run(scan_site(start, checklist, store, options, on_page=on_page))
     return store.result(run_id)
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sys
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from .match import decision, score_link
 from .models import OitError
 from .outputs import html_batch, html_site, nacc_paste, print_table, summary_line, to_csv, to_json, to_xlsx
 from .parse import Link
+from .progress import ScanProgress
 from .store import Store, StoreError
 from .urls import normalize_start
 
@@ -235,7 +239,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _scan(a: argparse.Namespace, console: Console) -> int:
-    doc = audit(a.url, _options(a))
+    options = _options(a)
+    progress = ScanProgress(a.url, options.budget.max_pages)
+    checklist = load(options.checklist)
+    with _watch(progress, quiet=a.quiet):
+        doc = audit(a.url, options, on_page=lambda record, links: progress.page(checklist, record, links))
     if a.json_path:
         Path(a.json_path).write_text(to_json(doc), encoding="utf-8")
     if a.quiet:
@@ -243,6 +251,44 @@ def _scan(a: argparse.Namespace, console: Console) -> int:
     else:
         print_table(doc, console)
     return EXIT_OK if all(i["status"] == "found" for i in doc["items"]) else EXIT_GAPS
+
+
+@contextlib.contextmanager
+def _watch(progress: ScanProgress, quiet: bool):
+    """Show a scan's progress on stderr: a live line on a terminal, a plain line every 15 s otherwise.
+
+    The first line comes after 3 s, so a slow or hanging home page is said within seconds."""
+    if quiet:
+        yield
+        return
+    stop = threading.Event()
+    live = sys.stderr.isatty()
+    progress.started = time.monotonic()
+
+    def tick() -> None:
+        wait = 3.0
+        while not stop.wait(wait):
+            try:
+                line = progress.line()
+            except RuntimeError:  # the crawl changed a set while it was read: next time
+                continue
+            if live:
+                sys.stderr.write("\r" + line[:150].ljust(150))
+            else:
+                sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+            wait = 0.5 if live else 15.0
+
+    thread = threading.Thread(target=tick, name="oit-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=1)
+        if live:
+            sys.stderr.write("\r" + " " * 150 + "\r")
+            sys.stderr.flush()
 
 
 def _export(a: argparse.Namespace) -> int:

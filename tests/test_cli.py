@@ -47,3 +47,21 @@ def test_quiet_scan_prints_one_line(site_server, tmp_path):
     srv = site_server("menu_cms")
     proc, doc = scan(srv.url, tmp_path, "-q")
     assert proc.returncode == 2 and len(proc.stdout.strip().splitlines()) == 1 and doc["items"]
+
+
+def test_a_slow_home_page_is_said_within_seconds_and_progress_is_shown(tmp_path):
+    from sitesrv import SiteServer
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text('<html><head><title>อบต.ช้า</title></head><body><a href="a.html">ข่าว</a>'
+                                     '<a href="b.html">ติดต่อเรา</a></body></html>', encoding="utf-8")
+    for name in ("a.html", "b.html"):
+        (site / name).write_text("<html><body><p>หน้า</p></body></html>", encoding="utf-8")
+    srv = SiteServer(site, latency=1.8)  # robots.txt and the home page: over 3 s before anything is read
+    try:
+        proc, doc = scan(srv.url, tmp_path)
+    finally:
+        srv.close()
+    lines = proc.stderr.splitlines()
+    assert lines and "waiting for the home page" in lines[0], proc.stderr
+    assert doc["pages_fetched"] == 3

@@ -20,14 +20,11 @@ from ..audit import SiteUnreachable, scan_site
 from ..checklist import Checklist, load
 from ..config import Options
 from ..fetch import HostGate
-from ..match import decision, score_link
 from ..models import LinkRecord, OitError, PageRecord
-from ..parse import Link
+from ..progress import ScanProgress
 from ..store import Store
 from ..urls import site_key
 from . import queries
-
-ROBOTS = "robots.txt disallows this page"
 
 
 class Busy(OitError):
@@ -39,45 +36,6 @@ class Busy(OitError):
 
 
 @dataclass
-class Progress:
-    """What one scan has done so far, for the progress panel (read by the SSE stream)."""
-
-    url: str
-    budget: int
-    pages: int = 0
-    section: list[str] = field(default_factory=list)  # click path of the page just read
-    items: set[str] = field(default_factory=set)  # items a link already names confidently
-    started: float | None = None
-    run_id: int | None = None  # known from the first page on
-    last: float | None = None  # when the last page was read
-    _seen: set[tuple[str, str]] = field(default_factory=set)
-
-    def done(self) -> None:
-        self._seen.clear()  # what the live count needed, not kept for the server's lifetime
-
-    def page(self, checklist: Checklist, record: PageRecord, links: list[LinkRecord]) -> None:
-        """The crawl's on_page hook: count the page, note where it is, look at its new links."""
-        if record.error == ROBOTS:
-            return
-        self.pages += 1
-        self.last = time.monotonic()
-        self.section = list(record.crumbs)
-        for lk in links:
-            if lk.offsite or (lk.to_url, lk.text) in self._seen or len(self._seen) > 20_000:
-                continue
-            self._seen.add((lk.to_url, lk.text))
-            link = Link(url=lk.to_url, text=lk.text, menu=[lk.context] if lk.context else [])
-            self.items.update(h.item for h in score_link(checklist, link, "", False) if decision(h) == "found")
-
-    def as_dict(self) -> dict:
-        now = time.monotonic()
-        elapsed = now - self.started if self.started else 0.0
-        return {"pages": self.pages, "budget": self.budget, "section": " > ".join(self.section),
-                "items": sorted(self.items, key=lambda i: int(i[1:]) if i[1:].isdigit() else 999),
-                "elapsed": round(elapsed), "idle": round(now - self.last) if self.last else 0}
-
-
-@dataclass
 class ScanJob:
     """One scan asked for in the web app."""
 
@@ -86,7 +44,7 @@ class ScanJob:
     key: str
     name: str
     checklist: str
-    progress: Progress
+    progress: ScanProgress
     state: str = "queued"  # queued | running | finished | failed
     run_id: int | None = None
     error: str | None = None
@@ -103,7 +61,7 @@ class BatchJob:
     """A batch the server is running; per site the progress of its scan in flight."""
 
     id: int
-    sites: dict[int, Progress] = field(default_factory=dict)  # batch_sites.id -> progress, while running
+    sites: dict[int, ScanProgress] = field(default_factory=dict)  # batch_sites.id -> progress, while running
     task: asyncio.Task | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -140,7 +98,7 @@ class Jobs:
     def _lock(self, key: str) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
 
-    async def _scan(self, url: str, checklist_path: str, progress: Progress, batch_id: int | None = None,
+    async def _scan(self, url: str, checklist_path: str, progress: ScanProgress, batch_id: int | None = None,
                     on_start: Callable[[], None] | None = None, notify: Callable[[], None] | None = None) -> int:
         """scan_site with the server's options, progress hook and shared host gate; returns the run id."""
         checklist = self.checklist(checklist_path)
@@ -173,7 +131,7 @@ class Jobs:
         if self._lock(key).locked():
             raise Busy("เว็บไซต์นี้กำลังตรวจอยู่ในชุดงานหลายหน่วยงาน")
         job = ScanJob(next(self._ids), url, key, name, checklist_path,
-                      Progress(url, self.options.budget.max_pages))
+                      ScanProgress(url, self.options.budget.max_pages))
         if name:
             queries.set_name(self.store, url, name)
         self.scans[job.id] = job
@@ -248,7 +206,7 @@ class Jobs:
     async def _batch_site(self, job: BatchJob, site: dict, checklist_path: str) -> None:
         key = site_key(site["url"])
         async with self.batch_slots, self.slots, self._lock(key):
-            progress = Progress(site["url"], self.options.budget.max_pages)
+            progress = ScanProgress(site["url"], self.options.budget.max_pages)
             job.sites[site["id"]] = progress
             self.store.site_started(site["id"])
             job.changed.set()

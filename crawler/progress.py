@@ -1,0 +1,61 @@
+"""How far a scan has got, for people watching it: the terminal (oit scan) and the web app."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .checklist import Checklist
+from .match import decision, score_link
+from .models import LinkRecord, PageRecord
+from .parse import Link
+
+ROBOTS = "robots.txt disallows this page"
+
+
+@dataclass
+class ScanProgress:
+    """What one scan has done so far: pages of the budget, the section being read, items seen, time."""
+
+    url: str
+    budget: int
+    pages: int = 0
+    section: list[str] = field(default_factory=list)  # click path of the page just read
+    items: set[str] = field(default_factory=set)  # items a link already names confidently
+    started: float | None = None
+    run_id: int | None = None  # known from the first page on
+    last: float | None = None  # when the last page was read
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def done(self) -> None:
+        self._seen.clear()  # what the live count needed, not kept for the server's lifetime
+
+    def page(self, checklist: Checklist, record: PageRecord, links: list[LinkRecord]) -> None:
+        """The crawl's on_page hook: count the page, note where it is, look at its new links."""
+        if record.error == ROBOTS:
+            return
+        self.pages += 1
+        self.last = time.monotonic()
+        self.section = list(record.crumbs)
+        for lk in links:
+            if lk.offsite or (lk.to_url, lk.text) in self._seen or len(self._seen) > 20_000:
+                continue
+            self._seen.add((lk.to_url, lk.text))
+            link = Link(url=lk.to_url, text=lk.text, menu=[lk.context] if lk.context else [])
+            self.items.update(h.item for h in score_link(checklist, link, "", False) if decision(h) == "found")
+
+    def as_dict(self) -> dict:
+        now = time.monotonic()
+        elapsed = now - self.started if self.started else 0.0
+        return {"pages": self.pages, "budget": self.budget, "section": " > ".join(self.section),
+                "items": sorted(self.items, key=lambda i: int(i[1:]) if i[1:].isdigit() else 999),
+                "elapsed": round(elapsed), "idle": round(now - self.last) if self.last else 0}
+
+    def line(self) -> str:
+        """One line for a terminal or a log."""
+        d = self.as_dict()
+        if not self.pages:
+            return f"{self.url}: waiting for the home page ({d['elapsed']} s)"
+        section = d["section"][-60:]
+        return (f"{self.url}: pages {d['pages']}/{d['budget']}, items seen {len(d['items'])}, "
+                f"{d['elapsed']} s" + (f", reading: {section}" if section else ""))
