@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from dataclasses import asdict, replace
 
 from . import __version__
@@ -23,10 +24,12 @@ class SiteUnreachable(OitError, RuntimeError):
     """The home page could not be fetched at all; the message says why."""
 
 
-def audit(url: str, options: Options | None = None, on_page: PageCallback | None = None) -> ResultDoc:
+def audit(url: str, options: Options | None = None, on_page: PageCallback | None = None,
+          name: str | None = None) -> ResultDoc:
     """Scan one site against the checklist; returns the oit-result/1 document of the stored run.
 
-    `on_page(record, links)` is called for each page as it is read (progress displays)."""
+    `on_page(record, links)` is called for each page as it is read (progress displays); `name` heads the
+    report (default: the site's own title)."""
     options = options or Options()
     checklist = load(options.checklist)
     start = normalize_start(url)
@@ -34,7 +37,7 @@ def audit(url: str, options: Options | None = None, on_page: PageCallback | None
         raise RenderUnavailable(f"--render always: {why}")
     store = Store(options.db)
     store.abandon_dead()  # a run an earlier scan could not close (full disk): interrupted
-    run_id = asyncio.run(scan_site(start, checklist, store, options, on_page=on_page))
+    run_id = asyncio.run(scan_site(start, checklist, store, options, on_page=on_page, name=name))
     return store.result(run_id)
 
 
@@ -49,7 +52,7 @@ def run_settings(options: Options, year: int, check_offsite: bool) -> dict:
 
 async def scan_site(start: str, checklist: Checklist, store: Store, options: Options,
                     gate: HostGate | None = None, batch_id: int | None = None,
-                    on_page: PageCallback | None = None) -> int:
+                    on_page: PageCallback | None = None, name: str | None = None) -> int:
     """Scan one normalised start URL into a new stored run; returns the run id.
 
     `on_page(record, links)`, if given, is called for every page after it is stored (live progress).
@@ -61,7 +64,7 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
     run_id = store.start_run(checklist.name, checklist.version, year, start,
                              run_settings(options, year, check_offsite), __version__, batch_id, checklist.status)
     try:
-        await _scan(start, checklist, store, run_id, options, check_offsite, year, gate, on_page)
+        await _scan(start, checklist, store, run_id, options, check_offsite, year, gate, on_page, name)
     except (KeyboardInterrupt, asyncio.CancelledError):
         with contextlib.suppress(StoreError):  # a full disk: the next start of the batch marks it
             store.fail_run(run_id, "interrupted")
@@ -74,7 +77,8 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
 
 
 async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, options: Options, check_offsite: bool,
-                year: int, gate: HostGate | None, on_page: PageCallback | None = None) -> None:
+                year: int, gate: HostGate | None, on_page: PageCallback | None = None,
+                name: str | None = None) -> None:
     def page(record, links):
         store.add_page(run_id, record, links)
         if on_page is not None:
@@ -99,6 +103,7 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
             thai = error_th(home.error, home.status) if home and (home.error or home.status >= 400) else \
                 "หน้าแรกไม่ใช่หน้าเว็บที่อ่านได้"
             raise SiteUnreachable(f"{start}: เปิดหน้าแรกไม่ได้: {thai} (home page could not be read: {why})")
+        store.name_run(run_id, name or site_title(home.page.title))
         checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store)
         results = await verify(checklist, checker, year)
         findings = [*fetcher.findings, *renderer.findings()]
@@ -106,6 +111,11 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
             findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
         store.finish_run(run_id, crawl.site, results, crawl.pages_fetched, fetcher.requests, crawl.stop_reason,
                          findings)
+
+
+def site_title(title: str) -> str:
+    """The agency's name from its home page title: the part before " - ", " | " or " :: "."""
+    return re.split(r"\s+(?:[-|:]{1,2}|–)\s+", title.strip())[0][:120] if title else ""
 
 
 async def verify(checklist: Checklist, checker: Checker, year: int) -> list[ItemResult]:

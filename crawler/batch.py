@@ -126,7 +126,8 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
             report(f"start {site['url']}", progress)
             run_id, error = None, None
             try:
-                run_id = await scan_site(site["url"], checklist, store, options, gate, batch_id)
+                run_id = await scan_site(site["url"], checklist, store, options, gate, batch_id,
+                                         name=site.get("name") or None)
             except SiteUnreachable as e:
                 error = str(e)
                 run_id = store.batch_run(site["url"], batch_id)

@@ -162,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     scan = sub.add_parser("scan", help="audit one website and print the 43-item table")
     scan.add_argument("url")
     _scan_options(scan)
+    scan.add_argument("--name", help="the agency's name for the report (default: the site's own title)")
     scan.add_argument("--json", dest="json_path", help="write the oit-result/1 JSON here")
     scan.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
 
@@ -243,7 +244,8 @@ def _scan(a: argparse.Namespace, console: Console) -> int:
     progress = ScanProgress(a.url, options.budget.max_pages)
     checklist = load(options.checklist)
     with _watch(progress, quiet=a.quiet):
-        doc = audit(a.url, options, on_page=lambda record, links: progress.page(checklist, record, links))
+        doc = audit(a.url, options, on_page=lambda record, links: progress.page(checklist, record, links),
+                    name=a.name)
     if a.json_path:
         Path(a.json_path).write_text(to_json(doc), encoding="utf-8")
     if a.quiet:

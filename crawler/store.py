@@ -33,7 +33,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
              "year": int, "start_url": str,
              "site": str, "settings": str, "started_at": str, "finished_at": str, "pages_fetched": int,
              "requests": int, "stop_reason": str, "status": str, "findings": str, "tool_version": str,
-             "pruned_at": str, "owner": str},
+             "pruned_at": str, "owner": str, "name": str},
     "pages": {"id": int, "run_id": int, "url": str, "final_url": str, "status": int, "content_type": str,
               "bytes": int, "encoding": str, "title": str, "depth": int, "click_path": str, "error": str,
               "fetched_at": str, "links_hash": str},
@@ -182,6 +182,11 @@ class Store:
         digest = hashlib.sha1(body.encode("utf-8")).hexdigest()
         self.db.execute("insert or ignore into linksets (hash, links) values (?, ?)", [digest, body])
         return digest
+
+    def name_run(self, run_id: int, name: str) -> None:
+        """The agency's name, as the report heads it."""
+        with self._write():
+            self.db["runs"].update(run_id, {"name": name})
 
     def finish_run(self, run_id: int, site: str, results: list[ItemResult], pages_fetched: int, requests: int,
                    stop_reason: str, findings: list[str], status: str = "finished") -> None:
@@ -342,7 +347,8 @@ class Store:
             "confirmed": r.get("confirmed") != 0} for r in self.results(run_id)]  # NULL: a run from before (2565)
         settings = json.loads(run["settings"] or "{}")
         return {
-            "schema": RESULT_SCHEMA, "run_id": run["id"], "site": {"url": run["start_url"], "host": run["site"]},
+            "schema": RESULT_SCHEMA, "run_id": run["id"], "site": {"url": run["start_url"], "host": run["site"],
+                                                                 "name": run.get("name") or ""},
             "checklist": {"name": run["checklist"], "year": run["year"], "version": run["checklist_version"],
                           "status": run.get("checklist_status") or "final", "file": settings.get("checklist_file")},
             "started_at": run["started_at"], "finished_at": run["finished_at"],

@@ -65,3 +65,13 @@ def test_a_slow_home_page_is_said_within_seconds_and_progress_is_shown(tmp_path)
     lines = proc.stderr.splitlines()
     assert lines and "waiting for the home page" in lines[0], proc.stderr
     assert doc["pages_fetched"] == 3
+
+
+def test_the_report_is_headed_by_the_agency_name(site_server, tmp_path):
+    srv = site_server("menu_cms")
+    _, doc = scan(srv.url, tmp_path, "--name", "เทศบาลตำบลทดสอบ")
+    assert doc["site"]["name"] == "เทศบาลตำบลทดสอบ"
+    html = run_oit("report", "--db", str(tmp_path / "oit.db"), "--latest", "--format", "html")
+    assert "ชื่อหน่วยงาน: เทศบาลตำบลทดสอบ" in html.stdout and "127.0.0.1" not in html.stdout.split("<h1>")[1][:80]
+    _, untitled = scan(srv.url, tmp_path)  # no --name: the site's own title
+    assert untitled["site"]["name"] and "127.0.0.1" not in untitled["site"]["name"]

@@ -29,7 +29,9 @@ def summary_line(doc: dict) -> str:
 def print_table(doc: dict, console: Console | None = None) -> None:
     """The 43-row table: item, Thai name, status, evidence URL and click path."""
     console = console or Console()
-    table = Table(title=f"{doc['checklist']['name']} · {doc['site']['url']}", show_lines=False)
+    name = doc["site"].get("name")
+    heading = f"{doc['checklist']['name']} · {name + ' · ' if name else ''}{doc['site']['url']}"
+    table = Table(title=escape(plain(heading)), show_lines=False)
     table.add_column("ข้อ", no_wrap=True)
     table.add_column("ข้อมูล", max_width=38)
     table.add_column("สถานะ", no_wrap=True)
