@@ -45,12 +45,30 @@ def read_sites(path: str | Path) -> SitesFile:
         raw = Path(path).read_bytes()
     except OSError as e:
         raise BatchError(f"{path}: cannot read: {e.strerror or e}") from None
-    text = raw.decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(io.StringIO(text))
+    text, undecoded = decode_sites(raw)
+    delimiter = "\t" if "\t" in text.partition("\n")[0] and "," not in text.partition("\n")[0] else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     try:
-        return _read_rows(path, reader)
+        out = _read_rows(path, reader)
     except csv.Error as e:  # a field over csv.field_size_limit (128 KB), a NUL byte...
         raise BatchError(f"{path}:{reader.line_num + 1}: {e}") from None  # the line being read
+    out.problems[:0] = [f"{path}:{line}: text: some characters could not be read (saved in an unknown encoding?)"
+                        for line in undecoded]
+    return out
+
+
+def decode_sites(raw: bytes) -> tuple[str, list[int]]:
+    """A sites file as Excel saves it: UTF-8 (with or without BOM), "Unicode text" (UTF-16) or Thai
+    Windows "CSV" (cp874/TIS-620); returns the text and the lines that still could not be decoded."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16", errors="replace")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp874", errors="replace")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, [n for n, line in enumerate(text.split("\n"), 1) if "\ufffd" in line]
 
 
 def _read_rows(path: str | Path, reader: csv.DictReader) -> SitesFile:

@@ -167,3 +167,23 @@ def test_batch_refuses_private_addresses_unless_allowed(tmp_path):
         assert srv.stats.paths == {}  # refused before any connection
     finally:
         srv.close()
+
+
+@pytest.mark.parametrize("encoding, sep", [("cp874", ","), ("utf-16", "\t"), ("utf-8-sig", ",")])
+def test_sites_files_as_thai_excel_saves_them(tmp_path, encoding, sep):
+    from crawler.batch import read_sites
+    rows = [["url", "name", "province"], ["http://a.go.th/", "เทศบาลตำบลหนึ่ง", "ขอนแก่น"],
+            ["http://b.go.th/", "องค์การบริหารส่วนตำบลสอง", "แพร่"]]
+    path = tmp_path / "sites.csv"
+    path.write_bytes("\r\n".join(sep.join(r) for r in rows).encode(encoding))
+    sites = read_sites(path)
+    assert [s["name"] for s in sites.sites] == ["เทศบาลตำบลหนึ่ง", "องค์การบริหารส่วนตำบลสอง"]
+    assert sites.sites[1]["province"] == "แพร่" and not sites.problems
+
+
+def test_a_name_that_cannot_be_decoded_is_named_by_line(tmp_path):
+    from crawler.batch import read_sites
+    path = tmp_path / "sites.csv"
+    path.write_bytes(b"url,name\nhttp://a.go.th/,\xe0\xb8\x81\nhttp://b.go.th/,\xdb\xdc\xfc\n")  # UTF-8, then junk
+    sites = read_sites(path)
+    assert len(sites.sites) == 2 and any(p.startswith(f"{path}:3: text:") for p in sites.problems)
