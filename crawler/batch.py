@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -55,6 +56,11 @@ def read_sites(path: str | Path) -> SitesFile:
     out.problems[:0] = [f"{path}:{line}: text: some characters could not be read (saved in an unknown encoding?)"
                         for line in undecoded]
     return out
+
+
+def file_name(url: str) -> str:
+    """A site's key as a file name: `www.abc.go.th:8080/x` -> `abc.go.th_8080`."""
+    return re.sub(r"[^\w.-]+", "_", site_key(url)).strip("_")[:80] or "site"
 
 
 def decode_sites(raw: bytes) -> tuple[str, list[int]]:
@@ -157,7 +163,8 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
                 doc = store.result(run_id)
                 progress.pages += doc["pages_fetched"] or 0
                 if out is not None:
-                    (out / f"site-{site['id']}-run-{run_id}.json").write_text(to_json(doc), encoding="utf-8")
+                    (out / f"site-{site['line']}-{file_name(site['url'])}.json").write_text(to_json(doc),
+                                                                                            encoding="utf-8")
             store.site_done(site["id"], run_id, error)  # committed before it is reported done
             progress.in_flight.pop(site["id"], None)
             if error:

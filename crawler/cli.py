@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from datetime import date
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rich.console import Console
@@ -359,17 +359,19 @@ def _write_changes(report: dict, out: str | None, db: str) -> str:
 
 
 def _nightly(a: argparse.Namespace, console: Console) -> int:
-    out = a.out or str(Path("data") / "reports" / date.today().isoformat())
+    """A batch, then what changed since the last one, in a folder of its own (Bangkok date and time)."""
+    bangkok = datetime.now(timezone(timedelta(hours=7)))
+    out = a.out or str(Path("data") / "reports" / bangkok.strftime("%Y-%m-%d_%H%M"))
     a.out = out
     batch_id, code = _batch(a, console)
-    if code == EXIT_ERROR:
-        return code
-    store = Store(a.db)
+    store = Store(a.db)  # even when every site failed: that is a change to report
     previous = store.previous_batch(batch_id)
-    if previous is None:
-        console.print("first batch of this list: nothing to compare yet", markup=False)
-        return EXIT_OK
     report = diff_batches(store, previous, batch_id)
+    if previous is None:
+        console.print("คืนแรกของรายชื่อนี้: ยังไม่มีผลครั้งก่อนให้เทียบ (first batch of this list: nothing to compare "
+                      "yet)", markup=False)
+        if not report["sites"]:
+            return EXIT_ERROR if code == EXIT_ERROR else EXIT_OK
     console.print(_write_changes(report, out, a.db), markup=False, end="")
     console.print(f"change report: {out}/changes.txt", markup=False)
     return EXIT_GAPS if report["worse"] else EXIT_OK

@@ -6,10 +6,11 @@ from .models import STATUS_RANK, STATUS_TH
 from .outputs import plain
 from .store import Store
 
-WORSE = ("newly_missing", "now_broken", "now_stale", "worse", "newly_unreachable")
+WORSE = ("newly_missing", "now_broken", "now_stale", "worse", "newly_unreachable", "unreachable_first")
 KIND_TH = {"newly_missing": "หายไป", "newly_found": "พบใหม่", "now_stale": "ไม่เป็นปัจจุบันแล้ว",
            "now_broken": "ลิงก์เสียแล้ว", "worse": "แย่ลง", "better": "ดีขึ้น", "evidence_changed": "ลิงก์หลักฐานเปลี่ยน",
-           "newly_unreachable": "เข้าเว็บไม่ได้", "reachable_again": "เข้าเว็บได้อีกครั้ง"}
+           "newly_unreachable": "เข้าเว็บไม่ได้", "reachable_again": "เข้าเว็บได้อีกครั้ง",
+           "unreachable_first": "เข้าเว็บไม่ได้ตั้งแต่คืนแรกที่ตรวจ"}
 
 
 def _top(item: dict) -> str | None:
@@ -52,13 +53,19 @@ def diff_runs(store: Store, old_run: int, new_run: int) -> dict:
             "worse": any(c["kind"] in WORSE for c in changes)}
 
 
-def diff_batches(store: Store, old_batch: int, new_batch: int) -> dict:
-    """Per site of the new batch: unreachable now, or item changes against its run in the old batch."""
-    before = {s["url"]: s for s in store.batch_sites(old_batch)}
+def diff_batches(store: Store, old_batch: int | None, new_batch: int) -> dict:
+    """Per site of the new batch: unreachable now, or item changes against its run in the old batch.
+
+    A site with no run before (the first night, or new in the list) is reported only when it failed."""
+    before = {s["url"]: s for s in store.batch_sites(old_batch)} if old_batch is not None else {}
     sites = []
     for s in store.batch_sites(new_batch):
         prev = before.get(s["url"])
         if prev is None:
+            if s["status"] == "failed":
+                sites.append({"site": s["url"], "name": s["name"], "old_run": None, "new_run": s["run_id"],
+                              "changes": [{"kind": "unreachable_first", "item": None, "reason": s["error"]}],
+                              "worse": True})
             continue
         entry = {"site": s["url"], "name": s["name"], "old_run": prev["run_id"], "new_run": s["run_id"],
                  "changes": []}

@@ -160,7 +160,7 @@ def test_batch_refuses_private_addresses_unless_allowed(tmp_path):
     csv_path.write_text(f"url,name\n{srv.url},ในเครื่อง\n", encoding="utf-8")
     try:
         proc = run_oit("batch", str(csv_path), "--db", str(tmp_path / "x.db"))
-        assert proc.returncode == 0
+        assert proc.returncode == 1  # every site failed: an error for a script
         with sqlite3.connect(tmp_path / "x.db") as db:
             status, error = db.execute("select status, error from batch_sites").fetchone()
         assert status == "failed" and "private address" in error
