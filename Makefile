@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 demo: install
 	@$(BIN)/python -m http.server --bind 127.0.0.1 $(DEMO_PORT) -d data/demo-site >/dev/null 2>&1 & \
 	pid=$$!; trap "kill $$pid" EXIT; sleep 1; \
-	$(BIN)/oit scan http://127.0.0.1:$(DEMO_PORT)/ --db data/demo.db --json data/demo-result.json; \
-	code=$$?; echo "result JSON: data/demo-result.json, database: data/demo.db (exit code $$code)"; \
+	$(BIN)/oit scan http://127.0.0.1:$(DEMO_PORT)/ --db data/demo.db --json data/demo-result.json \
+		--name "เทศบาลตำบลตัวอย่าง (demo)"; \
+	code=$$?; test $$code -ne 1 && $(BIN)/oit report --latest --db data/demo.db --format html -o data/demo-report.html; \
+	echo "HTML report (open it in a browser): $(CURDIR)/data/demo-report.html"; \
+	echo "result JSON: data/demo-result.json, database: data/demo.db (exit code $$code)"; \
 	test $$code -ne 1
 
 lint: install
@@ -40,4 +43,4 @@ eval: install
 	$(BIN)/python ../shared/eval/score.py ../shared/eval/sites --cmd "$(BIN)/oit scan {url} --db {db} --json {out}" -v
 
 clean:
-	rm -rf $(VENV) data/oit.db* data/demo.db* data/demo-result.json .pytest_cache
+	rm -rf $(VENV) data/oit.db* data/demo.db* data/demo-result.json data/demo-report.html .pytest_cache
