@@ -63,6 +63,84 @@ def cpu_per_page(sites: Path) -> tuple[float, int]:
     return (time.process_time() - t0) * 1000 / max(1, len(files)), len(files)
 
 
+REAL = ROOT.parent / "shared/eval/realsites"
+
+
+def real_pages(limit: int = 400) -> list[tuple[str, bytes, str]]:
+    """HTML pages of the recorded real municipal site (WARC), as (url, body, content type)."""
+    sys.path.insert(0, str(REAL))
+    import replay
+    pages = []
+    for warc in sorted((REAL / "warc").glob("*.warc.gz")):
+        for uri, status, headers, body in replay.records(str(warc)):
+            ctype = dict((k.lower(), v) for k, v in headers).get("content-type", "")
+            if status == 200 and "html" in ctype and len(body) > 500:
+                pages.append((uri, body, ctype))
+    return pages[:limit]
+
+
+def real_cpu_per_page() -> tuple[float, int]:
+    """decode + parse + match CPU per real page (ms), every link scored as the crawler does."""
+    checklist = load()
+    pages = real_pages()
+    t0 = time.process_time()
+    for uri, body, ctype in pages:
+        text, _ = decode(body, ctype)
+        page = parse(uri, text)
+        listed = is_list_page(checklist, page)
+        for link in page.links:
+            score_link(checklist, link, page.title, listed)
+        score_page(checklist, page, "")
+    return (time.process_time() - t0) * 1000 / max(1, len(pages)), len(pages)
+
+
+def real_scan(db: Path) -> tuple[float, int, float]:
+    """`oit scan` of the recorded real site on loopback, no delay: (CPU ms per fetched page, pages, wall s)."""
+    sys.path.insert(0, str(REAL))
+    import socket
+
+    import replay
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    warc = next((REAL / "warc").glob("*.warc.gz"))
+    server = replay.serve(str(warc), port)
+    try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([str(ROOT / ".venv/bin/oit"), "scan", f"http://127.0.0.1:{port}/", "--db", str(db),
+                            "--json", f"{tmp}/o.json", "--delay", "0", "-q"], capture_output=True, check=False)
+            pages = json.loads(Path(f"{tmp}/o.json").read_text())["pages_fetched"]
+        wall = time.monotonic() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    finally:
+        server.shutdown()
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return cpu * 1000 / max(1, pages), pages, wall
+
+
+def real_bench() -> None:
+    """Real pages: parse+match CPU, whole-scan CPU per page, database bytes per page (first and repeated run)."""
+    if not (REAL / "warc").is_dir():
+        print("real site: ../shared/eval/realsites not found, skipped")
+        return
+    ms, n = real_cpu_per_page()
+    print(f"real pages: decode+parse+match CPU {ms:.2f} ms per page over {n} pages")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "real.db"
+        sizes = []
+        for run in (1, 2):
+            cpu_ms, pages, wall = real_scan(db)
+            import sqlite3
+            with sqlite3.connect(db) as con:  # the write-ahead log folded in: the database's own size
+                con.execute("pragma wal_checkpoint(truncate)")
+            sizes.append((db.stat().st_size, pages))
+            grown = sizes[-1][0] - (sizes[-2][0] if run == 2 else 0)
+            print(f"real site scan {run}: {pages} pages, whole-scan CPU {cpu_ms:.1f} ms per fetched page, "
+                  f"{wall:.1f}s wall; database +{grown / max(1, pages) / 1000:.1f} KB per fetched page")
+
+
 def serve(eval_dir: Path, sites_dir: Path, port: int) -> subprocess.Popen:
     """The evaluation's own server (serve.py) for the sites in `sites_dir`, in a child process."""
     code = (f"import sys, threading, pathlib; sys.path.insert(0, {str(eval_dir)!r}); from serve import serve; "
@@ -140,6 +218,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=18990)
     a = ap.parse_args()
     sites = Path(a.sites)
+    real_bench()
     ms, n = cpu_per_page(sites)
     print(f"parse+match CPU: {ms:.2f} ms per page over {n} pages")
     one = Path(tempfile.mkdtemp()) / "one"
