@@ -180,8 +180,8 @@ class _Reader:
         except ValueError as e:
             raise self.fail(field, str(e)) from None
 
-    def choice(self, data: dict, path: str, name: str, options: tuple[str, ...]) -> str:
-        value = self.get(data, path, name, str)
+    def choice(self, data: dict, path: str, name: str, options: tuple[str, ...], default: Any = ...) -> str:
+        value = self.get(data, path, name, str, default)
         if value not in options:
             raise self.fail(f"{path}.{name}" if path else name, f"'{value}' is not one of {', '.join(options)}")
         return value
@@ -204,7 +204,7 @@ def _item(r: _Reader, data: Any, path: str) -> Item:
     unknown = sorted(set(data) - _ITEM_FIELDS)
     if unknown:
         raise r.fail(f"{path}.{unknown[0]}", "unknown field (typo?)")
-    confirmed = r.get(data, path, "confirmed", bool)
+    confirmed = r.get(data, path, "confirmed", bool, True)  # a checklist of one's own is taken as meant
     unseen = r.get(data, path, "unseen", bool, False)
     if unseen and confirmed:
         raise r.fail(f"{path}.unseen", "an unseen item cannot be confirmed: set confirmed: false")
@@ -323,7 +323,7 @@ def load(path: str | Path | None = None) -> Checklist:
         placeholders=r.patterns(data, "", "placeholders"),
         not_found=r.patterns(data, "", "not_found"),
         items=items,
-        status=r.choice(data, "", "status", CHECKLIST_STATUSES),
+        status=r.choice(data, "", "status", CHECKLIST_STATUSES, "final"),
     )
 
 

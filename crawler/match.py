@@ -104,8 +104,24 @@ def _url_score(item: Item, url: str) -> tuple[float, list[str]]:
     return (HINT, [f"URL {hint}"]) if hint else (0.0, [])
 
 
+_SCORED: dict[tuple, tuple[Hit, ...]] = {}  # menus repeat on every page: each distinct link is scored once
+_MAX_SCORED = 100_000
+
+
 def score_label(checklist: Checklist, label: str, context: str, url: str = "",
                 number: int | None = None, bonus: bool = True, trusted: bool = True) -> list[Hit]:
+    """Items a label names, best first (memoised: the same label, context and URL score the same)."""
+    memo = (checklist.path, checklist.name, label, context, url, number, bonus, trusted)
+    hits = _SCORED.get(memo)
+    if hits is None:
+        if len(_SCORED) >= _MAX_SCORED:
+            _SCORED.clear()
+        hits = _SCORED[memo] = tuple(_score_label(checklist, label, context, url, number, bonus, trusted))
+    return list(hits)
+
+
+def _score_label(checklist: Checklist, label: str, context: str, url: str,
+                 number: int | None, bonus: bool, trusted: bool) -> list[Hit]:
     """Items a label names, best first.
 
     `number` is the item number the label carries. Trusted (on an ITA/OIT list) it decides;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from pythainlp.util import normalize as _thai_normalize
 from pythainlp.util import thai_digit_to_arabic_digit
@@ -25,8 +26,20 @@ _MARK_RUN = re.compile(f"([\u0e30-\u0e3a\u0e45\u0e47-\u0e4e]{{{MAX_MARK_RUN}}})[
 _THAI = re.compile("[\u0e01-\u0e5b]")
 
 
+SHORT = 300  # labels this long or shorter are normalised once per process (menus repeat on every page)
+
+
 def clean(text: str) -> str:
     """Readable normalised text: Thai digits, zero-width, spelling fixes, single spaces."""
+    return _clean_short(text) if len(text) <= SHORT else _clean(text)
+
+
+@lru_cache(maxsize=65_536)
+def _clean_short(text: str) -> str:
+    return _clean(text)
+
+
+def _clean(text: str) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
@@ -45,7 +58,12 @@ def cap_marks(text: str) -> str:
 
 def key(text: str) -> str:
     """Match key: cleaned, lower-case, without spaces or punctuation."""
-    return _KEY_DROP.sub("", clean(text).lower())
+    return _key_short(text) if len(text) <= SHORT else _KEY_DROP.sub("", _clean(text).lower())
+
+
+@lru_cache(maxsize=65_536)
+def _key_short(text: str) -> str:
+    return _KEY_DROP.sub("", _clean(text).lower())
 
 
 def strip_marks(text: str) -> str:

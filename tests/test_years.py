@@ -101,7 +101,6 @@ def test_continues_naming_a_missing_item_is_refused_with_file_and_line(tmp_path)
     (lambda d: d["items"][0].update(continues={2565: []}), r"items\[0\]\.continues\.2565: must list"),
     (lambda d: d["items"][1].update(unseen=True), r"items\[1\]\.unseen: an unseen item cannot be confirmed"),
     (lambda d: d["items"][1].update(confirmed="yes"), r"items\[1\]\.confirmed: must be bool"),
-    (lambda d: d["items"][1].pop("confirmed"), r"items\[1\]: missing field 'confirmed'"),
     (lambda d: d["items"][1].update(sure=True), r"items\[1\]\.sure: unknown field"),
     (lambda d: d.update(status="maybe"), r":\d+: status: 'maybe' is not one of final, draft"),
     (lambda d: d.update(assessment_year=2565), r":\d+: assessment_year: 2565, but the file is named for 2566"),
@@ -194,3 +193,14 @@ def test_old_database_gains_the_new_columns(tmp_path):
     assert doc["checklist"]["status"] == "final" and doc["items"][0]["confirmed"] is True
     cols = {r[1] for r in sqlite3.connect(db).execute("pragma table_info(runs)")}
     assert "checklist_status" in cols
+
+
+def test_shipped_items_state_whether_confirmed():
+    """`confirmed` may be left out of an admin's own checklist (taken as confirmed), never out of a shipped one."""
+    import yaml
+
+    from crawler.checklist import checklists_dir
+    for path in sorted(checklists_dir().glob("oit-*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert "status" in data, path
+        assert all("confirmed" in item for item in data["items"]), path
