@@ -58,6 +58,8 @@ class Item:
     url_decoys: tuple[str, ...]
     decoys: tuple[Pattern, ...]
     requires: tuple[Requirement, ...] = ()
+    review_labels: tuple[Pattern, ...] = ()  # labels of pages that may serve the item: review, never found
+    sections: bool = True  # a headed block of a page (home-page news block) can be this item's evidence
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class Checklist:
     placeholders: tuple[Pattern, ...]
     not_found: tuple[Pattern, ...]
     items: tuple[Item, ...]
+    test_markers: tuple[Pattern, ...] = ()  # a row or post that is only a test ("ทดสอบ"): never evidence
+    empty_listing: tuple[Pattern, ...] = ()  # a list or filter page that shows no documents
 
     def by_number(self, number: int) -> Item | None:
         return next((i for i in self.items if i.number == number), None)
@@ -145,10 +149,11 @@ class _Reader:
 _ITEM_FIELDS = {
     "id", "number", "indicator", "sub_indicator", "title", "gist", "must_show", "period", "kind",
     "phrases", "weak", "context", "child_phrases", "url_hints", "hosts", "url_decoys", "decoys", "requires",
+    "review_labels", "sections",
 }
 _TOP_FIELDS = {
     "name", "assessment_year", "version", "source", "numbering_years", "list_markers",
-    "generic_anchors", "placeholders", "not_found", "items",
+    "generic_anchors", "placeholders", "not_found", "items", "test_markers", "empty_listing",
 }
 
 
@@ -178,6 +183,8 @@ def _item(r: _Reader, data: Any, path: str) -> Item:
         decoys=r.patterns(data, path, "decoys"),
         requires=tuple(_requirement(r, d, f"{path}.requires[{i}]")
                        for i, d in enumerate(r.get(data, path, "requires", list, []))),
+        review_labels=r.patterns(data, path, "review_labels"),
+        sections=r.get(data, path, "sections", bool, True),
     )
 
 
@@ -239,4 +246,6 @@ def load(path: str | Path = DEFAULT_CHECKLIST) -> Checklist:
         placeholders=r.patterns(data, "", "placeholders"),
         not_found=r.patterns(data, "", "not_found"),
         items=items,
+        test_markers=r.patterns(data, "", "test_markers"),
+        empty_listing=r.patterns(data, "", "empty_listing"),
     )

@@ -19,7 +19,12 @@ STRONG, CONTEXTUAL, WEAK, SLUG, HINT, HOST, NUMBER = 1.0, 0.85, 0.55, 0.7, 0.3, 
 DECOY_FACTOR, MARGIN, CONTEXT_BONUS = 0.3, 0.15, 0.15
 FOUND, REVIEW = 0.8, 0.5
 DECOY_MARK, NUMBER_MARK = "ไม่ใช่:", "ข้อ O"
+EMBED_MARK, MAYBE_MARK = "แสดงในหน้าเว็บ (page plugin)", "อาจใช้แทนได้:"
+MAYBE = 0.6  # a page under another item's label that may serve this one: review, never found
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
+# page numbers and arrows of a list's pagination: not "read more", the card's title does not name them
+_PAGING = re.compile(r"^(?:\d+|ถัดไป|ก่อนหน้า|หน้าถัดไป|หน้าก่อนหน้า|หน้าต่อไป|ย้อนกลับ|next|prev|previous|first|last"
+                     r"|สุดท้าย|»|«|›|‹|>|<|…)+$")
 
 
 @dataclass(frozen=True)
@@ -33,17 +38,35 @@ class Hit:
 
 
 def is_generic(checklist: Checklist, text: str) -> bool:
-    """An anchor that says nothing by itself: "คลิก", "ดาวน์โหลด", a bare number."""
+    """An anchor that says nothing by itself: "คลิก", "ดาวน์โหลด", a bare number, or only such words
+    ("คลิกเพื่อเปิดไฟล์ PDF", "» Read More", "เปิดอ่านเอกสาร")."""
     k = re.sub(r"^(?:oit|o)?\d{1,3}", "", key(text))
-    return len(k) < 3 or k in checklist.generic_anchors
+    if len(k) < 3 or k in checklist.generic_anchors:
+        return True
+    rest = re.sub(r"\d+", "", k)
+    for word in _generic_words(checklist.generic_anchors):
+        rest = rest.replace(word, "")
+        if len(rest) < 3:
+            return True
+    return False
+
+
+@lru_cache(maxsize=8)
+def _generic_words(anchors: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted((w for w in anchors if len(w) >= 2), key=len, reverse=True))
 
 
 def link_label(checklist: Checklist, link: Link) -> str:
-    """The words that name a link: its anchor, or its table row when the anchor is generic."""
+    """The words that name a link: its anchor; when the anchor is generic, its table row, else the
+    heading of the card or block it sits in ("อ่านต่อ" under a post's title)."""
     own = " ".join(t for t in (link.text, link.title) if t)
-    if (not own or is_generic(checklist, own)) and link.row:
-        return link.row
-    return own or link.row
+    if own and not is_generic(checklist, own):
+        return own
+    card = link.card if not _PAGING.match(key(own)) and (not link.chrome or link.tag in ("iframe", "embed")) else ""
+    for other in (link.row, card):
+        if other and not is_generic(checklist, other):
+            return other
+    return own or link.row or card
 
 
 def is_list_page(checklist: Checklist, page: Page) -> bool:
@@ -136,7 +159,20 @@ def score_label(checklist: Checklist, label: str, context: str, url: str = "",
         hits = [h for h in hits if h.item in strong or h.score >= top - 1e-9]
     best = max((h.score for h in hits), default=0.0)
     keep = [h for h in hits if h.score >= best - MARGIN or is_decoy(h)]  # decoys are evidence against
+    keep += _maybe(checklist, label_key, {h.item for h in keep})
     return sorted(keep, key=lambda h: (-h.score, h.item))
+
+
+def _maybe(checklist: Checklist, label_key: str, named: set[str]) -> list[Hit]:
+    """Items a label may serve though it names something else (`review_labels`): review at most."""
+    out = []
+    for item in checklist.items:
+        if item.id in named or not item.review_labels:
+            continue
+        p = first_match(item.review_labels, label_key)
+        if p and not first_match(item.decoys, label_key):
+            out.append(Hit(item.id, MAYBE, (f"{MAYBE_MARK} {p.source}",)))
+    return out
 
 
 def is_decoy(hit: Hit) -> bool:
@@ -145,11 +181,21 @@ def is_decoy(hit: Hit) -> bool:
 
 
 def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) -> list[Hit]:
-    """Items a link names; site navigation is judged by its own menus, not the page it is on."""
+    """Items a link names; site navigation is judged by its own menus, not the page it is on.
+
+    The heading of the card a link sits in is part of its context (unless it is the label). An
+    embedded page plugin (an iframe showing the agency's Facebook page) is the site presenting its
+    own account: stronger than any link to the same service.
+    """
     label = link_label(checklist, link)
     number = item_number(label) or item_number(link.row)
-    return score_label(checklist, label, " ".join([*link.menu, "" if link.chrome else context]), link.url,
+    card = link.card if link.card and link.card != label and link.card not in link.menu else ""
+    hits = score_label(checklist, label, " ".join([*link.menu, card, "" if link.chrome else context]), link.url,
                        number, trusted=list_page)
+    if link.tag == "embed":
+        hits = [Hit(h.item, round(max(h.score, STRONG) + CONTEXT_BONUS + 0.1, 3), (EMBED_MARK, *h.terms), True)
+                if any(t.startswith("host ") for t in h.terms) else h for h in hits]
+    return hits
 
 
 def page_label(page: Page) -> str:
@@ -159,9 +205,9 @@ def page_label(page: Page) -> str:
     return re.split(r"\s+[-|:]{1,2}\s+", page.title)[0] if page.title else ""
 
 
-def score_page(checklist: Checklist, page: Page, context: str) -> list[Hit]:
-    """Items the page itself is about (title and heading); weaker than a link naming it."""
-    hits = score_label(checklist, page_label(page), context, page.url, bonus=False)
+def score_page(checklist: Checklist, page: Page, context: str, label: str | None = None) -> list[Hit]:
+    """Items the page itself is about (title and heading, or `label`); weaker than a link naming it."""
+    hits = score_label(checklist, page_label(page) if label is None else label, context, page.url, bonus=False)
     return [Hit(h.item, round(h.score * 0.95, 3), h.terms, h.strong) for h in hits]
 
 

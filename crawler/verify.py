@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .checklist import Checklist, Item
+from .content import attached as content_attached
+from .content import doubt as content_doubt
 from .crawl import Candidate, CrawlResult, PageRecord, fill
 from .dates import Mention, mentions, mentions_in_url
 from .decode import decode
@@ -265,6 +267,9 @@ class Verifier:
         lacking = self.elements(item, checked, text_mentions)
         status = "found" if cand.score >= FOUND else "review"
         reason = _found_reason(cand, checked.note, status)
+        doubt = content_doubt(self.checklist, item, cand.text, checked.page, cand.source)  # content.py hook
+        if doubt and status == "found":
+            status, reason = "review", f"ควรตรวจด้วยตนเอง: {doubt}; {reason}"
         if verdict.status == "stale":
             status, reason = "stale", f"{verdict.reason} ('{cand.text[:60]}', พบที่{verdict.where})"
         elif lacking and status == "found":
@@ -304,17 +309,18 @@ def rank(candidates: list[Candidate], item: Item, site: str) -> list[Candidate]:
             best[c.url] = c
     children: dict[str, tuple[float, bool]] = {}  # best link naming the item, per page it stands on
     for c in best.values():
-        if c.source == "link" and (item.kind == "external" or in_scope(c.url, site)):
+        if c.source == "link" and (item.kind == "external" or in_scope(c.url, site)) \
+                and not content_attached(c.url):  # content.py: a post's documents do not make it a hub
             children[c.found_on] = max(children.get(c.found_on, (0.0, False)), (c.score, c.strong))
 
-    def order(c: Candidate) -> tuple[float, int, int]:
+    def order(c: Candidate) -> tuple[float, bool, int, int]:
         score = c.score
         child, child_strong = children.get(c.url, (0.0, False))
         if child >= c.score - 0.1 - 1e-6 and c.url != c.found_on and (child_strong or not c.strong):
             score -= HUB_PENALTY
         if item.kind != "external" and not in_scope(c.url, site):
             score -= OFFSITE_PENALTY
-        return (-score, c.depth, c.seq)
+        return (-score, not c.strong, c.depth, c.seq)  # equal scores: the label that names the item first
 
     return sorted(best.values(), key=order)
 

@@ -1,0 +1,133 @@
+"""Does the content really show the item? Pure functions over parsed pages: no I/O.
+
+- Evidence is what an evaluator opens: a page or a document, never an image, icon, style or script.
+- A headed section of a page (a news block on the home page, a contact footer) is evidence when it
+  names an item and has content of its own: the page URL with the section's `#id`.
+- A post's own title, not the CMS section heading above it, says what the post is.
+- A heading is not the content: a test row, a list that shows nothing, a page whose only words are
+  its heading, or a page whose headings are about another item are at most `review`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .checklist import Checklist, Item
+from .match import FOUND, MAYBE, Hit, is_decoy, page_label, score_label
+from .parse import Page, Section
+from .patterns import first_match
+from .thai import key
+from .urls import is_document, is_media
+
+SECTION_FACTOR = 0.9  # a block of a page is a little weaker than a link naming the item
+SECTION_MIN_TEXT = 60  # characters of content besides the heading
+SECTION_KINDS = ("page", "document")
+MIN_BODY = 6  # match-key characters of a page's own content besides its headings: nothing there
+
+
+def openable(url: str) -> bool:
+    """A URL an evaluator can open as evidence: a page or a document, not media, styles or scripts."""
+    return not is_media(url)
+
+
+def attached(url: str) -> bool:
+    """A document a page carries: the page (a post, an item's page) is the evidence, then its file;
+    only pages that lead to other pages naming the item are hubs."""
+    return is_document(url)
+
+
+def post_heading(page: Page, via_label: str) -> str:
+    """What a page is about: the heading that restates the link that led here (a post's title under
+    the CMS's section heading "ข่าวประชาสัมพันธ์"), else its main heading or title."""
+    via = key(via_label)
+    if len(via) >= 6:
+        for heading in page.headings[:4]:
+            k = key(heading)
+            if len(k) >= 6 and (k.startswith(via[:40]) or via.startswith(k[:40])):
+                return heading
+    return page_label(page)
+
+
+def section_url(page: Page, section: Section) -> str:
+    return f"{page.url.split('#', 1)[0]}#{section.anchor}" if section.anchor else page.url
+
+
+def section_hits(checklist: Checklist, page: Page, repeated: set[str], home: bool,
+                 ) -> Iterator[tuple[str, str, list[Hit]]]:
+    """(URL, heading, hits) of the page's sections that name an item and carry content.
+
+    Sections seen on the home page and repeated on other pages are the site's sidebar: counted once,
+    on the home page. A footer without a heading is a candidate (review) of items whose required
+    text elements it shows (address, phone, e-mail: the contact item).
+    """
+    for sec in page.sections:
+        head = key(sec.heading)
+        if home and head:
+            repeated.add(head)
+        elif head in repeated:
+            continue
+        hits: list[Hit] = []
+        body = len(sec.text) - len(sec.heading)
+        if sec.heading and (body >= SECTION_MIN_TEXT or sec.links >= 2):
+            for h in score_label(checklist, sec.heading, "", bonus=False):
+                item = _item(checklist, h.item)
+                if is_decoy(h) or item is None or item.kind not in SECTION_KINDS or not item.sections:
+                    continue
+                hits.append(Hit(h.item, round(h.score * SECTION_FACTOR, 3), ("ส่วนของหน้า", *h.terms), h.strong))
+        if sec.footer or not hits:
+            hits += _shows_elements(checklist, sec, {h.item for h in hits})
+        if hits:
+            yield section_url(page, sec), sec.heading or _footer_label(sec), hits
+
+
+def _footer_label(sec: Section) -> str:
+    return f"ท้ายหน้า: {sec.text[:60]}"
+
+
+def _shows_elements(checklist: Checklist, sec: Section, named: set[str]) -> list[Hit]:
+    """Items with three or more required text elements of which the section shows all but one."""
+    text = key(sec.text)
+    out = []
+    for item in checklist.items:
+        wanted = [r for r in item.requires if r.text]
+        if item.id in named or len(wanted) < 3:
+            continue
+        shown = [r.name for r in wanted if first_match(r.text, text)]
+        if len(shown) >= len(wanted) - 1:
+            out.append(Hit(item.id, MAYBE, (f"ส่วนของหน้าแสดง {', '.join(shown)}",)))
+    return out
+
+
+def _item(checklist: Checklist, item_id: str) -> Item | None:
+    return next((i for i in checklist.items if i.id == item_id), None)
+
+
+def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, source: str = "link") -> str | None:
+    """Why evidence that names the item may not show it (then `review`, not `found`), or None."""
+    test = first_match(checklist.test_markers, key(label))
+    if test:
+        return f"เป็นรายการทดสอบ ('{test.source}') ไม่ใช่ข้อมูลจริง"
+    if page is None:
+        return None
+    content = key(page.content)
+    empty = first_match(checklist.empty_listing, content)
+    if empty:
+        return f"หน้ารายการไม่แสดงเอกสารใด ('{empty.source}')"
+    if source == "section":
+        return None
+    body = content
+    for heading in [page.title, *page.headings[:3]]:
+        body = body.replace(key(heading), "") if heading else body
+    own_links = [lk for lk in page.links if not lk.chrome]
+    if len(body) < MIN_BODY and not own_links and not page.forms and not page.images:
+        return "หน้ามีเพียงหัวข้อ ไม่มีเนื้อหา"
+    named, other = False, None
+    for heading in [*page.headings[:3], page_label(page)]:
+        for h in score_label(checklist, heading, "", bonus=False):
+            if h.item == item.id and not is_decoy(h):
+                named = True
+            elif h.score >= FOUND and h.strong and not is_decoy(h) and other is None:
+                other = h
+    if other is not None and not named:
+        return f"หัวข้อของหน้าเป็นเรื่องอื่น ({other.item}: {other.terms[0]})"
+    return None
