@@ -122,8 +122,10 @@ def evaluate(checklist: Checklist, data: dict, k: int) -> tuple[list[dict], dict
             rows.append({"kind": "label", "item": item, "entry": e, "group": group_of(e["source"])})
         for e in v.get("confusables", []):
             m = _ITEM.search(e.get("looks_like", "")) or re.match(r"O(\d{1,2})", item)
-            rows.append({"kind": "confusable", "item": f"O{m.group(1)}" if m else item, "entry": e,
-                         "group": group_of(e.get("source", "other"))})
+            same = bool(m and re.search(rf"\bO{m.group(1)}\b", e.get("actually", "")))
+            rows.append({"kind": "same" if same else "confusable", "item": f"O{m.group(1)}" if m else item,
+                         "entry": e, "group": group_of(e.get("source", "other"))})
+            # ("actually: O26 evidence, but looks like O28" is no look-alike of O26: counted nowhere)
     for r in rows:
         sizes[r["group"]] += 1
     folds = assign_folds(dict(sizes), k)
@@ -133,6 +135,8 @@ def evaluate(checklist: Checklist, data: dict, k: int) -> tuple[list[dict], dict
         r["text"], r["url"] = text, url
         if r["kind"] == "label":
             r["result"], r["why"] = judge_label(checklist, r["item"], text, url)
+        elif r["kind"] == "same":
+            r["result"], r["why"] = "ok", "not a look-alike"
         else:
             r["result"], r["why"] = judge_confusable(checklist, r["item"], text, url)
     return rows, folds

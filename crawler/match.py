@@ -20,7 +20,7 @@ DECOY_FACTOR, MARGIN, CONTEXT_BONUS = 0.3, 0.15, 0.15
 FOUND, REVIEW = 0.8, 0.5
 DECOY_MARK, NUMBER_MARK = "ไม่ใช่:", "ข้อ O"
 EMBED_MARK, MAYBE_MARK = "แสดงในหน้าเว็บ (page plugin)", "อาจใช้แทนได้:"
-MAYBE = 0.6  # a page under another item's label that may serve this one: review, never found
+MAYBE = REVIEW  # a page under another item's label that may serve this one: review, never found
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 # page numbers and arrows of a list's pagination: not "read more", the card's title does not name them
 _PAGING = re.compile(r"^(?:\d+|ถัดไป|ก่อนหน้า|หน้าถัดไป|หน้าก่อนหน้า|หน้าต่อไป|ย้อนกลับ|next|prev|previous|first|last"
