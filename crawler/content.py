@@ -116,8 +116,8 @@ def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, sourc
     if source == "section":
         return None
     body = content
-    for heading in [page.title, *page.headings[:3]]:
-        body = body.replace(key(heading), "") if heading else body
+    for heading in sorted({key(h) for h in [page.title, *page.headings[:3]] if h}, key=len, reverse=True):
+        body = body.replace(heading, "")
     own_links = [lk for lk in page.links if not lk.chrome]
     if len(body) < MIN_BODY and not own_links and not page.forms and not page.images:
         return "หน้ามีเพียงหัวข้อ ไม่มีเนื้อหา"

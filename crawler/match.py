@@ -62,7 +62,7 @@ def link_label(checklist: Checklist, link: Link) -> str:
     own = " ".join(t for t in (link.text, link.title) if t)
     if own and not is_generic(checklist, own):
         return own
-    card = link.card if not _PAGING.match(key(own)) and (not link.chrome or link.tag in ("iframe", "embed")) else ""
+    card = "" if _PAGING.match(key(own)) else link.card
     for other in (link.row, card):
         if other and not is_generic(checklist, other):
             return other

@@ -290,6 +290,7 @@ def parse(url: str, html: str) -> Page:
             last = links[-1]
             links.append(Link(url=shown, text=last.text, title=last.title, menu=last.menu, tag="embed",
                               chrome=last.chrome, card=last.card))
+            last.card = ""  # the plugin's own address is not what its box is titled
     forms = len(tree.css("form"))
     images = len([i for i in tree.css("img[src]") if not _in_chrome(i)])
     inputs = len(tree.css("textarea, input[type=text], input:not([type])"))
