@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .checklist import Checklist, Item
-from .match import FOUND, MAYBE, Hit, is_decoy, page_label, score_label
+from .match import FOUND, MAYBE, Hit, is_decoy, is_list_page, page_label, score_label
 from .parse import Page, Section
 from .patterns import first_match
 from .thai import key
@@ -60,11 +60,14 @@ def section_hits(checklist: Checklist, page: Page, repeated: set[str], home: boo
     on the home page. A footer without a heading is a candidate (review) of items whose required
     text elements it shows (address, phone, e-mail: the contact item).
     """
+    listing = is_list_page(checklist, page)  # an ITA/OIT list: its headings title the links under them
     for sec in page.sections:
         head = key(sec.heading)
         if home and head:
             repeated.add(head)
         elif head in repeated:
+            continue
+        if listing:
             continue
         hits: list[Hit] = []
         body = len(sec.text) - len(sec.heading)

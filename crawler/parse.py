@@ -174,6 +174,8 @@ def _card(a: LexborNode) -> str:
             sib, seen = node.prev, 0
             while sib is not None and seen < 80:
                 seen += 1
+                if sib.tag == "hr":  # a rule ends the block above it
+                    return ""
                 if sib.tag in _HEAD_TAGS:
                     label = _text(sib, 160)
                     if label:
