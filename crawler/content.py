@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from .checklist import Checklist, Item
-from .match import FOUND, MAYBE, Hit, is_decoy, is_list_page, page_label, score_label
+from .match import FOUND, MAYBE, PAGING, Hit, is_decoy, is_list_page, page_label, score_label, score_link
 from .parse import Page, Section
 from .patterns import first_match
 from .thai import key
@@ -22,6 +23,7 @@ from .urls import is_document, is_media
 SECTION_FACTOR = 0.9  # a block of a page is a little weaker than a link naming the item
 SECTION_MIN_TEXT = 60  # characters of content besides the heading
 SECTION_KINDS = ("page", "document")
+HUB_REST = 60  # match-key characters a category page may say besides its links
 MIN_BODY = 6  # match-key characters of a page's own content besides its headings: nothing there
 
 
@@ -118,12 +120,13 @@ def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, sourc
         return f"หน้ารายการไม่แสดงเอกสารใด ('{empty.source}')"
     if source == "section":
         return None
-    body = content
-    for heading in sorted({key(h) for h in [page.title, *page.headings[:3]] if h}, key=len, reverse=True):
-        body = body.replace(heading, "")
-    own_links = [lk for lk in page.links if not lk.chrome]
+    body = _own_words(page)
+    own_links = [lk for lk in page.links if not lk.chrome and lk.tag == "a"]
     if len(body) < MIN_BODY and not own_links and not page.forms and not page.images:
         return "หน้ามีเพียงหัวข้อ ไม่มีเนื้อหา"
+    hub = _hub_of_others(checklist, item, own_links, body)
+    if hub:
+        return hub
     named, other = False, None
     for heading in [*page.headings[:3], page_label(page)]:
         for h in score_label(checklist, heading, "", bonus=False):
@@ -133,4 +136,42 @@ def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, sourc
                 other = h
     if other is not None and not named:
         return f"หัวข้อของหน้าเป็นเรื่องอื่น ({other.item}: {other.terms[0]})"
+    return None
+
+
+def _own_words(page: Page) -> str:
+    """The page's content as a match key without what every page repeats or what only names it:
+    title parts (the site's name), headings, navigation link words and the footer."""
+    body = key(page.content)
+    drop = {key(part) for part in re.split(r"\s+[-|:]{1,2}\s+|\s*\|\s*", page.title)}
+    drop |= {key(h) for h in page.headings[:3]}
+    drop |= {key(lk.text) for lk in page.links if lk.chrome and lk.text}
+    drop |= {key(sec.text) for sec in page.sections if sec.footer}
+    for words in sorted((d for d in drop if len(d) >= 2), key=len, reverse=True):
+        body = body.replace(words, "")
+    return body
+
+
+def _hub_of_others(checklist: Checklist, item: Item, links: list, body: str) -> str | None:
+    """A category page titled as the item whose links all lead to other items ("ประกาศจัดซื้อจัดจ้าง"
+    listing the plan, the monthly summary and the annual report): a menu, not the item's content."""
+    if not links:
+        return None
+    rest = body
+    others: set[str] = set()
+    elsewhere = 0  # links naming another item, or turned down for this one by its decoys
+    for lk in links:
+        rest = rest.replace(key(lk.text), "") if lk.text else rest
+        scored = score_link(checklist, lk, "", False)
+        hits = [h for h in scored if not is_decoy(h)]
+        if any(h.item == item.id and h.score >= FOUND for h in hits):
+            return None
+        if hits and hits[0].score >= FOUND:
+            others.add(hits[0].item)
+            elsewhere += 1
+        elif any(h.item == item.id and is_decoy(h) for h in scored):
+            elsewhere += 1
+    named = sum(1 for lk in links if lk.text and not PAGING.match(key(lk.text)))
+    if others and elsewhere * 2 >= named and len(rest) < HUB_REST:
+        return f"หน้านี้เป็นหมวดที่ลิงก์ไปยังเรื่องอื่น ({', '.join(sorted(others))}) ไม่ใช่เนื้อหาของข้อนี้"
     return None

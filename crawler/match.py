@@ -23,7 +23,7 @@ EMBED_MARK, MAYBE_MARK = "แสดงในหน้าเว็บ (page plugi
 MAYBE = REVIEW  # a page under another item's label that may serve this one: review, never found
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 # page numbers and arrows of a list's pagination: not "read more", the card's title does not name them
-_PAGING = re.compile(r"^(?:\d+|ถัดไป|ก่อนหน้า|หน้าถัดไป|หน้าก่อนหน้า|หน้าต่อไป|ย้อนกลับ|next|prev|previous|first|last"
+PAGING = re.compile(r"^(?:\d+|ถัดไป|ก่อนหน้า|หน้าถัดไป|หน้าก่อนหน้า|หน้าต่อไป|ย้อนกลับ|next|prev|previous|first|last"
                      r"|สุดท้าย|»|«|›|‹|>|<|…)+$")
 
 
@@ -62,7 +62,7 @@ def link_label(checklist: Checklist, link: Link) -> str:
     own = " ".join(t for t in (link.text, link.title) if t)
     if own and not is_generic(checklist, own):
         return own
-    card = "" if _PAGING.match(key(own)) else link.card
+    card = "" if PAGING.match(key(own)) else link.card
     for other in (link.row, card):
         if other and not is_generic(checklist, other):
             return other

@@ -230,7 +230,7 @@ def _sections(tree: LexborHTMLParser, base: str) -> list[Section]:
             break
     for foot in tree.css("footer, #footer, .footer, #footerSection, .site-footer"):
         text = _text(foot, 800)
-        if len(text) >= 30 and foot.mem_id not in seen:
+        if len(text) >= 10 and foot.mem_id not in seen:
             seen.add(foot.mem_id)
             head = foot.css_first(CARD_HEADS)
             sec = _section(foot, _text(head, 160) if head is not None else "", foot.attributes.get("id") or "", base)
