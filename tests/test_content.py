@@ -127,3 +127,23 @@ def test_a_heading_is_not_the_content():
     other = parse("http://h/r.html", f"{nav}<h1>ข่าวประชาสัมพันธ์</h1><ul><li>ประกาศวันหยุด</li>"
                                      "<li>ประชาสัมพันธ์ภาษีป้าย</li></ul>")
     assert "เรื่องอื่น" in doubt(CHECKLIST, o12, "รายงานผลการดำเนินงานประจำปี", other)
+
+
+def test_a_category_page_of_other_items_is_not_the_item():
+    nav = "<div class='header'><a href='/'>หน้าแรก</a> | เทศบาลตำบลวังน้ำ</div>"
+    hub = parse("http://h/procure/", f"<title>ประกาศจัดซื้อจัดจ้าง - เทศบาลตำบลวังน้ำ</title>{nav}"
+                                     "<h1>ประกาศจัดซื้อจัดจ้าง</h1><ul>"
+                                     "<li><a href='/a'>สรุปผลการดำเนินการจัดซื้อจัดจ้างในรอบเดือน</a></li>"
+                                     "<li><a href='/b'>รายงานผลการจัดซื้อจัดจ้างหรือการจัดหาพัสดุประจำปี</a></li>"
+                                     "<li><a href='/c'>ประกาศเทศบาล</a></li></ul><a href='/p2'>หน้าถัดไป</a>"
+                                     "<div class='footer'>เทศบาลตำบลวังน้ำ โทร. 0-4400-0000</div>")
+    assert "ลิงก์ไปยังเรื่องอื่น" in doubt(CHECKLIST, ITEMS["O22"], "ประกาศจัดซื้อจัดจ้าง", hub)
+    notices = parse("http://h/procure/", f"{nav}<h1>ประกาศจัดซื้อจัดจ้าง</h1><ul>"
+                                         "<li><a href='/a'>ประกาศประกวดราคาจ้างก่อสร้างถนน หมู่ 7</a></li>"
+                                         "<li><a href='/b'>สรุปผลการดำเนินการจัดซื้อจัดจ้างในรอบเดือน</a></li></ul>")
+    assert doubt(CHECKLIST, ITEMS["O22"], "ประกาศจัดซื้อจัดจ้าง", notices) is None
+    thin = parse("http://h/x.html", "<title>เจตจำนงสุจริตของผู้บริหาร - อบต.โคกสูง</title>"
+                                    "<div class='header'><a href='/'>หน้าแรก</a> | อบต.โคกสูง</div>"
+                                    "<h1>เจตจำนงสุจริตของผู้บริหาร</h1><p>เจตจำนงสุจริตของผู้บริหาร</p>"
+                                    "<div class='footer'>อบต.โคกสูง โทร. 0-4400-0000</div>")
+    assert "เพียงหัวข้อ" in doubt(CHECKLIST, ITEMS["O34"], "เจตจำนงสุจริตของผู้บริหาร", thin)
