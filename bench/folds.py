@@ -1,7 +1,7 @@
 """Fold evaluation of the matcher on real labels (not a test): does a real site's label name its item?
 
     python bench/folds.py [--labels ../shared/reference/real-labels-dev.json] [--folds 4]
-                          [--tune 0,1] [--show tune|all|none] [--json out.json]
+                          [--tune 0,1] [--show tune|all|none] [--json out.json] [--as anchor|card]
 
 The labels of real-labels-dev.json are grouped by their `source` (a GitHub owner, a file id, a web
 site) so that one site's labels land in one fold, and the groups are spread over the folds by size
@@ -21,6 +21,7 @@ the others are held out: only the tune folds' failures are printed (--show tune)
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import re
 import sys
@@ -32,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.checklist import Checklist, load  # noqa: E402
-from crawler.match import FOUND, REVIEW, is_decoy, link_label, score_label  # noqa: E402
-from crawler.parse import Link  # noqa: E402
+from crawler.match import FOUND, REVIEW, is_decoy, link_label, score_label, score_link  # noqa: E402
+from crawler.parse import Link, parse  # noqa: E402
 from crawler.thai import item_number  # noqa: E402
 
 DEFAULT_LABELS = ROOT.parent / "shared" / "reference" / "real-labels-dev.json"
@@ -81,8 +82,20 @@ def label_parts(entry: dict) -> tuple[str, str]:
     return text.strip(), url
 
 
+MODE = "anchor"
+CARD = ('<div class="row"><div class="card"><h4>{text}</h4><p>เผยแพร่ 15 มกราคม 2565</p>'
+        '<p class="more"><a href="{url}">อ่านต่อ</a></p></div></div>')
+
+
 def classify(checklist: Checklist, text: str, url: str) -> list:
-    """What `oit classify TEXT --url URL` prints: hits best first (numbers untrusted)."""
+    """What `oit classify TEXT --url URL` prints: hits best first (numbers untrusted).
+
+    With --as card the label is the heading of a card whose only link says "อ่านต่อ" (parsed and
+    scored as the crawler does: parse.parse, match.score_link).
+    """
+    if MODE == "card":
+        page = parse(BASE, CARD.format(text=html.escape(text), url=html.escape(url or BASE + "doc/1.pdf")))
+        return score_link(checklist, page.links[0], "", False)
     label = link_label(checklist, Link(url=url, text=text))
     return score_label(checklist, label, "", url, item_number(label), trusted=False)
 
@@ -175,7 +188,11 @@ def main() -> None:
     ap.add_argument("--tune", default="0,1", help="folds used for tuning; the others are held out")
     ap.add_argument("--show", choices=("tune", "all", "none"), default="tune")
     ap.add_argument("--json", help="write every label's result here")
+    ap.add_argument("--as", dest="mode", choices=("anchor", "card"), default="anchor",
+                    help="the label as a link's own words, or as a card heading over 'อ่านต่อ'")
     a = ap.parse_args()
+    global MODE
+    MODE = a.mode
     checklist = load(a.checklist) if a.checklist else load()
     data = json.loads(Path(a.labels).read_text(encoding="utf-8"))
     tune = {int(x) for x in a.tune.split(",") if x.strip()}
