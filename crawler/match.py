@@ -170,9 +170,21 @@ def _maybe(checklist: Checklist, label_key: str, named: set[str]) -> list[Hit]:
         if item.id in named or not item.review_labels:
             continue
         p = first_match(item.review_labels, label_key)
-        if p and not first_match(item.decoys, label_key):
+        if p and not _turned_down(item.decoys, p, label_key):
             out.append(Hit(item.id, MAYBE, (f"{MAYBE_MARK} {p.source}",)))
     return out
+
+
+def _turned_down(decoys: tuple[Pattern, ...], review: Pattern, label_key: str) -> bool:
+    """A decoy turns a review label down, except by the very words the review label names
+    (O8's decoy "ร้องเรียน|ทุจริต" keeps "ร้องเรียนร้องทุกข์" from being found, not from review;
+    "ร้องเรียนการทุจริต" stays turned down)."""
+    own = {a for alts in review.parts for a in alts}
+    for d in decoys:
+        parts = tuple(tuple(a for a in alts if a not in own) for alts in d.parts)
+        if all(parts) and Pattern(d.source, parts).matches(label_key):
+            return True
+    return False
 
 
 def is_decoy(hit: Hit) -> bool:

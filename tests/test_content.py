@@ -147,3 +147,11 @@ def test_a_category_page_of_other_items_is_not_the_item():
                                     "<h1>เจตจำนงสุจริตของผู้บริหาร</h1><p>เจตจำนงสุจริตของผู้บริหาร</p>"
                                     "<div class='footer'>อบต.โคกสูง โทร. 0-4400-0000</div>")
     assert "เพียงหัวข้อ" in doubt(CHECKLIST, ITEMS["O34"], "เจตจำนงสุจริตของผู้บริหาร", thin)
+
+
+def test_a_general_complaints_or_contact_page_may_serve_the_qa_item():
+    hits = {h.item: h for h in score_label(CHECKLIST, "ร้องเรียนร้องทุกข์", "")}
+    assert REVIEW <= hits["O8"].score < FOUND
+    assert "O8" not in {h.item for h in score_label(CHECKLIST, "แจ้งเรื่องร้องเรียนการทุจริต", "")}
+    contact = {h.item: h for h in score_label(CHECKLIST, "ติดต่อเรา", "")}
+    assert contact["O5"].score >= FOUND and contact["O8"].score < FOUND and contact["O32"].score < FOUND
