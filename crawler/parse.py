@@ -154,23 +154,26 @@ EMBED_PARAMS = ("href", "url", "page", "channel")
 _DOC_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|rtf|zip|rar)(?:$|[?#])", re.IGNORECASE)
 
 
-def _card(a: LexborNode) -> str:
+def _card(a: LexborNode, memo: dict[int, tuple[int, str]]) -> str:
     """The heading of the smallest block around a link: its card, list item, figure or section.
 
     A block with one heading and little text is a card (the title of a post above or below its
     "อ่านต่อ" or picture); in a bigger block the nearest heading before the link names it.
+    `memo` keeps each block's heading count and card title for the page (links share blocks).
     """
     node, steps = a, 0
     while node.parent is not None and steps < 8:
         parent, steps = node.parent, steps + 1
         if parent.tag in ("body", "html", "-document"):
             return ""
-        heads = parent.css(CARD_HEADS)
-        if heads:
-            if len(heads) == 1 and len(_text(parent, CARD_TEXT + 1)) <= CARD_TEXT:
-                label = _text(heads[0], 160)
-                if label:
-                    return label
+        known = memo.get(parent.mem_id)
+        if known is None:
+            heads = parent.css(CARD_HEADS)
+            title = _text(heads[0], 160) if len(heads) == 1 and len(_text(parent, CARD_TEXT + 1)) <= CARD_TEXT else ""
+            known = memo[parent.mem_id] = (len(heads), title)
+        if known[0]:
+            if known[1]:
+                return known[1]
             sib, seen = node.prev, 0
             while sib is not None and seen < 80:
                 seen += 1
@@ -267,6 +270,7 @@ def parse(url: str, html: str) -> Page:
             if m:
                 refresh = urljoin(base, m.group(1).strip())
     links: list[Link] = []
+    memo: dict[int, tuple[int, str]] = {}
     for node in tree.css("a[href], area[href], frame[src], iframe[src]"):
         if len(links) >= MAX_LINKS:
             break
@@ -285,7 +289,7 @@ def parse(url: str, html: str) -> Page:
             menu=_menu_labels(node),
             tag=node.tag,
             chrome=_in_chrome(node),
-            card=_card(node) if node.tag in ("a", "iframe") else "",
+            card=_card(node, memo) if node.tag in ("a", "iframe") else "",
         ))
         shown = _embedded(raw, base) if node.tag == "iframe" else None
         if shown:  # a page plugin (Facebook likebox, YouTube channel): the account itself is the link
