@@ -63,8 +63,13 @@ class Page:
     sections: list[Section] = field(default_factory=list)
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _text(node: LexborNode, limit: int = 400) -> str:
-    return clean(node.text(deep=True, separator=" ", strip=True))[:limit]
+    """The node's readable text, at most `limit` characters (only that much is normalised)."""
+    raw = _SPACES.sub(" ", node.text(deep=True, separator=" ", strip=True))
+    return clean(raw[: limit + 64])[:limit]
 
 
 def _own_text(node: LexborNode) -> str:
