@@ -24,6 +24,7 @@ SECTION_FACTOR = 0.9  # a block of a page is a little weaker than a link naming 
 SECTION_MIN_TEXT = 60  # characters of content besides the heading
 SECTION_KINDS = ("page", "document")
 HUB_REST = 60  # match-key characters a category page may say besides its links
+POST_TOP = 600  # characters at the top of a page's content where a post's title stands
 MIN_BODY = 6  # match-key characters of a page's own content besides its headings: nothing there
 
 
@@ -47,6 +48,8 @@ def post_heading(page: Page, via_label: str) -> str:
             k = key(heading)
             if len(k) >= 6 and (k.startswith(via[:40]) or via.startswith(k[:40])):
                 return heading
+        if len(via) >= 12 and via[:40] in key(page.content[:POST_TOP]):
+            return via_label  # the title sits in the first lines of the content, not in a heading tag
     return page_label(page)
 
 

@@ -204,7 +204,7 @@ def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) 
     card = link.card if link.card and link.card != label and link.card not in link.menu else ""
     hits = score_label(checklist, label, " ".join([*link.menu, card, "" if link.chrome else context]), link.url,
                        number, trusted=list_page)
-    if link.tag == "embed":
+    if link.tag in ("embed", "iframe"):  # a plugin's account, or a service shown in the page itself
         hits = [Hit(h.item, round(max(h.score, STRONG) + CONTEXT_BONUS + 0.1, 3), (EMBED_MARK, *h.terms), True)
                 if any(t.startswith("host ") for t in h.terms) else h for h in hits]
     return hits

@@ -155,3 +155,12 @@ def test_a_general_complaints_or_contact_page_may_serve_the_qa_item():
     assert "O8" not in {h.item for h in score_label(CHECKLIST, "แจ้งเรื่องร้องเรียนการทุจริต", "")}
     contact = {h.item: h for h in score_label(CHECKLIST, "ติดต่อเรา", "")}
     assert contact["O5"].score >= FOUND and contact["O8"].score < FOUND and contact["O32"].score < FOUND
+
+
+def test_a_post_title_outside_heading_tags_is_read_from_the_top_of_the_content():
+    html = ("<div class='menu'><a href='/'>หน้าแรก</a></div><div class='topic'><b>ประกาศใช้ข้อบัญญัติงบประมาณรายจ่าย"
+            " ประจำปีงบประมาณ พ.ศ. 2565</b></div><p>รายละเอียดตามเอกสารแนบ</p>")
+    page = parse("http://h/news.php?id=7", html)
+    label = post_heading(page, "ประกาศใช้ข้อบัญญัติงบประมาณรายจ่าย ประจำปีงบประมาณ พ.ศ. 2565")
+    assert label.startswith("ประกาศใช้ข้อบัญญัติ")
+    assert post_heading(page, "ข่าวประชาสัมพันธ์ทั้งหมด") == ""  # no heading, and not at the top
