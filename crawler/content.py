@@ -130,7 +130,8 @@ def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, sourc
     hub = _hub_of_others(checklist, item, own_links, body)
     if hub:
         return hub
-    named, other = False, None
+    lab = key(label)[:40]
+    named, other = len(lab) >= 12 and lab in key(page.content[:POST_TOP]), None  # its title at the top
     for heading in [*page.headings[:3], page_label(page)]:
         for h in score_label(checklist, heading, "", bonus=False):
             if h.item == item.id and not is_decoy(h):

@@ -164,3 +164,10 @@ def test_a_post_title_outside_heading_tags_is_read_from_the_top_of_the_content()
     label = post_heading(page, "ประกาศใช้ข้อบัญญัติงบประมาณรายจ่าย ประจำปีงบประมาณ พ.ศ. 2565")
     assert label.startswith("ประกาศใช้ข้อบัญญัติ")
     assert post_heading(page, "ข่าวประชาสัมพันธ์ทั้งหมด") == ""  # no heading, and not at the top
+
+
+def test_a_post_under_a_cms_news_heading_still_shows_its_own_title():
+    html = ("<nav><a href='/'>หน้าแรก</a></nav><h2>ข่าวประชาสัมพันธ์</h2><div class='topic'><b>ประกาศใช้แผนการดำเนินงาน"
+            " ประจำปีงบประมาณ พ.ศ. 2565</b></div><p>รายละเอียดตามเอกสารแนบ</p><a href='/f/p.pdf'>ดาวน์โหลด</a>")
+    page = parse("http://h/news.php?id=8", html)
+    assert doubt(CHECKLIST, ITEMS["O10"], "ประกาศใช้แผนการดำเนินงาน ประจำปีงบประมาณ พ.ศ. 2565", page) is None
