@@ -199,6 +199,8 @@ def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) 
     embedded page plugin (an iframe showing the agency's Facebook page) is the site presenting its
     own account: stronger than any link to the same service.
     """
+    if link.hidden and not link.chrome:
+        return []  # a row the visitor cannot see (a hidden test row) is not evidence
     label = link_label(checklist, link)
     number = item_number(label) or item_number(link.row)
     card = link.card if link.card and link.card != label and link.card not in link.menu else ""

@@ -34,6 +34,7 @@ class Link:
     tag: str = "a"
     chrome: bool = False  # in the site's navigation, header or footer: the same on every page
     card: str = ""  # heading of the card, list item or block the link sits in ("อ่านต่อ" under a title)
+    hidden: bool = False  # the link or its row is hidden from visitors (display:none, `hidden`)
 
 
 @dataclass
@@ -198,6 +199,26 @@ def _card(a: LexborNode, memo: dict[int, tuple[int, str]]) -> str:
     return ""
 
 
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+HIDDEN_ROWS = ("tr", "li", "p", "dd", "dt")
+
+
+def _hidden_row(a: LexborNode) -> bool:
+    """The link itself, or the table row / list item / paragraph holding it, is hidden from visitors.
+
+    Only the row: a dropdown menu or a tab hidden until clicked is still there for a visitor.
+    """
+    node = a
+    for _ in range(4):
+        if node is None or node.tag in ("body", "html", "ul", "ol", "table", "div", "nav"):
+            return False
+        attrs = node.attributes
+        if (node is a or node.tag in HIDDEN_ROWS) and ("hidden" in attrs or _HIDDEN.search(attrs.get("style") or "")):
+            return True
+        node = node.parent
+    return False
+
+
 def _embedded(src: str, base: str) -> str | None:
     """The account or page an embedded plugin shows (`likebox.php?href=https://facebook.com/x`)."""
     for name, value in parse_qsl(urlsplit(src).query, keep_blank_values=False):
@@ -295,6 +316,7 @@ def parse(url: str, html: str) -> Page:
             tag=node.tag,
             chrome=_in_chrome(node),
             card=_card(node, memo) if node.tag in ("a", "iframe") else "",
+            hidden=_hidden_row(node),
         ))
         shown = _embedded(raw, base) if node.tag == "iframe" else None
         if shown:  # a page plugin (Facebook likebox, YouTube channel): the account itself is the link

@@ -171,3 +171,14 @@ def test_a_post_under_a_cms_news_heading_still_shows_its_own_title():
             " ประจำปีงบประมาณ พ.ศ. 2565</b></div><p>รายละเอียดตามเอกสารแนบ</p><a href='/f/p.pdf'>ดาวน์โหลด</a>")
     page = parse("http://h/news.php?id=8", html)
     assert doubt(CHECKLIST, ITEMS["O10"], "ประกาศใช้แผนการดำเนินงาน ประจำปีงบประมาณ พ.ศ. 2565", page) is None
+
+
+def test_a_hidden_row_is_not_evidence_but_a_dropdown_is():
+    html = ("<table><tr style='display:none'><td>ทดสอบ</td><td><a href='/t.pdf'>แผนปฏิบัติการป้องกันการทุจริต</a></td></tr>"
+            "<tr><td><a href='/p.pdf'>แผนปฏิบัติการป้องกันการทุจริต 2565</a></td></tr></table>"
+            "<ul class='menu'><li>ป้องกันการทุจริต<ul style='display:none'><li><a href='/m.html'>แผนป้องกันการทุจริต</a>"
+            "</li></ul></li></ul>")
+    links = by_url(parse("http://h/", html))
+    assert links["http://h/t.pdf"].hidden and not score_link(CHECKLIST, links["http://h/t.pdf"], "", False)
+    assert score_link(CHECKLIST, links["http://h/p.pdf"], "", False)[0].item == "O39"
+    assert not links["http://h/m.html"].hidden and score_link(CHECKLIST, links["http://h/m.html"], "", False)
