@@ -11,6 +11,7 @@ from typing import Protocol
 
 from .checklist import Checklist, Item
 from .config import Settings
+from .content import doubt
 from .crawl import fill
 from .decode import decode
 from .documents import DocText, read_text_isolated
@@ -81,12 +82,17 @@ class Checker:
             usable += facts.ok is not False
             if usable >= MAX_EVIDENCE:
                 break
-        listings = {}
+        listings, doubts = {}, {}
         for cand, facts in checked:
+            if facts.ok is False:
+                continue
             listing = self.crawl.pages.get(cand.found_on)  # the page that lists it: months of O23 are there
-            if facts.ok is not False and listing is not None and listing.page is not None:
+            if listing is not None and listing.page is not None:
                 listings[cand.found_on] = listing.page.content
-        return ItemFacts(item.id, ranked, checked, listings, self.site_links, self.crawl.stop_reason)
+            why = doubt(self.checklist, item, cand.text, facts.page, cand.source)
+            if why:
+                doubts[cand.url] = why
+        return ItemFacts(item.id, ranked, checked, listings, self.site_links, self.crawl.stop_reason, doubts)
 
     async def check(self, url: str) -> Facts:
         if url not in self._cache:

@@ -72,6 +72,8 @@ class Item:
     unseen: bool = False  # inferred from neighbouring years: no source shows it
     source: str = ""  # where the item comes from, short
     continues: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (year, ids of that year this item carries on)
+    review_labels: tuple[Pattern, ...] = ()  # labels of pages that may serve the item: review, never found
+    sections: bool = True  # a headed block of a page (home-page news block) can be this item's evidence
 
     def continued(self, year: int) -> tuple[str, ...]:
         """The ids of `year`'s checklist this item says it continues."""
@@ -92,6 +94,8 @@ class Checklist:
     not_found: tuple[Pattern, ...]
     items: tuple[Item, ...]
     status: str = "final"  # CHECKLIST_STATUSES
+    test_markers: tuple[Pattern, ...] = ()  # a row or post that is only a test ("ทดสอบ"): never evidence
+    empty_listing: tuple[Pattern, ...] = ()  # a list or filter page that shows no documents
 
     def item(self, item_id: str) -> Item | None:
         return next((i for i in self.items if i.id == item_id), None)
@@ -190,11 +194,11 @@ class _Reader:
 _ITEM_FIELDS = {
     "id", "number", "indicator", "sub_indicator", "title", "gist", "must_show", "period", "kind",
     "phrases", "weak", "context", "child_phrases", "url_hints", "hosts", "url_decoys", "decoys", "requires",
-    "confirmed", "unseen", "source", "continues",
+    "confirmed", "unseen", "source", "continues", "review_labels", "sections",
 }
 _TOP_FIELDS = {
     "name", "assessment_year", "version", "status", "source", "numbering_years", "list_markers",
-    "generic_anchors", "placeholders", "not_found", "items",
+    "generic_anchors", "placeholders", "not_found", "items", "test_markers", "empty_listing",
 }
 
 
@@ -232,6 +236,8 @@ def _item(r: _Reader, data: Any, path: str) -> Item:
         unseen=unseen,
         source=r.get(data, path, "source", str, ""),
         continues=_continues(r, data, path),
+        review_labels=r.patterns(data, path, "review_labels"),
+        sections=r.get(data, path, "sections", bool, True),
     )
 
 
@@ -324,6 +330,8 @@ def load(path: str | Path | None = None) -> Checklist:
         not_found=r.patterns(data, "", "not_found"),
         items=items,
         status=r.choice(data, "", "status", CHECKLIST_STATUSES, "final"),
+        test_markers=r.patterns(data, "", "test_markers"),
+        empty_listing=r.patterns(data, "", "empty_listing"),
     )
 
 

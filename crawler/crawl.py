@@ -7,12 +7,13 @@ import sys
 import time
 from collections.abc import Callable
 
+from . import content
 from .checklist import Checklist
 from .config import Budget
 from .decode import decode
 from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
-from .match import FOUND, Hit, is_list_page, link_label, page_label, priority, score_link, score_page
+from .match import FOUND, Hit, is_list_page, link_label, priority, score_link, score_page
 from .models import Candidate, CrawlResult, LinkRecord, PageRecord, now
 from .parse import Link, Page, parse
 from .render import Renderer, script_links
@@ -41,10 +42,13 @@ def fill(record: PageRecord, resp: Response) -> None:
 
 
 def _lighten(page: Page) -> None:
-    """Once harvested, a page keeps only what verification reads (title, headings, content, counts, link URLs):
-    every page is held until the crawl ends, so its full text and the words around each link go."""
+    """Once harvested, a page keeps what verification reads (title, headings, content, sections, its links with
+    their words): every page is held until the crawl ends, so its full text goes and the strings every page
+    repeats (menus) are kept once."""
     page.text = ""
-    page.links = [Link(sys.intern(link.url), "", tag=link.tag) for link in page.links]  # menus: one string
+    page.links = [Link(sys.intern(lk.url), sys.intern(lk.text), sys.intern(lk.title), sys.intern(lk.row),
+                       [sys.intern(m) for m in lk.menu], lk.tag, lk.chrome, sys.intern(lk.card), lk.hidden)
+                  for lk in page.links]
 
 
 def _restates(heading: str, label: str) -> bool:
@@ -65,6 +69,7 @@ class Crawler:
         self._seq = 0
         self._site_links: set[tuple[str, str]] = set()  # (url, label) of the home page: navigation
         self._via: dict[str, tuple[str, list[Hit]]] = {}  # url -> (heading of the page linking it, its hits)
+        self._home_sections: set[str] = set()  # content.py: section headings of the home page (sidebars)
 
     async def run(self, start_url: str) -> CrawlResult:
         start = canonical(start_url)
@@ -149,15 +154,17 @@ class Crawler:
         context = " ".join([page.title, *page.headings[:2], *visit.crumbs[1:]])
         if page.refresh:
             frontier.push(page.refresh, visit.depth, 3, visit.url, visit.crumbs)
-        heading = page_label(page)
+        heading = content.post_heading(page, visit.crumbs[-1] if visit.depth else "")  # what the page is about
         parent_heading, via_hits = self._via.pop(visit.url, ("", []))  # a URL is harvested once
         if visit.depth > 0 and not list_page and key(heading) != key(parent_heading):
             # (a page repeating its parent's heading is the next page of a list, not a new thing)
-            page_hits = score_page(checklist, page, " ".join(visit.crumbs[:-1]))
+            page_hits = score_page(checklist, page, " ".join(visit.crumbs[:-1]), heading)
             if max((h.score for h in via_hits), default=0.0) >= FOUND:  # the link already said what it is
                 page_hits = [h for h in page_hits if h.item in {v.item for v in via_hits}]
             self._add(result, page_hits, page.url, visit.parent or page.url, heading, visit.crumbs,
                       visit.depth, "page")
+        for url, text, hits in content.section_hits(checklist, page, self._home_sections, visit.depth == 0):
+            self._add(result, hits, url, page.url, text, [*visit.crumbs, text[:80]], visit.depth, "section")
         links = []
         for link in page.links:
             url = canonical(link.url)
@@ -166,10 +173,12 @@ class Crawler:
             if visit.depth == 0:
                 self._site_links.add((url, label))
             if visit.depth == 0 or (url, label) not in self._site_links:
-                hits = score_link(checklist, link, context, list_page)
+                hits, source = score_link(checklist, link, context, list_page), "link"
                 if via_hits and not link.chrome and _restates(heading, label):
-                    hits = via_hits  # "ข่าว ประจำปี 2565" on the page "ข่าว": the file of the page's item
-                self._add(result, hits, url, page.url, label, crumbs, visit.depth + 1, "link")
+                    hits, source = via_hits, "attachment"  # "ข่าว ประจำปี 2565" on the page "ข่าว": its file
+                if not content.openable(url):  # content.py: a photo, icon or script is never evidence
+                    hits = []
+                self._add(result, hits, url, page.url, label, crumbs, visit.depth + 1, source)
             else:
                 hits = []
             offsite = not in_scope(url, result.site)

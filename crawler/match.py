@@ -15,14 +15,19 @@ from .models import Candidate
 from .parse import Link, Page
 from .patterns import Pattern, first_match
 from .thai import be_years, item_number, key, strip_marks
-from .urls import in_scope
+from .urls import in_scope, is_document
 
 STRONG, CONTEXTUAL, WEAK, SLUG, HINT, HOST, NUMBER = 1.0, 0.85, 0.55, 0.7, 0.3, 0.9, 0.9
 DECOY_FACTOR, MARGIN, CONTEXT_BONUS = 0.3, 0.15, 0.15
 FOUND, REVIEW = 0.8, 0.5
 HUB_PENALTY, OFFSITE_PENALTY = 0.2, 0.3  # ranking: a page listing the item; an off-site fallback
 DECOY_MARK, NUMBER_MARK = "ไม่ใช่:", "ข้อ O"
+EMBED_MARK, MAYBE_MARK = "แสดงในหน้าเว็บ (page plugin)", "อาจใช้แทนได้:"
+MAYBE = REVIEW  # a page under another item's label that may serve this one: review, never found
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
+# page numbers and arrows of a list's pagination: not "read more", the card's title does not name them
+PAGING = re.compile(r"^(?:\d+|ถัดไป|ก่อนหน้า|หน้าถัดไป|หน้าก่อนหน้า|หน้าต่อไป|ย้อนกลับ|next|prev|previous|first|last"
+                     r"|สุดท้าย|»|«|›|‹|>|<|…)+$")
 
 
 @dataclass(frozen=True)
@@ -36,17 +41,35 @@ class Hit:
 
 
 def is_generic(checklist: Checklist, text: str) -> bool:
-    """An anchor that says nothing by itself: "คลิก", "ดาวน์โหลด", a bare number."""
+    """An anchor that says nothing by itself: "คลิก", "ดาวน์โหลด", a bare number, or only such words
+    ("คลิกเพื่อเปิดไฟล์ PDF", "» Read More", "เปิดอ่านเอกสาร")."""
     k = re.sub(r"^(?:oit|o)?\d{1,3}", "", key(text))
-    return len(k) < 3 or k in checklist.generic_anchors
+    if len(k) < 3 or k in checklist.generic_anchors:
+        return True
+    rest = re.sub(r"\d+", "", k)
+    for word in _generic_words(checklist.generic_anchors):
+        rest = rest.replace(word, "")
+        if len(rest) < 3:
+            return True
+    return False
+
+
+@lru_cache(maxsize=8)
+def _generic_words(anchors: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted((w for w in anchors if len(w) >= 2), key=len, reverse=True))
 
 
 def link_label(checklist: Checklist, link: Link) -> str:
-    """The words that name a link: its anchor, or its table row when the anchor is generic."""
+    """The words that name a link: its anchor; when the anchor is generic, its table row, else the
+    heading of the card or block it sits in ("อ่านต่อ" under a post's title)."""
     own = " ".join(t for t in (link.text, link.title) if t)
-    if (not own or is_generic(checklist, own)) and link.row:
-        return link.row
-    return own or link.row
+    if own and not is_generic(checklist, own):
+        return own
+    card = "" if PAGING.match(key(own)) else link.card
+    for other in (link.row, card):
+        if other and not is_generic(checklist, other):
+            return other
+    return own or link.row or card
 
 
 def is_list_page(checklist: Checklist, page: Page) -> bool:
@@ -155,7 +178,32 @@ def _score_label(checklist: Checklist, label: str, context: str, url: str,
         hits = [h for h in hits if h.item in strong or h.score >= top - 1e-9]
     best = max((h.score for h in hits), default=0.0)
     keep = [h for h in hits if h.score >= best - MARGIN or is_decoy(h)]  # decoys are evidence against
+    keep += _maybe(checklist, label_key, {h.item for h in keep})
     return sorted(keep, key=lambda h: (-h.score, h.item))
+
+
+def _maybe(checklist: Checklist, label_key: str, named: set[str]) -> list[Hit]:
+    """Items a label may serve though it names something else (`review_labels`): review at most."""
+    out = []
+    for item in checklist.items:
+        if item.id in named or not item.review_labels:
+            continue
+        p = first_match(item.review_labels, label_key)
+        if p and not _turned_down(item.decoys, p, label_key):
+            out.append(Hit(item.id, MAYBE, (f"{MAYBE_MARK} {p.source}",)))
+    return out
+
+
+def _turned_down(decoys: tuple[Pattern, ...], review: Pattern, label_key: str) -> bool:
+    """A decoy turns a review label down, except by the very words the review label names
+    (O8's decoy "ร้องเรียน|ทุจริต" keeps "ร้องเรียนร้องทุกข์" from being found, not from review;
+    "ร้องเรียนการทุจริต" stays turned down)."""
+    own = {a for alts in review.parts for a in alts}
+    for d in decoys:
+        parts = tuple(tuple(a for a in alts if a not in own) for alts in d.parts)
+        if all(parts) and Pattern(d.source, parts).matches(label_key):
+            return True
+    return False
 
 
 def is_decoy(hit: Hit) -> bool:
@@ -164,11 +212,23 @@ def is_decoy(hit: Hit) -> bool:
 
 
 def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) -> list[Hit]:
-    """Items a link names; site navigation is judged by its own menus, not the page it is on."""
+    """Items a link names; site navigation is judged by its own menus, not the page it is on.
+
+    The heading of the card a link sits in is part of its context (unless it is the label). An
+    embedded page plugin (an iframe showing the agency's Facebook page) is the site presenting its
+    own account: stronger than any link to the same service.
+    """
+    if link.hidden and not link.chrome:
+        return []  # a row the visitor cannot see (a hidden test row) is not evidence
     label = link_label(checklist, link)
     number = item_number(label) or item_number(link.row)
-    return score_label(checklist, label, " ".join([*link.menu, "" if link.chrome else context]), link.url,
+    card = link.card if link.card and link.card != label and link.card not in link.menu else ""
+    hits = score_label(checklist, label, " ".join([*link.menu, card, "" if link.chrome else context]), link.url,
                        number, trusted=list_page)
+    if link.tag in ("embed", "iframe"):  # a plugin's account, or a service shown in the page itself
+        hits = [Hit(h.item, round(max(h.score, STRONG) + CONTEXT_BONUS + 0.1, 3), (EMBED_MARK, *h.terms), True)
+                if any(t.startswith("host ") for t in h.terms) else h for h in hits]
+    return hits
 
 
 def decision(hit: Hit) -> str:
@@ -185,9 +245,9 @@ def page_label(page: Page) -> str:
     return re.split(r"\s+[-|:]{1,2}\s+", page.title)[0] if page.title else ""
 
 
-def score_page(checklist: Checklist, page: Page, context: str) -> list[Hit]:
-    """Items the page itself is about (title and heading); weaker than a link naming it."""
-    hits = score_label(checklist, page_label(page), context, page.url, bonus=False)
+def score_page(checklist: Checklist, page: Page, context: str, label: str | None = None) -> list[Hit]:
+    """Items the page itself is about (title and heading, or `label`); weaker than a link naming it."""
+    hits = score_label(checklist, page_label(page) if label is None else label, context, page.url, bonus=False)
     return [Hit(h.item, round(h.score * 0.95, 3), h.terms, h.strong) for h in hits]
 
 
@@ -222,16 +282,17 @@ def rank(candidates: list[Candidate], item: Item, site: str) -> list[Candidate]:
             best[c.url] = c
     children: dict[str, tuple[float, bool]] = {}  # best link naming the item, per page it stands on
     for c in best.values():
-        if c.source == "link" and (item.kind == "external" or in_scope(c.url, site)):
+        if c.source == "link" and (item.kind == "external" or in_scope(c.url, site)) \
+                and not is_document(c.url):  # a post's documents do not make it a hub: the post comes first
             children[c.found_on] = max(children.get(c.found_on, (0.0, False)), (c.score, c.strong))
 
-    def order(c: Candidate) -> tuple[float, int, int]:
+    def order(c: Candidate) -> tuple[float, bool, int, int]:
         score = c.score
         child, child_strong = children.get(c.url, (0.0, False))
         if child >= c.score - 0.1 - 1e-6 and c.url != c.found_on and (child_strong or not c.strong):
             score -= HUB_PENALTY
         if item.kind != "external" and not in_scope(c.url, site):
             score -= OFFSITE_PENALTY
-        return (-score, c.depth, c.seq)
+        return (-score, not c.strong, c.depth, c.seq)  # equal scores: the label that names the item first
 
     return sorted(best.values(), key=order)

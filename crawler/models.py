@@ -201,6 +201,7 @@ class ItemFacts:
     listings: dict[str, str]  # content of the pages that list a usable candidate, by URL
     site_links: list[str]  # every link target seen on the site (social accounts are there)
     stop_reason: str  # why the crawl stopped ("done" when it saw all it could reach)
+    doubts: dict[str, str] = field(default_factory=dict)  # URL -> why its content may not show the item
 
 
 @dataclass(frozen=True)

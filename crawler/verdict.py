@@ -75,6 +75,9 @@ def decide(item: Item, facts: ItemFacts, year: int) -> ItemResult:
     lacks = lacking(item, chosen, mentions(" ".join([cand.text, chosen.text, listed])), facts.site_links, year)
     status = "found" if cand.score >= FOUND else "review"
     reason = found_reason(cand, chosen.note, status)
+    doubt = facts.doubts.get(cand.url)  # a heading without the content: an empty list, a test row ...
+    if doubt and status == "found":
+        status, reason = "review", f"ควรตรวจด้วยตนเอง: {doubt}; {reason}"
     if verdict.status == "stale":
         status, reason = "stale", f"{verdict.reason} ('{cand.text[:60]}', พบที่{verdict.where})"
     elif lacks and status == "found":

@@ -1,0 +1,175 @@
+"""Does the content really show the item? Pure functions over parsed pages: no I/O.
+
+- Evidence is what an evaluator opens: a page or a document, never an image, icon, style or script.
+- A headed section of a page (a news block on the home page, a contact footer) is evidence when it
+  names an item and has content of its own: the page URL with the section's `#id`.
+- A post's own title, not the CMS section heading above it, says what the post is.
+- A heading is not the content: a test row, a list that shows nothing, a page whose only words are
+  its heading, or a page whose headings are about another item are at most `review`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from .checklist import Checklist, Item
+from .match import FOUND, MAYBE, PAGING, Hit, is_decoy, is_list_page, page_label, score_label, score_link
+from .parse import Page, Section
+from .patterns import first_match
+from .thai import key
+from .urls import is_media
+
+SECTION_FACTOR = 0.9  # a block of a page is a little weaker than a link naming the item
+SECTION_MIN_TEXT = 60  # characters of content besides the heading
+SECTION_KINDS = ("page", "document")
+HUB_REST = 60  # match-key characters a category page may say besides its links
+POST_TOP = 600  # characters at the top of a page's content where a post's title stands
+MIN_BODY = 6  # match-key characters of a page's own content besides its headings: nothing there
+
+
+def openable(url: str) -> bool:
+    """A URL an evaluator can open as evidence: a page or a document, not media, styles or scripts."""
+    return not is_media(url)
+
+
+def post_heading(page: Page, via_label: str) -> str:
+    """What a page is about: the heading that restates the link that led here (a post's title under
+    the CMS's section heading "ข่าวประชาสัมพันธ์"), else its main heading or title."""
+    via = key(via_label)
+    if len(via) >= 6:
+        for heading in page.headings[:4]:
+            k = key(heading)
+            if len(k) >= 6 and (k.startswith(via[:40]) or via.startswith(k[:40])):
+                return heading
+        if len(via) >= 12 and via[:40] in key(page.content[:POST_TOP]):
+            return via_label  # the title sits in the first lines of the content, not in a heading tag
+    return page_label(page)
+
+
+def section_url(page: Page, section: Section) -> str:
+    return f"{page.url.split('#', 1)[0]}#{section.anchor}" if section.anchor else page.url
+
+
+def section_hits(checklist: Checklist, page: Page, repeated: set[str], home: bool,
+                 ) -> Iterator[tuple[str, str, list[Hit]]]:
+    """(URL, heading, hits) of the page's sections that name an item and carry content.
+
+    Sections seen on the home page and repeated on other pages are the site's sidebar: counted once,
+    on the home page. A footer without a heading is a candidate (review) of items whose required
+    text elements it shows (address, phone, e-mail: the contact item).
+    """
+    listing = is_list_page(checklist, page)  # an ITA/OIT list: its headings title the links under them
+    for sec in page.sections:
+        head = key(sec.heading)
+        if home and head:
+            repeated.add(head)
+        elif head in repeated:
+            continue
+        if listing:
+            continue
+        hits: list[Hit] = []
+        body = len(sec.text) - len(sec.heading)
+        if sec.heading and (body >= SECTION_MIN_TEXT or sec.links >= 2):
+            for h in score_label(checklist, sec.heading, "", bonus=False):
+                item = _item(checklist, h.item)
+                if is_decoy(h) or item is None or item.kind not in SECTION_KINDS or not item.sections:
+                    continue
+                hits.append(Hit(h.item, round(h.score * SECTION_FACTOR, 3), ("ส่วนของหน้า", *h.terms), h.strong))
+        if sec.footer or not hits:
+            hits += _shows_elements(checklist, sec, {h.item for h in hits})
+        if hits:
+            yield section_url(page, sec), sec.heading or _footer_label(sec), hits
+
+
+def _footer_label(sec: Section) -> str:
+    return f"ท้ายหน้า: {sec.text[:60]}"
+
+
+def _shows_elements(checklist: Checklist, sec: Section, named: set[str]) -> list[Hit]:
+    """Items with three or more required text elements of which the section shows all but one."""
+    text = key(sec.text)
+    out = []
+    for item in checklist.items:
+        wanted = [r for r in item.requires if r.text]
+        if item.id in named or len(wanted) < 3:
+            continue
+        shown = [r.name for r in wanted if first_match(r.text, text)]
+        if len(shown) >= len(wanted) - 1:
+            out.append(Hit(item.id, MAYBE, (f"ส่วนของหน้าแสดง {', '.join(shown)}",)))
+    return out
+
+
+def _item(checklist: Checklist, item_id: str) -> Item | None:
+    return next((i for i in checklist.items if i.id == item_id), None)
+
+
+def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, source: str = "link") -> str | None:
+    """Why evidence that names the item may not show it (then `review`, not `found`), or None."""
+    test = first_match(checklist.test_markers, key(label))
+    if test:
+        return f"เป็นรายการทดสอบ ('{test.source}') ไม่ใช่ข้อมูลจริง"
+    if page is None:
+        return None
+    content = key(page.content)
+    empty = first_match(checklist.empty_listing, content)
+    if empty:
+        return f"หน้ารายการไม่แสดงเอกสารใด ('{empty.source}')"
+    if source == "section":
+        return None
+    body = _own_words(page)
+    own_links = [lk for lk in page.links if not lk.chrome and lk.tag == "a"]
+    if len(body) < MIN_BODY and not own_links and not page.forms and not page.images:
+        return "หน้ามีเพียงหัวข้อ ไม่มีเนื้อหา"
+    hub = _hub_of_others(checklist, item, own_links, body)
+    if hub:
+        return hub
+    lab = key(label)[:40]
+    named, other = len(lab) >= 12 and lab in key(page.content[:POST_TOP]), None  # its title at the top
+    for heading in [*page.headings[:3], page_label(page)]:
+        for h in score_label(checklist, heading, "", bonus=False):
+            if h.item == item.id and not is_decoy(h):
+                named = True
+            elif h.score >= FOUND and h.strong and not is_decoy(h) and other is None:
+                other = h
+    if other is not None and not named:
+        return f"หัวข้อของหน้าเป็นเรื่องอื่น ({other.item}: {other.terms[0]})"
+    return None
+
+
+def _own_words(page: Page) -> str:
+    """The page's content as a match key without what every page repeats or what only names it:
+    title parts (the site's name), headings, navigation link words and the footer."""
+    body = key(page.content)
+    drop = {key(part) for part in re.split(r"\s+[-|:]{1,2}\s+|\s*\|\s*", page.title)}
+    drop |= {key(h) for h in page.headings[:3]}
+    drop |= {key(lk.text) for lk in page.links if lk.chrome and lk.text}
+    drop |= {key(sec.text) for sec in page.sections if sec.footer}
+    for words in sorted((d for d in drop if len(d) >= 2), key=len, reverse=True):
+        body = body.replace(words, "")
+    return body
+
+
+def _hub_of_others(checklist: Checklist, item: Item, links: list, body: str) -> str | None:
+    """A category page titled as the item whose links all lead to other items ("ประกาศจัดซื้อจัดจ้าง"
+    listing the plan, the monthly summary and the annual report): a menu, not the item's content."""
+    if not links:
+        return None
+    rest = body
+    others: set[str] = set()
+    elsewhere = 0  # links naming another item, or turned down for this one by its decoys
+    for lk in links:
+        rest = rest.replace(key(lk.text), "") if lk.text else rest
+        scored = score_link(checklist, lk, "", False)
+        hits = [h for h in scored if not is_decoy(h)]
+        if any(h.item == item.id and h.score >= FOUND for h in hits):
+            return None
+        if hits and hits[0].score >= FOUND:
+            others.add(hits[0].item)
+            elsewhere += 1
+        elif any(h.item == item.id and is_decoy(h) for h in scored):
+            elsewhere += 1
+    named = sum(1 for lk in links if lk.text and not PAGING.match(key(lk.text)))
+    if others and elsewhere * 2 >= named and len(rest) < HUB_REST:
+        return f"หน้านี้เป็นหมวดที่ลิงก์ไปยังเรื่องอื่น ({', '.join(sorted(others))}) ไม่ใช่เนื้อหาของข้อนี้"
+    return None
