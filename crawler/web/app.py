@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..batch import BatchError, read_sites
 from ..batch import summary as batch_summary
-from ..checklist import Checklist, checklists_dir
+from ..checklist import DEFAULT_CHECKLIST, Checklist, year_files
 from ..config import Options
 from ..diff import KIND_TH, WORSE, diff_runs
 from ..explain import explain
@@ -43,15 +43,16 @@ from .guard import Guard, check_csrf
 from .jobs import Busy, Jobs
 
 HERE = Path(__file__).resolve().parent
-CHECKLIST_FILE = re.compile(r"^oit-(\d{4})\.yaml$")
 MAX_CSV = 1_000_000  # bytes of an uploaded sites CSV
 MAX_SITES = 500
 
 
 def checklists() -> dict[int, Path]:
-    """The assessment years a checklist ships for: {2565: .../oit-2565.yaml}, newest first."""
-    found = {int(m.group(1)): p for p in checklists_dir().glob("oit-*.yaml") if (m := CHECKLIST_FILE.match(p.name))}
-    return dict(sorted(found.items(), reverse=True))
+    """The assessment years a checklist ships for, the default year (2565) first, then the newest first."""
+    found = year_files()
+    default = next((y for y, p in found.items() if p.resolve() == DEFAULT_CHECKLIST.resolve()), None)
+    order = sorted(found, key=lambda y: (y != default, -y))
+    return {y: found[y] for y in order}
 
 
 def _env() -> Environment:
@@ -133,7 +134,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             y = int(year) if year else 0
         except ValueError:
             y = 0
-        if y not in available:  # no checklist of that year: the newest one
+        if y not in available:  # no checklist of that year: the default one
             y = next(iter(available))
         return y, available[y]
 
