@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
 
     batch = sub.add_parser("batch", help="audit every site of a CSV (url,name,province,district,type)")
     nightly = sub.add_parser("nightly", help="batch, then what changed since the last batch (exit 2 if worse)")
-    for cmd in (batch, nightly):
+    dispatch = sub.add_parser("dispatch", help="a batch audited by the workers (oit worker), stored in --db")
+    for cmd in (batch, nightly, dispatch):
         cmd.add_argument("sites_csv")
         _scan_options(cmd)
         cmd.add_argument("--out", help="folder for one result JSON per site and a summary")
@@ -84,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--fresh", action="store_true", help="start a new batch instead of resuming")
         cmd.add_argument("--allow-private", action="store_true",
                          help="allow sites on loopback or private addresses (intranets, tests)")
+    for cmd, required in ((nightly, False), (dispatch, True)):
+        cmd.add_argument("--broker", required=required, help="Redis of the workers: redis://HOST:PORT/DB")
+        cmd.add_argument("--heartbeat", type=float, default=30.0, help="seconds before a silent worker's sites "
+                         "go to another (default 30)")
+    worker = sub.add_parser("worker", help="audit sites sent by `oit dispatch` / `oit nightly --broker`")
+    worker.add_argument("--broker", required=True, help="redis://HOST:PORT/DB")
+    worker.add_argument("--processes", type=int, default=1, help="worker processes (default 1; about one per core)")
+    worker.add_argument("--concurrency", type=int, default=4, help="sites at a time per process (default 4)")
+    worker.add_argument("--heartbeat", type=float, default=30.0, help="seconds before a silent worker is dead")
 
     rep = sub.add_parser("report", help="a stored run or batch as HTML, CSV, XLSX, JSON, or the NACC paste list")
     pick = rep.add_mutually_exclusive_group(required=True)
@@ -172,8 +182,13 @@ def _batch(a: argparse.Namespace, console: Console) -> tuple[int, list[str]]:
     if bar is not None:
         bar.start()
     try:
-        batch_id, progress, problems = run_batch(a.sites_csv, _options(a), max(1, a.concurrency), a.out, a.fresh,
-                                                 report)
+        if getattr(a, "broker", None):  # on the workers (oit dispatch, oit nightly --broker)
+            from .dispatch import run_dispatch
+            batch_id, progress, problems = run_dispatch(a.sites_csv, _options(a), a.broker, a.out, a.fresh, report,
+                                                        a.heartbeat)
+        else:
+            batch_id, progress, problems = run_batch(a.sites_csv, _options(a), max(1, a.concurrency), a.out,
+                                                     a.fresh, report)
     finally:
         if bar is not None:
             bar.stop()
@@ -295,9 +310,12 @@ def main(argv: list[str] | None = None) -> int:
             return _scan(a, console)
         if a.command == "export":
             return _export(a)
-        if a.command == "batch":
+        if a.command in ("batch", "dispatch"):
             _batch(a, console)
             return EXIT_OK
+        if a.command == "worker":
+            from .workers import run_workers
+            return run_workers(a.broker, max(1, a.processes), max(1, a.concurrency), a.heartbeat)
         if a.command == "nightly":
             return _nightly(a, console)
         if a.command == "diff":

@@ -42,6 +42,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
 }
 
 
+RUN_TABLES = ("pages", "links", "evidence", "results")  # a run's rows besides its own (export_run, import_run)
 MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
 
 
@@ -136,6 +137,47 @@ class Store:
         with self.db.conn:
             self.db["runs"].update(run_id, {"finished_at": now(), "stop_reason": reason, "status": "failed",
                                             "findings": json.dumps(findings or [], ensure_ascii=False)})
+
+    # runs made elsewhere (workers) --------------------------------------------------------
+
+    def export_run(self, run_id: int) -> dict[str, Any]:
+        """A stored run as plain rows (no ids), for `import_run` into another store."""
+        run = self.run(run_id)
+        if run is None:
+            raise StoreError(f"no run {run_id} in {self.path}")
+        out: dict[str, Any] = {"run": {k: v for k, v in run.items() if k not in ("id", "batch_id")}}
+        for table in RUN_TABLES:
+            out[table] = [{k: v for k, v in row.items() if k not in ("id", "run_id")}
+                          for row in self.db.query(f"select * from {table} where run_id = ? order by id", [run_id])]
+        return out
+
+    def import_run(self, rows: dict[str, Any] | None, batch_id: int | None = None, site_id: int | None = None,
+                   error: str | None = None) -> tuple[bool, int | None]:
+        """Append a run exported by another store, and settle its batch site, in one transaction.
+
+        Returns (imported, run id). With `site_id`, a site already done or failed is left as it is and
+        nothing is written (imported False): a result delivered twice is stored once. `rows` None: the
+        site failed without a run (`error` says why).
+        """
+        with self.db.conn:
+            if site_id is not None:
+                site = list(self.db.query("select status, run_id from batch_sites where id = ?", [site_id]))
+                if not site or site[0]["status"] in ("done", "failed"):
+                    return False, site[0]["run_id"] if site else None
+            run_id = None
+            if rows is not None:
+                columns = set(SCHEMA["runs"]) - {"id"}
+                run = {k: v for k, v in rows["run"].items() if k in columns}
+                run_id = int(self.db["runs"].insert({**run, "batch_id": batch_id}).last_pk)
+                for table in RUN_TABLES:
+                    allowed = set(SCHEMA[table]) - {"id"}
+                    self.db[table].insert_all(
+                        {**{k: v for k, v in row.items() if k in allowed}, "run_id": run_id}
+                        for row in rows.get(table, []))
+            if site_id is not None:
+                self.db["batch_sites"].update(site_id, {"status": "failed" if error else "done", "run_id": run_id,
+                                                        "error": error, "finished_at": now()})
+        return True, run_id
 
     def get(self, url: str) -> dict | None:
         """A document read in an earlier run (DocumentCache)."""
