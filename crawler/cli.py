@@ -85,12 +85,14 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--fresh", action="store_true", help="start a new batch instead of resuming")
         cmd.add_argument("--allow-private", action="store_true",
                          help="allow sites on loopback or private addresses (intranets, tests)")
-    for cmd, required in ((nightly, False), (dispatch, True)):
-        cmd.add_argument("--broker", required=required, help="Redis of the workers: redis://HOST:PORT/DB")
+    broker = os.environ.get("OIT_BROKER") or None  # the URL holds a password: better in the environment than in ps
+    worker = sub.add_parser("worker", help="audit sites sent by `oit dispatch` / `oit nightly --broker`")
+    for cmd, required in ((nightly, False), (dispatch, broker is None), (worker, broker is None)):
+        cmd.add_argument("--broker", required=required, default=broker,
+                         help="Redis of the workers: redis://[:PASSWORD@]HOST:PORT/DB (default: env OIT_BROKER)")
+    for cmd in (nightly, dispatch):
         cmd.add_argument("--heartbeat", type=float, default=30.0, help="seconds before a silent worker's sites "
                          "go to another (default 30)")
-    worker = sub.add_parser("worker", help="audit sites sent by `oit dispatch` / `oit nightly --broker`")
-    worker.add_argument("--broker", required=True, help="redis://HOST:PORT/DB")
     worker.add_argument("--processes", type=int, default=1, help="worker processes (default 1; about one per core)")
     worker.add_argument("--concurrency", type=int, default=4, help="sites at a time per process (default 4)")
     worker.add_argument("--heartbeat", type=float, default=30.0, help="seconds before a silent worker is dead")

@@ -378,9 +378,13 @@ def run_workers(url: str, processes: int, concurrency: int = 4, heartbeat: float
     if processes <= 1:
         return run_worker(url, concurrency, heartbeat)
     connect(url)
-    cmd = [sys.executable, "-m", "crawler", "worker", "--broker", url, "--processes", "1",
-           "--concurrency", str(concurrency), "--heartbeat", str(heartbeat)]
-    children: list[subprocess.Popen] = [subprocess.Popen(cmd) for _ in range(processes)]
+    cmd = [sys.executable, "-m", "crawler", "worker", "--processes", "1", "--concurrency", str(concurrency),
+           "--heartbeat", str(heartbeat)]
+    env = {**os.environ, "OIT_BROKER": url}  # not on the command line: the URL may hold a password
+
+    def spawn() -> subprocess.Popen:
+        return subprocess.Popen(cmd, env=env)
+    children: list[subprocess.Popen] = [spawn() for _ in range(processes)]
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -397,7 +401,7 @@ def run_workers(url: str, processes: int, concurrency: int = 4, heartbeat: float
             if c.poll() is not None and not stopping.is_set():
                 print(f"oit worker: process {c.pid} exited ({c.returncode}); starting another", file=sys.stderr)
                 time.sleep(1)
-                children[i] = subprocess.Popen(cmd)
+                children[i] = spawn()
     for c in children:
         with contextlib.suppress(subprocess.TimeoutExpired):
             c.wait(timeout=60)

@@ -77,13 +77,14 @@ class Workers:
         self.url, self.folder = url, folder
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, n: int = 1, concurrency: int = 2) -> list[subprocess.Popen]:
+    def start(self, n: int = 1, concurrency: int = 2, processes: int = 1) -> list[subprocess.Popen]:
         new = []
         for _ in range(n):
             log = open(self.folder / f"worker-{len(self.procs)}.log", "wb")  # noqa: SIM115 - closed with the process
-            proc = subprocess.Popen([sys.executable, "-m", "crawler", "worker", "--broker", self.url,
+            proc = subprocess.Popen([sys.executable, "-m", "crawler", "worker", "--processes", str(processes),
                                      "--concurrency", str(concurrency), "--heartbeat", HEARTBEAT],
-                                    cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT)
+                                    cwd=ROOT, env={**ENV, "OIT_BROKER": self.url}, stdout=log,
+                                    stderr=subprocess.STDOUT)
             log.close()
             self.procs.append(proc)
             new.append(proc)
@@ -186,7 +187,8 @@ def wait_until(predicate, timeout: float, what: str) -> None:
 
 def test_dispatch_on_three_workers(province, workers, tmp_path):
     csv_path, servers = province
-    workers.start(3)
+    workers.start(1, processes=2)  # `oit worker --processes 2`: two worker processes under one command
+    workers.start(1)
     proc = run_oit(*dispatch_args(csv_path, tmp_path, workers.url, "--out", str(tmp_path / "out")), timeout=150)
     assert proc.returncode == 0, proc.stderr[-3000:] + workers.log()[-3000:]
     assert f"{csv_path}:15: url: empty" in proc.stderr
