@@ -73,10 +73,7 @@ class Dispatcher:
             self.redis.lrem(self.keys.processing, 1, data)
         sent = self._sent()
         for sid, site in self.sites.items():
-            if sid in self.finished:
-                continue
-            self.store.site_started(sid)
-            if sid not in sent:  # in flight already when the dispatcher was restarted: not sent twice
+            if sid not in self.finished and sid not in sent:  # sent before a restart: not sent twice
                 self._send(site, 1)
         last_check = time.monotonic()
         while self.progress.left > 0:
@@ -139,6 +136,7 @@ class Dispatcher:
         running = {int(k): v.decode() for k, v in self.redis.hgetall(self.keys.running).items()}
         for sid, worker in running.items():
             if sid in self.sites and sid not in self.progress.in_flight and sid not in self.finished:
+                self.store.site_started(sid)  # 'running' from when a worker took it
                 self.progress.in_flight[sid] = self.sites[sid]["url"]
                 self.report(f"start {self.sites[sid]['url']} [{worker}]", self.progress)
         for sid in [s for s in self.progress.in_flight if s not in running]:
