@@ -211,6 +211,29 @@ def test_dispatch_on_three_workers(province, workers, tmp_path):
     assert slow.stats.paths  # the slow site was audited too
     report = run_oit("report", "--latest", "--db", str(tmp_path / "oit.db"), "--format", "json")
     assert report.returncode == 0 and json.loads(report.stdout)["schema"] == "oit-batch/1"
+    # a job delivered again after the batch was collected: the worker skips it, nothing is posted
+    from crawler.workers import make_broker
+    key = redis.Redis.from_url(workers.url).keys("oit:batch:*:closed")[0].decode().split(":")[2]
+    actor = make_broker(workers.url).get_actor("audit_site")
+    actor.send({"batch": key, "site_id": 1, "attempt": 1, "url": servers[0].url, "options": {}, "checklist_file": ""})
+    wait_until(lambda: f"skip {servers[0].url} (already closed)" in workers.log(), 30, "the duplicate to be skipped")
+    assert not redis.Redis.from_url(workers.url).exists(f"oit:batch:{key}:results")
+
+
+def test_options_travel_to_the_workers_intact():
+    from crawler import Budget, Options, RenderOptions, Settings
+    from crawler.workers import options_from_job, options_to_job
+
+    options = Options(year=2566, check_offsite=False, workers=3, budget=Budget(max_pages=7, time_limit=42.0),
+                      settings=Settings(per_host=1, delay=0.5, allow_private=True, obey_robots=False),
+                      render=RenderOptions(mode="never", budget=4, chromium="/opt/elsewhere/chromium"))
+    job = json.loads(json.dumps(options_to_job(options)))  # as it travels: JSON
+    back = options_from_job(job, "/tmp/checklist.yaml")
+    assert (back.year, back.check_offsite, back.workers) == (2566, False, 3)
+    assert back.budget == options.budget and back.settings == options.settings
+    assert back.render.mode == "never" and back.render.budget == 4
+    assert back.render.chromium != "/opt/elsewhere/chromium"  # each worker uses its own Chromium
+    assert str(back.db) == ":memory:"
 
 
 # -- kill -9 of a worker in the middle of a site ---------------------------------------------------------
