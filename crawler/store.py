@@ -157,9 +157,11 @@ class Store:
 
         Returns (imported, run id). With `site_id`, a site already done or failed is left as it is and
         nothing is written (imported False): a result delivered twice is stored once. `rows` None: the
-        site failed without a run (`error` says why).
+        site failed without a run (`error` says why). All or nothing: a crash or an error halfway
+        leaves no run behind (sqlite-utils' `atomic`; its writes inside `with conn` commit one by one).
         """
-        with self.db.conn:
+        atomic = getattr(self.db, "atomic", None)
+        with atomic() if atomic is not None else self.db.conn:
             if site_id is not None:
                 site = list(self.db.query("select status, run_id from batch_sites where id = ?", [site_id]))
                 if not site or site[0]["status"] in ("done", "failed"):

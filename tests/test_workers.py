@@ -414,6 +414,14 @@ def test_import_run_copies_a_run_once(tmp_path):
     assert copy == doc
     assert main.batch_sites(batch)[0]["status"] == "done"
     assert len(list(main.db.query("select id from pages"))) == doc["pages_fetched"]
+    other = main.start_batch("y.csv", "y", {}, [{"line": 2, "url": srv.url, "name": "", "province": "",
+                                                 "district": "", "type": "", "extra": "{}"}])
+    broken = {**rows, "results": [*rows["results"][:5], {**rows["results"][5], "title": object()}]}
+    with pytest.raises(Exception):  # noqa: B017 - whatever the binding error, nothing of the run stays
+        main.import_run(broken, other, main.batch_sites(other)[0]["id"])
+    assert len(list(main.db.query("select id from runs"))) == 1
+    assert len(list(main.db.query("select id from pages"))) == doc["pages_fetched"]
+    assert main.batch_sites(other)[0]["status"] == "pending"
 
 
 # -- nightly on the workers -------------------------------------------------------------------------------------
