@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -263,7 +264,7 @@ class _Process:
         self._client: aredis.Redis | None = None
         self._gates: dict[tuple[int, float], RedisGate] = {}
         self._checklists: dict[str, tuple[Path, Checklist]] = {}
-        self._dir = Path(tempfile.mkdtemp(prefix="oit-worker-checklists-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="oit-worker-checklists-"))
 
     @property
     def client(self) -> aredis.Redis:
@@ -284,7 +285,7 @@ class _Process:
             raise RuntimeError("the batch's checklist is not in Redis (batch closed?)")
         digest = sha256(text).hexdigest()[:16]
         if digest not in self._checklists:
-            path = self._dir / f"checklist-{digest}.yaml"
+            path = self.folder / f"checklist-{digest}.yaml"
             path.write_bytes(text)
             self._checklists[digest] = (path, load(path))
         return self._checklists[digest]
@@ -369,6 +370,7 @@ def run_worker(url: str, concurrency: int = 4, heartbeat: float = HEARTBEAT, gra
     deadline = time.monotonic() + grace + 5
     while time.monotonic() < deadline and any(t.is_alive() for t in worker.workers):
         time.sleep(0.1)
+    shutil.rmtree(_PROCESS.folder, ignore_errors=True)
     sys.stderr.flush()
     os._exit(0)  # threads still running a site are abandoned: their jobs are redelivered
 
