@@ -83,6 +83,11 @@ class Store:
                             ("results", ["run_id", "item"]), ("batch_sites", ["batch_id"]), ("runs", ["start_url"])):
             self.db[table].create_index(cols, if_not_exists=True)
 
+    def _atomic(self):
+        """One transaction: sqlite-utils 4 writes inside `with conn` commit one by one; `atomic()` does not."""
+        atomic = getattr(self.db, "atomic", None)
+        return atomic() if atomic is not None else self.db.conn
+
     def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
                   tool_version: str, batch_id: int | None = None) -> int:
         """A new run, 'running' until finished or failed; returns its id."""
@@ -160,8 +165,7 @@ class Store:
         site failed without a run (`error` says why). All or nothing: a crash or an error halfway
         leaves no run behind (sqlite-utils' `atomic`; its writes inside `with conn` commit one by one).
         """
-        atomic = getattr(self.db, "atomic", None)
-        with atomic() if atomic is not None else self.db.conn:
+        with self._atomic():
             if site_id is not None:
                 site = list(self.db.query("select status, run_id from batch_sites where id = ?", [site_id]))
                 if not site or site[0]["status"] in ("done", "failed"):
@@ -214,8 +218,9 @@ class Store:
         return rows[0]["id"] if rows else None
 
     def start_batch(self, csv_path: str, name: str, settings: dict, sites: list[dict]) -> int:
-        """A new batch with its sites, all pending; returns its id."""
-        with self.db.conn:
+        """A new batch with its sites, all pending; returns its id. All or nothing: a batch resumed after
+        a crash has every site of its CSV."""
+        with self._atomic():
             batch_id = int(self.db["batches"].insert({
                 "csv_path": csv_path, "name": name, "settings": json.dumps(settings, ensure_ascii=False),
                 "started_at": now(), "status": "running", "sites": len(sites)}).last_pk)
