@@ -52,6 +52,7 @@ class Dispatcher:
         self.store, self.batch_id, self.options, self.out, self.report = store, batch_id, options, out, report
         self.check_every = check_every
         self.key = batch_key(store, batch_id)
+        self.url, self.silent_since = broker_url, None
         self.keys = Keys(self.key)
         self.redis = connect(broker_url)
         self.broker = make_broker(broker_url, heartbeat, maintenance=1.0)  # every command looks for dead workers
@@ -145,6 +146,7 @@ class Dispatcher:
         if not full:
             return
         self.broker.do_qsize(self.actor.queue_name)  # maintenance: jobs of silent workers back to the queue
+        self._workers_alive()
         sent = self._sent()
         if not sent:
             return
@@ -162,6 +164,18 @@ class Dispatcher:
                 continue
             self.report(f"job lost, sent again: {self.sites[sid]['url']}", self.progress)
             self._send(self.sites[sid], rec["attempt"] + 1)
+
+    def _workers_alive(self) -> None:
+        """Say so (once a minute) when no worker has been heard from: the batch waits for one."""
+        since = (time.time() - self.broker.heartbeat_timeout / 1000) * 1000
+        beats = self.redis.zrangebyscore(f"{self.broker.namespace}:__heartbeats__", since, "+inf")
+        if any(b.decode() != self.broker.broker_id for b in beats):
+            self.silent_since = None
+            return
+        if self.silent_since is None or time.monotonic() - self.silent_since >= 60:
+            self.silent_since = time.monotonic()
+            self.report(f"waiting: no worker is running (start `oit worker --broker {redact(self.url)}`)",
+                        self.progress)
 
     def _close(self) -> None:
         """The batch is over: its keys expire; `closed` makes workers skip late duplicates."""

@@ -448,6 +448,19 @@ def test_nightly_on_the_workers_reports_what_got_worse(workers, tmp_path):
         srv.close()
 
 
+def test_dispatcher_without_workers_says_so_and_waits(broker, tmp_path):
+    csv_path = tmp_path / "sites.csv"
+    csv_path.write_text("url\nhttp://127.0.0.1:9/\n", encoding="utf-8")
+    dispatcher = popen_oit(["dispatch", str(csv_path), "--broker", broker, "--db", str(tmp_path / "oit.db"),
+                            "--allow-private", "--heartbeat", HEARTBEAT], tmp_path / "d.log")
+    try:
+        wait_until(lambda: "no worker is running" in (tmp_path / "d.log").read_text("utf-8"), 30, "the warning")
+        assert dispatcher.poll() is None  # still waiting: the job stays queued for the first worker
+    finally:
+        dispatcher.kill()
+        dispatcher.wait()
+
+
 def test_unreachable_broker_is_one_clear_error(tmp_path):
     csv_path = tmp_path / "sites.csv"
     csv_path.write_text("url\nhttp://www.example.go.th/\n", encoding="utf-8")
