@@ -43,6 +43,8 @@ import redis
 import redis.asyncio as aredis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 from .audit import SiteUnreachable, scan_site
 from .checklist import Checklist, load
@@ -229,7 +231,12 @@ class RedisGate(HostGate):
         task = asyncio.get_running_loop().create_task(
             self._release(keys=self._keys(str(server)), args=[token, getattr(server, "delay_ms", 0)]))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._released)
+
+    def _released(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # Redis away: the slot expires by itself
+            log.warning("gate: a slot could not be released (%s); it expires in %.0fs", task.exception(), self.ttl)
 
     def _start_refresher(self) -> None:
         if self._refresher is None or self._refresher.done():
@@ -268,8 +275,9 @@ class _Process:
 
     @property
     def client(self) -> aredis.Redis:
-        if self._client is None:
-            self._client = aredis.Redis.from_url(self.url)
+        if self._client is None:  # a Redis restarted under it: stale connections are retried, not failed
+            self._client = aredis.Redis.from_url(self.url, retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), 5),
+                                                 retry_on_error=[redis.ConnectionError, redis.TimeoutError])
         return self._client
 
     def gate(self, settings: Settings) -> RedisGate:
@@ -292,6 +300,16 @@ class _Process:
 
 
 _PROCESS: _Process | None = None
+
+
+def _from_redis(exc: BaseException | None) -> bool:
+    """Whether an error comes from Redis (here or anywhere in its chain of causes)."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, redis.RedisError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 async def audit_site(job: dict) -> None:
@@ -326,6 +344,8 @@ async def audit_site(job: dict) -> None:
             except asyncio.CancelledError:
                 raise  # time limit or shutdown: not acknowledged, the job goes to another worker
             except Exception as e:  # noqa: BLE001 - one hostile site never stops the worker
+                if _from_redis(e):
+                    raise  # Redis went away (the gate): not the site's fault; not acknowledged, sent again
                 error = f"{type(e).__name__}: {e}"[:300]
             if run_id is not None:
                 rows = store.export_run(run_id)

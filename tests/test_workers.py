@@ -40,25 +40,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[str]:
-    """One redis-server for the module, on a free loopback port, nothing saved to disk."""
-    port = free_port()
+def start_redis(port: int) -> subprocess.Popen:
+    """redis-server on a loopback port, nothing saved to disk; returns once it answers."""
     proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
+    client = redis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
     deadline = time.monotonic() + 10
     while True:
         try:
             client.ping()
-            break
+            return proc
         except redis.ConnectionError:
             if time.monotonic() > deadline:
                 proc.kill()
                 raise
             time.sleep(0.05)
-    yield url
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[str]:
+    """One redis-server for the module, on a free loopback port."""
+    port = free_port()
+    proc = start_redis(port)
+    yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -301,6 +305,40 @@ def test_dispatcher_killed_and_restarted_loses_nothing_and_stores_nothing_twice(
     for site_id, run_id in stored.items():  # nothing stored before the kill was redone
         assert next(r for r in rows if r[0] == site_id)[3] == run_id
     assert client.exists(results) == 0 and client.exists(results.replace(":results", ":closed")) == 1
+
+
+# -- Redis restarted (without persistence) in the middle of a batch ------------------------------------------
+
+def test_redis_restarted_mid_batch_fails_no_site(district, tmp_path):
+    """The queue is lost with Redis: the dispatcher stops (exit 1, "run the same command again"), is run
+    again and sends the unfinished sites again; no site fails because of Redis, each has one run."""
+    csv_path, _ = district
+    port = free_port()
+    server = start_redis(port)
+    url = f"redis://127.0.0.1:{port}/0"
+    folder = tmp_path / "workers"
+    folder.mkdir()
+    workers = Workers(url, folder)
+    try:
+        workers.start(2)
+        args = dispatch_args(csv_path, tmp_path, url)
+        dispatcher = popen_oit(args, tmp_path / "d1.log")
+        wait_until(lambda: b"running" in b"".join(redis.Redis.from_url(url).keys("oit:batch:*")), 60,
+                   "a site in progress")
+        server.kill()
+        server.wait()
+        assert dispatcher.wait(timeout=60) == 1
+        assert "run the same command again" in (tmp_path / "d1.log").read_text(encoding="utf-8")
+        time.sleep(5)  # down longer than the workers' retries: the sites in progress stop
+        server = start_redis(port)
+        again = run_oit(*args, timeout=150)
+        assert again.returncode == 0, again.stderr[-3000:] + workers.log()[-3000:]
+    finally:
+        workers.stop()
+        server.kill()
+        server.wait()
+    rows = assert_one_run_per_site(tmp_path, 7)
+    assert [r[2] for r in rows].count("done") == 6  # only the dead site failed
 
 
 # -- one limit per server across every worker -----------------------------------------------------------------
