@@ -273,6 +273,29 @@ def test_worker_killed_mid_site_is_redone_by_another(district, workers, tmp_path
     assert finished_by != name.decode()  # another worker redid it
 
 
+def test_worker_stopped_by_sigterm_finishes_its_sites_and_takes_no_more(district, workers, tmp_path):
+    csv_path, _ = district
+    (first,) = workers.start(1)
+    client = redis.Redis.from_url(workers.url)
+    dispatcher = popen_oit(dispatch_args(csv_path, tmp_path, workers.url), tmp_path / "dispatch.log")
+    try:
+        wait_until(lambda: any(client.hlen(k) for k in client.keys("oit:batch:*:running")), 60, "a site started")
+        t0 = time.monotonic()
+        first.send_signal(signal.SIGTERM)  # systemctl stop / restart
+        assert first.wait(timeout=30) == 0
+        assert time.monotonic() - t0 < 16  # its sites' grace (10 s) at most
+        assert dispatcher.poll() is None  # sites are left for the next worker
+        workers.start(1)
+        assert dispatcher.wait(timeout=150) == 0, (tmp_path / "dispatch.log").read_text("utf-8")[-3000:]
+    finally:
+        if dispatcher.poll() is None:
+            dispatcher.kill()
+    rows = assert_one_run_per_site(tmp_path, 7)
+    assert [r[2] for r in rows].count("done") == 6
+    log = (tmp_path / "dispatch.log").read_text(encoding="utf-8")
+    assert f":{first.pid}, attempt" in log  # it finished what it had started
+
+
 # -- the dispatcher killed and started again -----------------------------------------------------------------
 
 def test_dispatcher_killed_and_restarted_loses_nothing_and_stores_nothing_twice(district, workers, tmp_path):
