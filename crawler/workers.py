@@ -386,10 +386,10 @@ def run_worker(url: str, concurrency: int = 4, heartbeat: float = HEARTBEAT, gra
     log.info("%s: worker on %s, %d sites at a time", _PROCESS.name, redact(url), concurrency)
     stop.wait()
     log.info("%s: stopping", _PROCESS.name)
-    threading.Thread(target=worker.stop, kwargs={"timeout": int(grace * 1000)}, daemon=True).start()
-    deadline = time.monotonic() + grace + 5
-    while time.monotonic() < deadline and any(t.is_alive() for t in worker.workers):
-        time.sleep(0.1)
+    # Dramatiq's stop: the sites in progress get `grace`, then jobs fetched but not started go back
+    stopper = threading.Thread(target=worker.stop, kwargs={"timeout": int(grace * 1000)}, daemon=True)
+    stopper.start()
+    stopper.join(grace + 5)
     shutil.rmtree(_PROCESS.folder, ignore_errors=True)
     sys.stderr.flush()
     os._exit(0)  # threads still running a site are abandoned: their jobs are redelivered
