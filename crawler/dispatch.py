@@ -72,6 +72,11 @@ class Dispatcher:
         for data in self.redis.lrange(self.keys.processing, 0, -1):  # taken by a dispatcher that was killed
             self._collect(data)
             self.redis.lrem(self.keys.processing, 1, data)
+        if self.out is not None:  # stored by a dispatcher killed before it wrote the site's file
+            for s in self.store.batch_sites(self.batch_id):
+                if s["status"] == "done" and s["run_id"] and not self._out_file(s["id"], s["run_id"]).exists():
+                    self._out_file(s["id"], s["run_id"]).write_text(to_json(self.store.result(s["run_id"])),
+                                                                    encoding="utf-8")
         sent = self._sent()
         for sid, site in self.sites.items():
             if sid not in self.finished and sid not in sent:  # sent before a restart: not sent twice
@@ -89,6 +94,10 @@ class Dispatcher:
                     last_check = time.monotonic()
         self._close()
         return self.progress
+
+    def _out_file(self, site_id: int, run_id: int) -> Path:
+        assert self.out is not None
+        return self.out / f"site-{site_id}-run-{run_id}.json"  # as `oit batch` names it
 
     def _sent(self) -> dict[int, dict]:
         return {int(k): json.loads(v) for k, v in self.redis.hgetall(self.keys.sent).items()}
@@ -124,7 +133,7 @@ class Dispatcher:
                     doc = self.store.result(run_id)
                     self.progress.pages += doc["pages_fetched"] or 0
                     if self.out is not None:
-                        (self.out / f"site-{sid}-run-{run_id}.json").write_text(to_json(doc), encoding="utf-8")
+                        self._out_file(sid, run_id).write_text(to_json(doc), encoding="utf-8")
             who = f" [{payload.get('worker')}, attempt {payload.get('attempt')}]"
             self.report(f"{'FAILED' if error else 'done'} {site['url']}" + (f": {error}" if error else "") + who,
                         self.progress)

@@ -302,7 +302,7 @@ def test_dispatcher_killed_and_restarted_loses_nothing_and_stores_nothing_twice(
     csv_path, _ = district
     workers.start(2)
     client = redis.Redis.from_url(workers.url)
-    args = dispatch_args(csv_path, tmp_path, workers.url)
+    args = dispatch_args(csv_path, tmp_path, workers.url, "--out", str(tmp_path / "out"))
     dispatcher = popen_oit(args, tmp_path / "d1.log")
 
     def done(n: int):
@@ -327,6 +327,8 @@ def test_dispatcher_killed_and_restarted_loses_nothing_and_stores_nothing_twice(
     assert sum(r[2] == "done" for r in rows) == 6
     for site_id, run_id in stored.items():  # nothing stored before the kill was redone
         assert next(r for r in rows if r[0] == site_id)[3] == run_id
+    files = {p.name for p in (tmp_path / "out").glob("site-*.json")}
+    assert files == {f"site-{r[0]}-run-{r[3]}.json" for r in rows if r[2] == "done"}
     assert client.exists(results) == 0 and client.exists(results.replace(":results", ":closed")) == 1
 
 
