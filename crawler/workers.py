@@ -417,13 +417,23 @@ def run_workers(url: str, processes: int, concurrency: int = 4, heartbeat: float
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    started = [time.monotonic()] * processes
+    wait = [1.0] * processes  # before a restart; doubles (to 60 s) while a process dies within 10 s of its start
+    due: list[float | None] = [None] * processes
     while not stopping.is_set():
         time.sleep(0.5)
+        now = time.monotonic()
         for i, c in enumerate(children):
-            if c.poll() is not None and not stopping.is_set():
-                print(f"oit worker: process {c.pid} exited ({c.returncode}); starting another", file=sys.stderr)
-                time.sleep(1)
-                children[i] = spawn()
+            if c.poll() is None or stopping.is_set():
+                continue
+            if due[i] is None:
+                wait[i] = min(60.0, wait[i] * 2) if now - started[i] < 10 else 1.0
+                due[i] = now + wait[i]
+                print(f"oit worker: process {c.pid} exited ({c.returncode}); another in {wait[i]:.0f}s",
+                      file=sys.stderr, flush=True)
+            elif now >= due[i]:
+                children[i], started[i], due[i] = spawn(), now, None
+    stop()  # a process started while the signal arrived gets it too
     for c in children:
         with contextlib.suppress(subprocess.TimeoutExpired):
             c.wait(timeout=60)
