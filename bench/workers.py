@@ -52,9 +52,10 @@ def peak_mb(pid: int) -> float:
 
 def one_run(url: str, csv_path: Path, processes: int, a: argparse.Namespace, tmp: Path) -> dict:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    workers = [subprocess.Popen([sys.executable, "-m", "crawler", "worker", "--broker", url, "--concurrency",
-                                 str(a.concurrency)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL) for _ in range(processes)]
+    cmd = [sys.executable, "-m", "crawler", "worker", "--broker", url, "--concurrency", str(a.concurrency),
+           "--documents", str(tmp / f"documents-{processes}.db")]  # a cold cache each time: the same work
+    workers = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(processes)]
     time.sleep(2.0)  # started and waiting for jobs
     db = tmp / f"w{processes}.db"
     t0, children = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)

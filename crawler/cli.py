@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--processes", type=int, default=1, help="worker processes (default 1; about one per core)")
     worker.add_argument("--concurrency", type=int, default=4, help="sites at a time per process (default 4)")
     worker.add_argument("--heartbeat", type=float, default=30.0, help="seconds before a silent worker is dead")
+    worker.add_argument("--documents", default="data/worker-documents.db",
+                        help="the machine's document cache, shared by its processes ('' for none)")
 
     rep = sub.add_parser("report", help="a stored run or batch as HTML, CSV, XLSX, JSON, or the NACC paste list")
     pick = rep.add_mutually_exclusive_group(required=True)
@@ -317,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if a.command == "worker":
             from .workers import run_workers
-            return run_workers(a.broker, max(1, a.processes), max(1, a.concurrency), a.heartbeat)
+            return run_workers(a.broker, max(1, a.processes), max(1, a.concurrency), a.heartbeat, a.documents)
         if a.command == "nightly":
             return _nightly(a, console)
         if a.command == "diff":

@@ -26,6 +26,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,7 @@ PREFIX = "oit"
 HEARTBEAT = 30.0  # seconds without a heartbeat before a worker's jobs go to another
 MAX_DELIVERIES = 3  # a site that killed this many workers fails instead of killing more
 GATE_TTL = 15.0  # seconds a gate slot outlives a worker that died holding it (refreshed while held)
+DOCUMENTS = "data/worker-documents.db"  # the machine's document cache (ETag / Last-Modified and text)
 KEEP = 7 * 86400  # seconds a finished batch's keys are kept (late duplicates are recognised and ignored)
 
 log = logging.getLogger("oit.worker")
@@ -265,8 +267,9 @@ class RedisGate(HostGate):
 class _Process:
     """What one worker process keeps between jobs: its Redis client, gates and checklists (on its event loop)."""
 
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, documents: str | None = None):
+        self.url, self.documents_path = url, documents
+        self._documents: Store | None = None
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._client: aredis.Redis | None = None
         self._gates: dict[tuple[int, float], RedisGate] = {}
@@ -279,6 +282,17 @@ class _Process:
             self._client = aredis.Redis.from_url(self.url, retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), 5),
                                                  retry_on_error=[redis.ConnectionError, redis.TimeoutError])
         return self._client
+
+    @property
+    def documents(self) -> Store | None:
+        """The machine's document cache (opened on the event loop's thread, which alone uses it)."""
+        if self._documents is None and self.documents_path:
+            try:
+                self._documents = Store(self.documents_path)
+            except (OitError, sqlite3.Error) as e:
+                log.warning("%s: no document cache (%s)", self.name, e)
+                self.documents_path = None
+        return self._documents
 
     def gate(self, settings: Settings) -> RedisGate:
         key = (settings.per_host, settings.delay)
@@ -297,6 +311,29 @@ class _Process:
             path.write_bytes(text)
             self._checklists[digest] = (path, load(path))
         return self._checklists[digest]
+
+
+class _SiteStore(Store):
+    """One site's run, in memory; the document texts it reads are kept in the machine's cache file (shared
+    by its worker processes), so tomorrow's audit asks the server "changed since?" instead of downloading."""
+
+    def __init__(self, cache: Store | None):
+        super().__init__(":memory:")
+        self.cache = cache
+
+    def get(self, url: str) -> dict | None:
+        if self.cache is None:
+            return super().get(url)
+        try:
+            return self.cache.get(url)
+        except sqlite3.Error:  # busy or broken: this document is read again, that is all
+            return None
+
+    def put(self, url: str, row: dict) -> None:
+        if self.cache is None:
+            return super().put(url, row)
+        with contextlib.suppress(sqlite3.Error):
+            self.cache.put(url, row)
 
 
 _PROCESS: _Process | None = None
@@ -332,7 +369,7 @@ async def audit_site(job: dict) -> None:
     if deliveries > MAX_DELIVERIES:
         error = f"the worker auditing this site stopped {deliveries - 1} times (killed or out of memory)"
     else:
-        store = Store(":memory:")  # this site's run only; the dispatcher writes the main database
+        store = _SiteStore(proc.documents)  # this site's run only; the dispatcher writes the main database
         try:
             path, checklist = await proc.checklist(keys)
             options = options_from_job(job["options"], path)
@@ -364,7 +401,8 @@ async def audit_site(job: dict) -> None:
              f": {error}" if error else "")
 
 
-def run_worker(url: str, concurrency: int = 4, heartbeat: float = HEARTBEAT, grace: float = 10.0) -> int:
+def run_worker(url: str, concurrency: int = 4, heartbeat: float = HEARTBEAT, grace: float = 10.0,
+               documents: str | None = DOCUMENTS) -> int:
     """One worker process: `concurrency` sites at a time on one event loop, until SIGTERM or SIGINT.
 
     On the signal it takes no new job and gives the sites in progress `grace` seconds to finish; the
@@ -376,7 +414,7 @@ def run_worker(url: str, concurrency: int = 4, heartbeat: float = HEARTBEAT, gra
         logging.getLogger(noisy).setLevel(logging.WARNING)
     connect(url)  # an unreachable broker is one clear error now
     broker = make_broker(url, heartbeat)
-    _PROCESS = _Process(url)
+    _PROCESS = _Process(url, documents)
     worker = dramatiq.Worker(broker, worker_threads=max(1, concurrency), worker_timeout=500)
     worker.queue_prefetch = max(1, concurrency)  # take only the jobs it can run now: the rest stay for others
     stop = threading.Event()
@@ -395,13 +433,14 @@ def run_worker(url: str, concurrency: int = 4, heartbeat: float = HEARTBEAT, gra
     os._exit(0)  # threads still running a site are abandoned: their jobs are redelivered
 
 
-def run_workers(url: str, processes: int, concurrency: int = 4, heartbeat: float = HEARTBEAT) -> int:
+def run_workers(url: str, processes: int, concurrency: int = 4, heartbeat: float = HEARTBEAT,
+                documents: str | None = DOCUMENTS) -> int:
     """`processes` worker processes, each restarted if it dies; SIGTERM or SIGINT stops them all."""
     if processes <= 1:
-        return run_worker(url, concurrency, heartbeat)
+        return run_worker(url, concurrency, heartbeat, documents=documents)
     connect(url)
     cmd = [sys.executable, "-m", "crawler", "worker", "--processes", "1", "--concurrency", str(concurrency),
-           "--heartbeat", str(heartbeat)]
+           "--heartbeat", str(heartbeat), "--documents", documents or ""]
     env = {**os.environ, "OIT_BROKER": url}  # not on the command line: the URL may hold a password
 
     def spawn() -> subprocess.Popen:

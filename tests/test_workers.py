@@ -86,7 +86,8 @@ class Workers:
         for _ in range(n):
             log = open(self.folder / f"worker-{len(self.procs)}.log", "wb")  # noqa: SIM115 - closed with the process
             proc = subprocess.Popen([sys.executable, "-m", "crawler", "worker", "--processes", str(processes),
-                                     "--concurrency", str(concurrency), "--heartbeat", HEARTBEAT],
+                                     "--concurrency", str(concurrency), "--heartbeat", HEARTBEAT,
+                                     "--documents", str(self.folder / "documents.db")],
                                     cwd=ROOT, env={**ENV, "OIT_BROKER": self.url}, stdout=log,
                                     stderr=subprocess.STDOUT)
             log.close()
@@ -522,6 +523,24 @@ def test_dispatcher_without_workers_says_so_and_waits(broker, tmp_path):
     finally:
         dispatcher.kill()
         dispatcher.wait()
+
+
+def test_workers_keep_document_texts_between_nights(workers, tmp_path):
+    """The second night asks for the documents with their ETag (304) instead of downloading them again."""
+    srv = SiteServer(SITES / "ita_table")
+    csv_path = tmp_path / "sites.csv"
+    csv_path.write_text(f"url,name\n{srv.url},ทต.เอกสาร\n", encoding="utf-8")
+    workers.start(1)
+    try:
+        args = ["dispatch", str(csv_path), "--broker", workers.url, "--db", str(tmp_path / "oit.db"),
+                "--allow-private", "--render", "never", "--heartbeat", HEARTBEAT, *FAST]
+        assert run_oit(*args).returncode == 0
+        assert srv.stats.not_modified == 0
+        assert run_oit(*args).returncode == 0  # the next night: a new batch
+        assert srv.stats.not_modified >= 1
+    finally:
+        srv.close()
+    assert db_rows(tmp_path, "select count(*) from batches where status = 'finished'")[0][0] == 2
 
 
 def test_unreachable_broker_is_one_clear_error(tmp_path):
