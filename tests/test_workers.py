@@ -543,6 +543,28 @@ def test_workers_keep_document_texts_between_nights(workers, tmp_path):
     assert db_rows(tmp_path, "select count(*) from batches where status = 'finished'")[0][0] == 2
 
 
+def test_site_that_stopped_three_workers_fails_instead_of_stopping_more(workers, tmp_path):
+    srv = SiteServer(SITES / "menu_cms")
+    csv_path = tmp_path / "sites.csv"
+    csv_path.write_text(f"url,name\n{srv.url},ทต.ที่ทำให้หยุด\n", encoding="utf-8")
+    client = redis.Redis.from_url(workers.url)
+    dispatcher = popen_oit(["dispatch", str(csv_path), "--broker", workers.url, "--db", str(tmp_path / "oit.db"),
+                            "--allow-private", "--heartbeat", HEARTBEAT, *FAST], tmp_path / "d.log")
+    try:
+        wait_until(lambda: client.keys("oit:batch:*:sent"), 30, "the job sent")
+        deliveries = client.keys("oit:batch:*:sent")[0].decode().replace(":sent", ":deliveries")
+        client.hset(deliveries, "1:1", 3)  # as if three workers had died on it (kill -9, out of memory)
+        workers.start(1)
+        assert dispatcher.wait(timeout=60) == 0
+    finally:
+        srv.close()
+        if dispatcher.poll() is None:
+            dispatcher.kill()
+    status, error = db_rows(tmp_path, "select status, error from batch_sites")[0]
+    assert status == "failed" and "stopped 3 times" in error
+    assert srv.stats.paths == {}  # not audited a fourth time
+
+
 def test_unreachable_broker_is_one_clear_error(tmp_path):
     csv_path = tmp_path / "sites.csv"
     csv_path.write_text("url\nhttp://www.example.go.th/\n", encoding="utf-8")
