@@ -102,7 +102,7 @@ class Store:
 
     def add_page(self, run_id: int, record: PageRecord, links: list[LinkRecord]) -> None:
         """A fetched page and its links, committed as the crawl goes."""
-        with self.db.conn:
+        with self._atomic():
             self.db["pages"].insert({
                 "run_id": run_id, "url": record.url, "final_url": record.final_url, "status": record.status,
                 "content_type": record.content_type, "bytes": record.size, "encoding": record.encoding,
@@ -116,7 +116,7 @@ class Store:
     def finish_run(self, run_id: int, site: str, results: list[ItemResult], pages_fetched: int, requests: int,
                    stop_reason: str, findings: list[str], status: str = "finished") -> None:
         """The run's results and evidence, and how it ended, in one transaction."""
-        with self.db.conn:
+        with self._atomic():
             for r in results:
                 p = r.period
                 self.db["results"].insert({
