@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8765
 
-.PHONY: install chromium demo test lint bench eval clean
+.PHONY: install chromium redis demo test lint bench eval clean
 
 install: $(STAMP)
 
@@ -32,12 +32,17 @@ lint: install
 chromium:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-test: install chromium lint
+# Debian's Redis: the distributed workers' tests start their own redis-server on a loopback port
+redis:
+	command -v redis-server >/dev/null || (apt-get update && apt-get install -y --no-install-recommends redis-server)
+
+test: install chromium redis lint
 	$(BIN)/python -m pytest -q
 
-bench: install
+bench: install redis
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/workers.py
 
 eval: install
 	$(BIN)/python ../shared/eval/score.py ../shared/eval/sites --cmd "$(BIN)/oit scan {url} --db {db} --json {out}" -v

@@ -168,7 +168,8 @@ def _parser() -> argparse.ArgumentParser:
 
     batch = sub.add_parser("batch", help="audit every site of a CSV (url,name,province,district,type)")
     nightly = sub.add_parser("nightly", help="batch, then what changed since the last batch (exit 2 if worse)")
-    for cmd in (batch, nightly):
+    dispatch = sub.add_parser("dispatch", help="a batch audited by the workers (oit worker), stored in --db")
+    for cmd in (batch, nightly, dispatch):
         cmd.add_argument("sites_csv")
         _scan_options(cmd)
         cmd.add_argument("--out", help="folder for one result JSON per site and a summary")
@@ -178,6 +179,19 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--fresh", action="store_true", help="start a new batch instead of resuming")
         cmd.add_argument("--allow-private", action="store_true",
                          help="allow sites on loopback or private addresses (intranets, tests)")
+    broker = os.environ.get("OIT_BROKER") or None  # the URL holds a password: better in the environment than in ps
+    worker = sub.add_parser("worker", help="audit sites sent by `oit dispatch` / `oit nightly --broker`")
+    for cmd, required in ((nightly, False), (dispatch, broker is None), (worker, broker is None)):
+        cmd.add_argument("--broker", required=required, default=broker,
+                         help="Redis of the workers: redis://[:PASSWORD@]HOST:PORT/DB (default: env OIT_BROKER)")
+    for cmd in (nightly, dispatch):
+        cmd.add_argument("--heartbeat", type=float, default=30.0, help="seconds before a silent worker's sites "
+                         "go to another (default 30)")
+    worker.add_argument("--processes", type=int, default=1, help="worker processes (default 1; about one per core)")
+    worker.add_argument("--concurrency", type=int, default=4, help="sites at a time per process (default 4)")
+    worker.add_argument("--heartbeat", type=float, default=30.0, help="seconds before a silent worker is dead")
+    worker.add_argument("--documents", default="data/worker-documents.db",
+                        help="the machine's document cache, shared by its processes ('' for none)")
 
     rep = sub.add_parser("report", help="a stored run or batch as HTML, CSV, XLSX, JSON, or the NACC paste list")
     pick = rep.add_mutually_exclusive_group(required=True)
@@ -331,8 +345,13 @@ def _batch(a: argparse.Namespace, console: Console) -> tuple[int, int]:
     if bar is not None:
         bar.start()
     try:
-        batch_id, progress, problems = run_batch(a.sites_csv, _options(a), max(1, a.concurrency), a.out, a.fresh,
-                                                 report)
+        if getattr(a, "broker", None):  # on the workers (oit dispatch, oit nightly --broker)
+            from .dispatch import run_dispatch
+            batch_id, progress, problems = run_dispatch(a.sites_csv, _options(a), a.broker, a.out, a.fresh, report,
+                                                        a.heartbeat)
+        else:
+            batch_id, progress, problems = run_batch(a.sites_csv, _options(a), max(1, a.concurrency), a.out,
+                                                     a.fresh, report)
     finally:
         if bar is not None:
             bar.stop()
@@ -515,8 +534,11 @@ def main(argv: list[str] | None = None) -> int:
             return _scan(a, console)
         if a.command == "export":
             return _export(a)
-        if a.command == "batch":
+        if a.command in ("batch", "dispatch"):
             return _batch(a, console)[1]
+        if a.command == "worker":
+            from .workers import run_workers
+            return run_workers(a.broker, max(1, a.processes), max(1, a.concurrency), a.heartbeat, a.documents)
         if a.command == "nightly":
             return _nightly(a, console)
         if a.command == "diff":

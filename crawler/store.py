@@ -56,6 +56,7 @@ LINKS_VIEW = (
     "json_extract(j.value, '$[0]') as to_url, json_extract(j.value, '$[1]') as text, "
     "json_extract(j.value, '$[2]') as context, json_extract(j.value, '$[3]') as offsite "
     "from pages p join linksets l on l.hash = p.links_hash, json_each(l.links, '$.links') j")
+RUN_TABLES = ("pages", "evidence", "results")  # a run's rows besides its own (export_run, import_run)
 
 MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
 BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write (two batches, a report during a batch)
@@ -99,7 +100,7 @@ class Store:
     def _write(self) -> Iterator[None]:
         """One transaction; a full disk or an I/O error mid-run is a StoreError naming the database."""
         try:
-            with self.db.conn:
+            with self._atomic():
                 yield
         except sqlite3.Error as e:
             raise StoreError(f"cannot write database {self.path}: {e}") from None
@@ -127,6 +128,11 @@ class Store:
                             "from links_v1")
         elif "links" not in self.db.view_names():
             self.db.execute(LINKS_VIEW)
+
+    def _atomic(self):
+        """One transaction: sqlite-utils 4 writes inside `with conn` commit one by one; `atomic()` does not."""
+        atomic = getattr(self.db, "atomic", None)
+        return atomic() if atomic is not None else self.db.conn
 
     def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
                   tool_version: str, batch_id: int | None = None, checklist_status: str = "final") -> int:
@@ -219,6 +225,53 @@ class Store:
             self.db["runs"].update(run_id, {"finished_at": now(), "stop_reason": reason, "status": "failed",
                                             "findings": json.dumps(findings or [], ensure_ascii=False)})
 
+    # runs made elsewhere (workers) --------------------------------------------------------
+
+    def export_run(self, run_id: int) -> dict[str, Any]:
+        """A stored run as plain rows (no ids), for `import_run` into another store."""
+        run = self.run(run_id)
+        if run is None:
+            raise StoreError(f"no run {run_id} in {self.path}")
+        out: dict[str, Any] = {"run": {k: v for k, v in run.items() if k not in ("id", "batch_id")}}
+        for table in RUN_TABLES:
+            out[table] = [{k: v for k, v in row.items() if k not in ("id", "run_id")}
+                          for row in self.db.query(f"select * from {table} where run_id = ? order by id", [run_id])]
+        out["linksets"] = list(self.db.query(
+            "select * from linksets where hash in (select links_hash from pages where run_id = ?)", [run_id]))
+        return out
+
+    def import_run(self, rows: dict[str, Any] | None, batch_id: int | None = None, site_id: int | None = None,
+                   error: str | None = None) -> tuple[bool, int | None]:
+        """Append a run exported by another store, and settle its batch site, in one transaction.
+
+        Returns (imported, run id). With `site_id`, a site already done or failed is left as it is and
+        nothing is written (imported False): a result delivered twice is stored once. `rows` None: the
+        site failed without a run (`error` says why). All or nothing: a crash or an error halfway
+        leaves no run behind (sqlite-utils' `atomic`; its writes inside `with conn` commit one by one).
+        """
+        with self._write():
+            if site_id is not None:
+                site = list(self.db.query("select status, run_id from batch_sites where id = ?", [site_id]))
+                if not site or site[0]["status"] in ("done", "failed"):
+                    return False, site[0]["run_id"] if site else None
+            run_id = None
+            if rows is not None:
+                columns = set(SCHEMA["runs"]) - {"id"}
+                run = {k: v for k, v in rows["run"].items() if k in columns}
+                run_id = int(self.db["runs"].insert({**run, "batch_id": batch_id}).last_pk)
+                for linkset in rows.get("linksets", []):
+                    self.db.execute("insert or ignore into linksets (hash, links) values (?, ?)",
+                                    [linkset["hash"], linkset["links"]])
+                for table in RUN_TABLES:
+                    allowed = set(SCHEMA[table]) - {"id"}
+                    self.db[table].insert_all(
+                        {**{k: v for k, v in row.items() if k in allowed}, "run_id": run_id}
+                        for row in rows.get(table, []))
+            if site_id is not None:
+                self.db["batch_sites"].update(site_id, {"status": "failed" if error else "done", "run_id": run_id,
+                                                        "error": error, "finished_at": now()})
+        return True, run_id
+
     def get(self, url: str) -> dict | None:
         """A document read in an earlier run (DocumentCache)."""
         rows = list(self.db.query("select * from documents where url = ?", [url]))
@@ -252,7 +305,8 @@ class Store:
         return rows[0]["id"] if rows else None
 
     def start_batch(self, csv_path: str, name: str, settings: dict, sites: list[dict]) -> int:
-        """A new batch with its sites, all pending; returns its id."""
+        """A new batch with its sites, all pending; returns its id. All or nothing: a batch resumed after
+        a crash has every site of its CSV."""
         with self._write():
             batch_id = int(self.db["batches"].insert({
                 "csv_path": csv_path, "name": name, "settings": json.dumps(settings, ensure_ascii=False),
