@@ -178,7 +178,23 @@ def scrapy_pages(url: str, delay: float) -> tuple[float, int]:
     return dt, count
 
 
-def batch_bench(sites: int = 50, latency: float = 0.2, concurrency: int = 4, delay: float = 0.2) -> None:
+def tree_pss_mb(pid: int) -> float:
+    """Proportional set size of a process and all its descendants (Chromium included), in MB."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
+def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 8, delay: float = 0.2) -> None:
     """`oit batch` over fixture sites on loopback, each server answering after `latency` seconds."""
     sys.path.insert(0, str(ROOT / "tests"))
     from sitesrv import SITES, SiteServer
@@ -190,11 +206,17 @@ def batch_bench(sites: int = 50, latency: float = 0.2, concurrency: int = 4, del
             csv_path = Path(tmp) / "sites.csv"
             csv_path.write_text("url,name\n" + "".join(f"{s.url},site {i}\n" for i, s in enumerate(servers)))
             t0 = time.monotonic()
-            subprocess.run([str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--db", f"{tmp}/b.db",
-                            "--concurrency", str(concurrency), "--delay", str(delay), "--allow-private"],
-                           capture_output=True, check=False)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            proc = subprocess.Popen([str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--db", f"{tmp}/b.db",
+                                     "--concurrency", str(concurrency), "--delay", str(delay), "--allow-private",
+                                     "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            peak_mb = 0.0
+            while proc.poll() is None:
+                peak_mb = max(peak_mb, tree_pss_mb(proc.pid))
+                time.sleep(0.5)
             wall = time.monotonic() - t0
-            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             import sqlite3
             with sqlite3.connect(f"{tmp}/b.db") as db:
                 requests, pages, done = db.execute(
@@ -205,7 +227,8 @@ def batch_bench(sites: int = 50, latency: float = 0.2, concurrency: int = 4, del
         print(f"batch: {done}/{sites} sites, {pages} pages, {requests} requests in {wall:.1f}s wall "
               f"(concurrency {concurrency}, {latency * 1000:.0f} ms latency, delay {delay}s); "
               f"politeness floor {floor:.1f}s, ratio {wall / floor if floor else float('nan'):.2f}; "
-              f"peak memory {peak_mb:.0f} MB")
+              f"CPU {cpu:.0f}s ({cpu * 1000 / max(1, pages or 0):.1f} ms per page); "
+              f"peak memory of the process tree {peak_mb:.0f} MB (PSS)")
     finally:
         for s in servers:
             s.close()
