@@ -256,9 +256,9 @@ def test_csv_items_round_trip_keeps_thai(docs: list[dict], batch: dict) -> None:
     col = header.index("ตำแหน่งข้อมูลบนเว็บไซต์")
     assert o1[col] == " > ".join(docs[0]["items"][0]["evidence"][0]["click_path"])
     assert {r[7] for r in body} <= {"พบ", "ควรตรวจ", "ไม่เป็นปัจจุบัน", "ลิงก์เสีย", "ไม่พบ"}
-    # without a batch the host names the site
+    # without a batch the site's own name (its title, or --name) names it, else its host
     rows = read_csv(outputs.to_csv(docs[:1], layout="items"))
-    assert len(rows) == 44 and rows[1][0] == docs[0]["site"]["host"]
+    assert len(rows) == 44 and rows[1][0] == (docs[0]["site"]["name"] or docs[0]["site"]["host"])
 
 
 def test_csv_guards_formulas(evil: dict) -> None:

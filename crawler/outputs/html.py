@@ -106,7 +106,7 @@ main>section.site:first-child{margin-top:0}
 nav.toc a{margin-right:12px;white-space:nowrap}
 footer{margin:24px 0 8px;color:#6b7684;font-size:.85rem}
 @media (max-width:640px){body{padding:10px;font-size:15px}h1{font-size:1.25rem}.card{padding:12px}
-.scroll{overflow:visible;border:0;background:none}table.items{min-width:0}table.items thead{display:none}
+.items-wrap{overflow:visible;border:0;background:none}table.items{min-width:0}table.items thead{display:none}
 table.items,table.items tbody,table.items tr,table.items td{display:block;width:auto;min-width:0}
 table.items tr{background:#fff;border:1px solid #dde3ea;border-radius:8px;margin:0 0 10px;padding:6px 10px}
 table.items td{border:0;padding:3px 0;overflow-wrap:anywhere}table.items td.title{min-width:0;font-weight:600}
@@ -230,7 +230,7 @@ def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = No
     return (
         f'<section class="site"{id_attr}>\n<div class="card">\n<{heading}>ชื่อหน่วยงาน: {_e(name)}</{heading}>\n'
         + "\n".join(meta) + "\n" + _chips(tally, len(items)) + "\n</div>\n"
-        + '<div class="scroll"><table class="items">\n<thead><tr><th>ข้อ</th><th>ข้อมูล</th><th>สถานะ</th>'
+        + '<div class="scroll items-wrap"><table class="items">\n<thead><tr><th>ข้อ</th><th>ข้อมูล</th><th>สถานะ</th>'
         "<th>ตำแหน่งข้อมูลบนเว็บไซต์</th><th>ปีที่พบ</th><th>สิ่งที่ต้องแก้ไข</th></tr></thead>\n"
         f"<tbody>\n{rows}\n</tbody></table></div>\n{top}</section>"
     )
