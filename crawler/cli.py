@@ -453,7 +453,7 @@ def _report(a: argparse.Namespace) -> int:
     elif fmt == "matrix-csv":
         text = to_csv(docs, batch, layout="matrix")
     elif fmt == "nacc":
-        text = "\n\n".join(nacc_paste(d) for d in docs)
+        text = "\n".join(nacc_paste(d, heading=batch is not None) for d in docs)
     else:
         text = json.dumps(summary, ensure_ascii=False, indent=2) if batch else to_json(docs[0])
     if a.output:

@@ -341,6 +341,9 @@ def test_xlsx_structure(docs: list[dict], batch: dict, tmp_path: Path) -> None:
     assert ws.freeze_panes == "B2"
     assert wb["รายการ"].max_row == 1 + 3 * 43
     assert wb["รายข้อ"].cell(2, 1).value == "O1"
+    links = [c.value for row in wb["รายการ"].iter_rows(min_row=2) for c in row
+             if isinstance(c.value, str) and c.value.startswith("=HYPERLINK(")]
+    assert links and all('"http' in v for v in links)  # evidence URLs open with a click
 
 
 def test_xlsx_keeps_hostile_text_as_text(evil: dict, tmp_path: Path) -> None:
@@ -365,13 +368,18 @@ def test_nacc_paste_43_lines_in_order(docs: list[dict]) -> None:
         assert len(lines) == 43
         assert [ln.split("\t")[0] for ln in lines] == [f"O{n}" for n in range(1, 44)]
         for line, it in zip(lines, doc["items"], strict=True):
-            _, urls = line.split("\t")
+            cols = line.split("\t")
             if not it["evidence"]:
-                assert urls == "-"
-            else:
-                assert urls.split(" ")[0] == it["evidence"][0]["url"]
+                assert cols[1:] == ["-"]
+            elif it["status"] == "found":  # only found evidence is there to paste
+                urls = cols[1]
+                assert len(cols) == 2 and urls.split(" ")[0] == it["evidence"][0]["url"]
                 assert len(urls.split(" ")) == len({e["url"] for e in it["evidence"]})
+            else:  # the others are marked, their candidates shown apart
+                assert cols[1] == "-" and cols[2].startswith("[") and it["evidence"][0]["url"] in cols[2]
     assert any(ln.endswith("\t-") for ln in outputs.nacc_paste(docs[2]).splitlines())
+    headed = outputs.nacc_paste(docs[0], heading=True).splitlines()
+    assert headed[0].startswith("# ") and len(headed) == 44
 
 
 def test_nacc_paste_only_web_links(evil: dict) -> None:
@@ -379,7 +387,7 @@ def test_nacc_paste_only_web_links(evil: dict) -> None:
     assert len(lines) == 43
     for line in lines:
         assert "javascript" not in line.lower() and "data:" not in line
-        _, urls = line.split("\t")
+        urls = line.split("\t")[-1].split("] ")[-1]
         assert urls.startswith("https://ok.example.go.th/")
         assert " " not in urls and '"' not in urls
 

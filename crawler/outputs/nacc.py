@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from .common import http_url, nacc_items
+from ..models import STATUS_TH
+from .common import http_url, nacc_items, site_name, status_of
 from .tables import cell
 
 
@@ -13,14 +14,22 @@ def _paste_url(url: str) -> str:
     return quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
 
 
-def nacc_paste(doc: dict) -> str:
-    """'O1<TAB>url url ...' per item in NACC order, evidence best first; '-' when an item has none."""
-    lines = []
+def nacc_paste(doc: dict, heading: bool = False) -> str:
+    """'O1<TAB>url url ...' per item in NACC order, evidence best first, for `found` items only.
+
+    An item that is not `found` is '-' (nothing to paste), then its status and the candidate URLs to check
+    before pasting: 'O5<TAB>-<TAB>[ควรตรวจ] url'. With `heading`, a first line names the site (a batch)."""
+    lines = [f"# {cell(site_name(doc))} {cell((doc.get('site') or {}).get('url', ''))}"] if heading else []
     for it in nacc_items(doc):
         urls: list[str] = []
         for ev in it.get("evidence") or []:
             u = http_url(ev.get("url")) if isinstance(ev, dict) else None
             if u and _paste_url(u) not in urls:
                 urls.append(_paste_url(u))
-        lines.append(f"{cell(it.get('id', ''))}\t{' '.join(urls) if urls else '-'}")
+        status = status_of(it)
+        if status == "found" and urls:
+            lines.append(f"{cell(it.get('id', ''))}\t{' '.join(urls)}")
+        else:
+            mark = f"\t[{STATUS_TH[status]}] {' '.join(urls)}" if urls else ""
+            lines.append(f"{cell(it.get('id', ''))}\t-{mark}")
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ import zipfile
 from xml.sax.saxutils import escape as xml_escape
 
 from ..models import STATUS_TH, STATUSES
-from .common import CONTROL
+from .common import CONTROL, http_url
 from .tables import table
 
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -56,6 +56,9 @@ def _sheet(rows: list[list[object]], widths: list[float], freeze: tuple[int, int
                 v = str(v)
             if isinstance(v, int | float):
                 cells.append(f'<c r="{ref}"{s}><v>{v}</v></c>')
+            elif r and (link := _linkable(v)):  # a clickable link: Excel's HYPERLINK of a checked http(s) URL
+                formula = 'HYPERLINK("' + link.replace('"', '""') + '")'
+                cells.append(f'<c r="{ref}"{s} t="str"><f>{_x(formula)}</f><v>{_x(link)}</v></c>')
             else:
                 cells.append(f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_x(v)}</t></is></c>')
         out.append(f'<row r="{r + 1}">{"".join(cells)}</row>')
@@ -102,6 +105,12 @@ def _styles() -> str:
             f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
             '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
             "</styleSheet>")
+
+
+def _linkable(value: object) -> str | None:
+    """The cell's text when it is one http(s) URL short enough for HYPERLINK (255 characters), else None."""
+    url = http_url(value) if isinstance(value, str) else None
+    return url if url and url == value and len(url) <= 255 and " " not in url else None
 
 
 def _sheet_name(name: str) -> str:
