@@ -158,7 +158,8 @@ class Crawler:
         if page.refresh:
             frontier.push(page.refresh, visit.depth, 3, visit.url, visit.crumbs)
         heading = content.post_heading(page, visit.crumbs[-1] if visit.depth else "")  # what the page is about
-        page_year = self._index_year([*page.headings[:1], page.title, *reversed(visit.crumbs)])
+        # the year of the ITA/OIT index this page stands under (not the home page's: its banners are not an index)
+        page_year = self._index_year([*page.headings[:1], page.title, *reversed(visit.crumbs)]) if visit.depth else None
         parent_heading, via_hits = self._via.pop(visit.url, ("", []))  # a URL is harvested once
         if visit.depth > 0 and not list_page and key(heading) != key(parent_heading):
             # (a page repeating its parent's heading is the next page of a list, not a new thing)

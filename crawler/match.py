@@ -311,7 +311,8 @@ def rank(candidates: list[Candidate], item: Item, site: str, year: int | None = 
     """An item's candidates, one per URL, best first.
 
     With the assessed `year`, candidates found only under another year's ITA/OIT index or menu come after
-    every other (a URL linked from this year's index, or from the site's own menus, is not another year's).
+    every other (a URL linked from this year's index, or from the site's own menus, is not another year's, nor
+    a document on a page so linked: the page may have been reached first through another year's index).
 
     A URL that any of its links labels with one of the item's decoys is out. Order by score,
     less a penalty for a hub (a page whose own links name the item as well: the
@@ -330,9 +331,9 @@ def rank(candidates: list[Candidate], item: Item, site: str, year: int | None = 
     for c in candidates:
         if c.item == item.id and not other_year(c, year):
             own.setdefault(c.url, c.index_year)
-    for url, c in best.items():
-        if other_year(c, year) and url in own:
-            best[url] = replace(c, index_year=own[url])
+    for url, c in best.items():  # nor a document on a page that this year's index links to for the item
+        if other_year(c, year) and (url in own or c.found_on in own):
+            best[url] = replace(c, index_year=own.get(url, own.get(c.found_on)))
     children: dict[str, tuple[float, bool]] = {}  # best link naming the item, per page it stands on
     for c in best.values():
         if c.source == "link" and (item.kind == "external" or in_scope(c.url, site)) \

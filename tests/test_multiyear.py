@@ -110,6 +110,11 @@ def test_rank_puts_the_assessed_years_candidates_first():
     shared = [_cand("http://x.go.th/o1.html", 1.1, 2564, 1), _cand("http://x.go.th/o1.html", 0.9, 2565, 2)]
     best = rank(shared, item, "x.go.th", 2565)
     assert len(best) == 1 and best[0].index_year == 2565 and best[0].score == 1.1
+    # a document on a page this year's index links to for the item, though the page was reached via ITA 2564
+    page = _cand("http://x.go.th/plan.html", 1.0, 2565, 1)
+    pdf = Candidate("O1", "http://x.go.th/plan.pdf", 1.1, ("โครงสร้าง",), "http://x.go.th/plan.html", "โครงสร้าง",
+                    ["หน้าแรก", "ITA 2564"], 3, 2, index_year=2564)
+    assert [c.index_year for c in rank([page, pdf], item, "x.go.th", 2565)] == [2565, 2565]
 
 
 def test_verdict_another_years_evidence_is_stale_naming_both_years():
