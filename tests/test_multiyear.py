@@ -43,12 +43,17 @@ def test_each_year_takes_its_own_years_evidence(name, year, site_server, tmp_pat
     proc, doc = scan(site_server(name).url, tmp_path, "--year", year)
     assert proc.returncode in (0, 2), proc.stderr
     got = {it["id"]: it for it in doc["items"]}
+    checklist = load(for_year(int(year)))
     wrong = []
     for item, url in want["found"].items():
         it = got[item]
         top = path_of(it["evidence"][0]["url"]) if it["evidence"] else None
         if it["status"] != "found" or top != url:
             wrong.append(f"{item} want found {url}, got {it['status']} {top}: {it['reason'][:100]}")
+        expect = (it.get("period") or {}).get("expected", "")  # periods are judged for the chosen year
+        judged = {"in_year": year, "previous_year": str(int(year) - 1)}.get(checklist.item(item).period)
+        if judged and f"ปีงบประมาณ {judged}" not in expect:
+            wrong.append(f"{item} period judged for another year: {expect}")
     for item, why in want["stale"].items():
         it = got[item]
         if it["status"] not in ("stale", "missing"):
