@@ -87,7 +87,7 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
     async with Fetcher(options.settings, gate) as fetcher:
         renderer = Renderer(fetcher, options.render)
         crawler = Crawler(checklist, fetcher, options.budget, on_page=page,
-                          workers=options.workers, renderer=renderer)
+                          workers=options.workers, renderer=renderer, year=year)
         try:
             crawl = await crawler.run(start)
         except RenderUnavailable:
@@ -104,7 +104,8 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
                 "หน้าแรกไม่ใช่หน้าเว็บที่อ่านได้"
             raise SiteUnreachable(f"{start}: เปิดหน้าแรกไม่ได้: {thai} (home page could not be read: {why})")
         store.name_run(run_id, name or site_title(home.page.title))
-        checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store)
+        checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store,
+                          year=year)
         results = await verify(checklist, checker, year)
         findings = [*fetcher.findings, *renderer.findings()]
         if crawl.stats.capped:

@@ -64,8 +64,9 @@ class Checker:
     """Opens candidate URLs once each and gathers what an item's candidates turned out to be."""
 
     def __init__(self, checklist: Checklist, crawl: CrawlResult, fetcher: Fetcher, check_offsite: bool,
-                 settings: Settings, documents: DocumentCache | None = None):
+                 settings: Settings, documents: DocumentCache | None = None, year: int | None = None):
         self.checklist, self.crawl, self.fetcher = checklist, crawl, fetcher
+        self.year = year or checklist.year  # the assessed year: its own index's candidates are tried first
         self.check_offsite, self.settings = check_offsite, settings
         self.documents = documents or NoCache()
         self._cache: dict[str, Facts] = {}
@@ -73,7 +74,7 @@ class Checker:
 
     async def gather(self, item: Item) -> ItemFacts:
         """Open the item's best candidates until enough are usable; keep the rejected ones too."""
-        ranked = rank(self.crawl.candidates, item, self.crawl.site)
+        ranked = rank(self.crawl.candidates, item, self.crawl.site, self.year)
         checked: list[tuple[Candidate, Facts]] = []
         usable = 0
         for cand in [c for c in ranked if c.score >= REVIEW][:MAX_TRIED]:

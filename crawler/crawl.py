@@ -13,7 +13,7 @@ from .config import Budget
 from .decode import decode
 from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
-from .match import FOUND, Hit, is_list_page, link_label, priority, score_link, score_page
+from .match import FOUND, Hit, index_year, is_list_page, link_label, priority, score_link, score_page
 from .models import Candidate, CrawlResult, LinkRecord, PageRecord, now
 from .parse import Link, Page, parse
 from .render import Renderer, script_links
@@ -61,8 +61,11 @@ class Crawler:
     """Best-first crawl of one site with a polite fetcher; candidates come out scored."""
 
     def __init__(self, checklist: Checklist, fetcher: Fetcher, budget: Budget,
-                 on_page: PageCallback | None = None, workers: int = 2, renderer: Renderer | None = None):
+                 on_page: PageCallback | None = None, workers: int = 2, renderer: Renderer | None = None,
+                 year: int | None = None):
         self.checklist, self.fetcher, self.budget = checklist, fetcher, budget
+        self.year = year or checklist.year  # the assessed year: indexes of other years are told apart
+        self._index_memo: dict[str, tuple[int, ...]] = {}
         self.renderer = renderer  # script menus: Chromium for the pages that need it
         self.on_page = on_page or (lambda record, links: None)
         self.workers = max(1, workers)
@@ -155,6 +158,8 @@ class Crawler:
         if page.refresh:
             frontier.push(page.refresh, visit.depth, 3, visit.url, visit.crumbs)
         heading = content.post_heading(page, visit.crumbs[-1] if visit.depth else "")  # what the page is about
+        # the year of the ITA/OIT index this page stands under (not the home page's: its banners are not an index)
+        page_year = self._index_year([*page.headings[:1], page.title, *reversed(visit.crumbs)]) if visit.depth else None
         parent_heading, via_hits = self._via.pop(visit.url, ("", []))  # a URL is harvested once
         if visit.depth > 0 and not list_page and key(heading) != key(parent_heading):
             # (a page repeating its parent's heading is the next page of a list, not a new thing)
@@ -162,9 +167,10 @@ class Crawler:
             if max((h.score for h in via_hits), default=0.0) >= FOUND:  # the link already said what it is
                 page_hits = [h for h in page_hits if h.item in {v.item for v in via_hits}]
             self._add(result, page_hits, page.url, visit.parent or page.url, heading, visit.crumbs,
-                      visit.depth, "page")
+                      visit.depth, "page", page_year)
         for url, text, hits in content.section_hits(checklist, page, self._home_sections, visit.depth == 0):
-            self._add(result, hits, url, page.url, text, [*visit.crumbs, text[:80]], visit.depth, "section")
+            self._add(result, hits, url, page.url, text, [*visit.crumbs, text[:80]], visit.depth, "section",
+                      self._index_year([text]) or page_year)
         links = []
         for link in page.links:
             url = canonical(link.url)
@@ -178,7 +184,9 @@ class Crawler:
                     hits, source = via_hits, "attachment"  # "ข่าว ประจำปี 2565" on the page "ข่าว": its file
                 if not content.openable(url):  # content.py: a photo, icon or script is never evidence
                     hits = []
-                self._add(result, hits, url, page.url, label, crumbs, visit.depth + 1, source)
+                # the index year of its card or menu; a link in the page's content also inherits the page's
+                year = self._index_year([link.card, *link.menu]) or (None if link.chrome else page_year)
+                self._add(result, hits, url, page.url, label, crumbs, visit.depth + 1, source, year)
             else:
                 hits = []
             offsite = not in_scope(url, result.site)
@@ -190,11 +198,15 @@ class Crawler:
                 self._via[url] = (heading, hits)
         return links
 
+    def _index_year(self, texts: list[str]) -> int | None:
+        """The assessment year of the nearest text titling an ITA/OIT index ("ITA 2564"), see match.index_year."""
+        return index_year(self.checklist, texts, self.year, self._index_memo)
+
     def _add(self, result: CrawlResult, hits: list[Hit], url: str, found_on: str, text: str,
-             crumbs: list[str], depth: int, source: str) -> None:
+             crumbs: list[str], depth: int, source: str, index_year: int | None = None) -> None:
         if not is_web(url):
             return  # evidence is only ever an http(s) page or file
         for hit in hits:
             self._seq += 1
             result.candidates.append(Candidate(hit.item, url, hit.score, hit.terms, found_on, text[:300],
-                                               crumbs, depth, self._seq, source, hit.strong))
+                                               crumbs, depth, self._seq, source, hit.strong, index_year))

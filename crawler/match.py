@@ -6,7 +6,7 @@ The rules (weights, context, decoys, item numbers) are described in checklists/R
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
@@ -72,8 +72,46 @@ def link_label(checklist: Checklist, link: Link) -> str:
     return own or link.row or card
 
 
+def index_years(checklist: Checklist, text: str) -> tuple[int, ...]:
+    """The assessment years a text titles an ITA/OIT index or menu with ("ITA 2564", "OIT ปี 2566",
+    "การประเมิน ITA ประจำปี 2564"); () for any other text, such as an item's own label with its data year
+    ("O12 รายงานผลการดำเนินงานประจำปี 2564", "รายงานผลการดำเนินงาน 2564 | ITA Online")."""
+    if not text or len(text) > 200 or item_number(text) is not None:
+        return ()
+    years = be_years(text)
+    if not years or not first_match(checklist.list_markers, key(text)):
+        return ()
+    if any(h.strong for h in score_label(checklist, text, "")):
+        return ()
+    return tuple(years)
+
+
+def index_year(checklist: Checklist, texts: list[str], year: int,
+               memo: dict[str, tuple[int, ...]] | None = None) -> int | None:
+    """The assessment year of the index a candidate comes from: the nearest of `texts` (its card heading, parent
+    menus, the page's heading and title, its click path back to the home page) that titles an ITA/OIT index
+    with a year; `year` when that text names it among others. None: not under a year's index.
+    `memo` keeps each distinct text's years (menus repeat on every page)."""
+    for text in texts:
+        if memo is None:
+            years = index_years(checklist, text)
+        elif text in memo:
+            years = memo[text]
+        else:
+            years = memo[text] = index_years(checklist, text)
+        if years:
+            return year if year in years else max(years)
+    return None
+
+
 def is_list_page(checklist: Checklist, page: Page) -> bool:
-    """Item numbers are trusted on an ITA/OIT list: marked as one, or numbering many items."""
+    """Item numbers are trusted on an ITA/OIT list: marked as one, or numbering many items.
+
+    Numbers are read in the numbering of the year the list is titled with: a list of another assessment
+    year than the checklist's ("ITA 2564" when the checklist is 2565) does not number this year's items."""
+    titled = index_year(checklist, [page.title, *page.headings[:3]], checklist.year)
+    if titled is not None and titled != checklist.year:
+        return False
     head = " ".join([page.title, *page.headings[:3]])
     years = [y for y in be_years(head) if y not in checklist.numbering_years]
     if years and max(years) > max(checklist.numbering_years, default=checklist.year):
@@ -264,8 +302,17 @@ def priority(checklist: Checklist, link: Link, hits: list[Hit]) -> int:
     return 0
 
 
-def rank(candidates: list[Candidate], item: Item, site: str) -> list[Candidate]:
+def other_year(cand: Candidate, year: int | None) -> bool:
+    """A candidate found only under another assessment year's ITA/OIT index or menu."""
+    return year is not None and cand.index_year is not None and cand.index_year != year
+
+
+def rank(candidates: list[Candidate], item: Item, site: str, year: int | None = None) -> list[Candidate]:
     """An item's candidates, one per URL, best first.
+
+    With the assessed `year`, candidates found only under another year's ITA/OIT index or menu come after
+    every other (a URL linked from this year's index, or from the site's own menus, is not another year's, nor
+    a document on a page so linked: the page may have been reached first through another year's index).
 
     A URL that any of its links labels with one of the item's decoys is out. Order by score,
     less a penalty for a hub (a page whose own links name the item as well: the
@@ -280,19 +327,26 @@ def rank(candidates: list[Candidate], item: Item, site: str) -> list[Candidate]:
         cur = best.get(c.url)
         if cur is None or (c.score, -c.depth, -c.seq) > (cur.score, -cur.depth, -cur.seq):
             best[c.url] = c
+    own = {}  # URL -> the index year of a link to it that is not another year's
+    for c in candidates:
+        if c.item == item.id and not other_year(c, year):
+            own.setdefault(c.url, c.index_year)
+    for url, c in best.items():  # nor a document on a page that this year's index links to for the item
+        if other_year(c, year) and (url in own or c.found_on in own):
+            best[url] = replace(c, index_year=own.get(url, own.get(c.found_on)))
     children: dict[str, tuple[float, bool]] = {}  # best link naming the item, per page it stands on
     for c in best.values():
         if c.source == "link" and (item.kind == "external" or in_scope(c.url, site)) \
                 and not is_document(c.url):  # a post's documents do not make it a hub: the post comes first
             children[c.found_on] = max(children.get(c.found_on, (0.0, False)), (c.score, c.strong))
 
-    def order(c: Candidate) -> tuple[float, bool, int, int]:
+    def order(c: Candidate) -> tuple[bool, float, bool, int, int]:
         score = c.score
         child, child_strong = children.get(c.url, (0.0, False))
         if child >= c.score - 0.1 - 1e-6 and c.url != c.found_on and (child_strong or not c.strong):
             score -= HUB_PENALTY
         if item.kind != "external" and not in_scope(c.url, site):
             score -= OFFSITE_PENALTY
-        return (-score, not c.strong, c.depth, c.seq)  # equal scores: the label that names the item first
+        return (other_year(c, year), -score, not c.strong, c.depth, c.seq)  # equal: the label naming the item first
 
     return sorted(best.values(), key=order)

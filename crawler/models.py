@@ -140,6 +140,7 @@ class Candidate:
     seq: int
     source: str = "link"
     strong: bool = False
+    index_year: int | None = None  # the assessment year of the ITA/OIT index page or menu it was found under
 
 
 @dataclass

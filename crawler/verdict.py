@@ -11,7 +11,7 @@ from .checklist import Item
 from .dates import Mention, mentions, mentions_in_url
 from .elements import Evidence as ElementEvidence
 from .elements import missing as missing_elements
-from .match import FOUND
+from .match import FOUND, other_year
 from .models import Candidate, Evidence, Facts, ItemFacts, ItemResult, PeriodVerdict
 from .period import judge
 from .urls import readable
@@ -64,8 +64,10 @@ def decide(item: Item, facts: ItemFacts, year: int) -> ItemResult:
     if not usable:
         status = "broken" if rejected else "missing"
         return ItemResult(item.id, item.title, status, missing_reason(facts, rejected), 0.0, [])
+    own = [u for u in usable if not other_year(u[0], year)]  # another year's index comes after this year's
+    usable = own + [u for u in usable if other_year(u[0], year)]
     best_score = usable[0][0].score
-    current = [u for u in usable if u[2].status != "stale" and u[0].score >= best_score - NEAR_BEST]
+    current = [u for u in own if u[2].status != "stale" and u[0].score >= best_score - NEAR_BEST]
     if current and current[0] is not usable[0]:
         usable.remove(current[0])
         usable.insert(0, current[0])  # prefer the current one
@@ -78,7 +80,11 @@ def decide(item: Item, facts: ItemFacts, year: int) -> ItemResult:
     doubt = facts.doubts.get(cand.url)  # a heading without the content: an empty list, a test row ...
     if doubt and status == "found":
         status, reason = "review", f"ควรตรวจด้วยตนเอง: {doubt}; {reason}"
-    if verdict.status == "stale":
+    if other_year(cand, year):  # only under another assessment year's ITA/OIT index: never this year's evidence
+        status = "stale"
+        reason = (f"พบในหน้ารวมข้อมูล ITA ปี {cand.index_year} ต้องเป็นของปี {year} "
+                  f"('{cand.text[:60]}', {' > '.join(cand.click_path[-3:])})")
+    elif verdict.status == "stale":
         status, reason = "stale", f"{verdict.reason} ('{cand.text[:60]}', พบที่{verdict.where})"
     elif lacks and status == "found":
         status = "review"

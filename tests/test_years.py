@@ -64,6 +64,32 @@ def test_continues_and_follow_across_years():
     assert follow(lists, "O7", 2565, 2565) == ("O7",)
 
 
+def test_every_year_carries_the_2565_knowledge_of_the_items_it_continues():
+    """Labels learned on 2565 (review labels, URL decoys, phrases, weak labels, decoys) reach the items of
+    other years that continue those items; a merged item gets the union."""
+    lists = {y: load(FOLDER / f"oit-{y}.yaml") for y in SHIPPED}
+    base = lists[2565]
+    for year, c in lists.items():
+        assert c.test_markers and c.empty_listing, year
+        assert set(base.generic_anchors) <= set(c.generic_anchors), year
+        for it in base.items:
+            for other in follow(lists.values(), it.id, 2565, year):
+                got = c.item(other)
+                for field in ("review_labels", "url_decoys"):
+                    have = {getattr(p, "source", p) for p in getattr(got, field)}
+                    want = {getattr(p, "source", p) for p in getattr(it, field)}
+                    assert want <= have, (year, other, field, want - have)
+    ports = {"O11": ("phrases", "ติดตาม + ประเมินผล + แผนพัฒนา|แผนฯ"),
+             "O20": ("weak", "รายรับรายจ่าย|รับจ่าย + ประจำปี|ปีงบประมาณ|รายปี|สิ้นปี"),
+             "O23": ("weak", "ผลจัดซื้อจัดจ้าง|ผลการจัดซื้อจัดจ้าง")}
+    for year, c in lists.items():
+        for item_id, (field, source) in ports.items():
+            for other in follow(lists.values(), item_id, 2565, year):
+                assert source in {p.source for p in getattr(c.item(other), field)}, (year, other, field)
+        for other in follow(lists.values(), "O20", 2565, year):
+            assert "ประมาณการ" in {p.source for p in c.item(other).decoys}, (year, other)
+    assert [i.id for i in lists[2569].items if i.review_labels] == ["O3"]  # Q&A merged into contact
+
 def _copy(tmp_path: Path, years: list[int], edit=None) -> Path:
     """Shipped checklists copied to a folder of the test's own; `edit(year, data)` changes them."""
     for year in years:
