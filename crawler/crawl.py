@@ -116,6 +116,9 @@ class Crawler:
             result.stop_reason = "time_limit"
         finally:  # its error seen, even when cancelled twice: no "exception was never retrieved" on a signal
             gathered.add_done_callback(lambda f: f.cancelled() or f.exception())
+            for task in tasks:  # one worker failed (a full disk) or the crawl was cancelled: no worker outlives it,
+                task.cancel()  # since the fetcher closes right after
+            await asyncio.wait(tasks, timeout=10)
         result.stats.capped = frontier.capped
         if self.renderer is not None:
             result.stats.rendered, result.stats.render_failed = self.renderer.rendered, self.renderer.failed

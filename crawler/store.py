@@ -129,10 +129,24 @@ class Store:
         elif "links" not in self.db.view_names():
             self.db.execute(LINKS_VIEW)
 
-    def _atomic(self):
-        """One transaction: sqlite-utils 4 writes inside `with conn` commit one by one; `atomic()` does not."""
-        atomic = getattr(self.db, "atomic", None)
-        return atomic() if atomic is not None else self.db.conn
+    @contextlib.contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """One transaction that takes the write lock first (`begin immediate`): another process's write is
+        waited for (busy timeout) instead of failing at once, and every row of it commits together or not
+        at all (sqlite-utils 4's writes inside `with conn` commit one by one). Nested: a savepoint."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("begin immediate")
+        try:
+            yield
+            conn.execute("commit")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("rollback")
+            raise
 
     def start_run(self, checklist: str, version: str, year: int, start_url: str, settings: dict,
                   tool_version: str, batch_id: int | None = None, checklist_status: str = "final") -> int:
