@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .checklist import ChecklistError, follow, load, year_files
 from .models import STATUS_RANK, STATUS_TH
 from .outputs import plain
 from .store import Store
@@ -10,21 +11,49 @@ WORSE = ("newly_missing", "now_broken", "now_stale", "worse", "newly_unreachable
 KIND_TH = {"newly_missing": "หายไป", "newly_found": "พบใหม่", "now_stale": "ไม่เป็นปัจจุบันแล้ว",
            "now_broken": "ลิงก์เสียแล้ว", "worse": "แย่ลง", "better": "ดีขึ้น", "evidence_changed": "ลิงก์หลักฐานเปลี่ยน",
            "newly_unreachable": "เข้าเว็บไม่ได้", "reachable_again": "เข้าเว็บได้อีกครั้ง",
-           "unreachable_first": "เข้าเว็บไม่ได้ตั้งแต่คืนแรกที่ตรวจ"}
+           "unreachable_first": "เข้าเว็บไม่ได้ตั้งแต่คืนแรกที่ตรวจ", "merged": "รวมจากข้อเดิม",
+           "new_item": "ข้อใหม่ของเกณฑ์ปีนี้", "dropped": "ไม่มีในเกณฑ์ปีนี้แล้ว"}
 
 
 def _top(item: dict) -> str | None:
     return item["evidence"][0]["url"] if item["evidence"] else None
 
 
+def year_map(old: dict, new: dict) -> dict[str, tuple[str, ...]] | None:
+    """For runs of two assessment years: each new item's items of the old year (through `continues`)."""
+    years = (old["checklist"].get("year"), new["checklist"].get("year"))
+    if years[0] == years[1] or None in years:
+        return None
+    lists = []
+    for doc in (old, new):
+        try:
+            lists.append(load(doc["checklist"].get("file")))
+        except ChecklistError:
+            return None
+    files = year_files()  # the years between, for links that go through them
+    lists += [load(path) for y, path in files.items() if min(years) < y < max(years)]
+    return {item["id"]: follow(lists, item["id"], years[1], years[0]) for item in new["items"]}
+
+
 def diff_docs(old: dict, new: dict) -> list[dict]:
-    """Item changes between two result documents of one site."""
+    """Item changes between two result documents of one site (of one assessment year or two).
+
+    Between years, an item is compared with the old year's items it continues: a merged item with the
+    best of them ("merged" when its status did not change), an item with none is "new_item", an old item
+    nothing continues is "dropped"."""
     before = {i["id"]: i for i in old["items"]}
+    mapping = year_map(old, new)
     changes = []
     for item in new["items"]:
-        prev = before.get(item["id"])
-        if prev is None:
+        olds = [before[x] for x in mapping.get(item["id"], ()) if x in before] if mapping is not None else (
+            [before[item["id"]]] if item["id"] in before else [])
+        if not olds:
+            if mapping is not None:
+                changes.append({"item": item["id"], "title": item["title"], "kind": "new_item", "before": None,
+                                "after": item["status"], "old_url": None, "new_url": _top(item),
+                                "reason": item["reason"], "from": []})
             continue
+        prev = max(olds, key=lambda i: STATUS_RANK[i["status"]])
         a, b = prev["status"], item["status"]
         kind = None
         if a != b:
@@ -38,11 +67,19 @@ def diff_docs(old: dict, new: dict) -> list[dict]:
                 kind = "now_broken"
             else:
                 kind = "worse" if STATUS_RANK[b] < STATUS_RANK[a] else "better"
+        elif len(olds) > 1:
+            kind = "merged"
         elif _top(prev) != _top(item) and b != "missing":
             kind = "evidence_changed"
         if kind:
             changes.append({"item": item["id"], "title": item["title"], "kind": kind, "before": a, "after": b,
-                            "old_url": _top(prev), "new_url": _top(item), "reason": item["reason"]})
+                            "old_url": _top(prev), "new_url": _top(item), "reason": item["reason"],
+                            **({"from": [i["id"] for i in olds]} if mapping is not None else {})})
+    if mapping is not None:
+        carried = {x for ids in mapping.values() for x in ids}
+        changes += [{"item": i["id"], "title": i["title"], "kind": "dropped", "before": i["status"], "after": None,
+                     "old_url": _top(i), "new_url": None, "reason": "", "from": [i["id"]]}
+                    for i in old["items"] if i["id"] not in carried]
     return changes
 
 
@@ -93,8 +130,10 @@ def text(report: dict) -> str:
                 lines.append(f"  ! {KIND_TH[c['kind']]}: {c['reason'] or ''}")
                 continue
             mark = "!" if c["kind"] in WORSE else " "
-            lines.append(f"  {mark} {c['item']} {KIND_TH[c['kind']]}: {STATUS_TH[c['before']]} -> "
-                         f"{STATUS_TH[c['after']]} {c['new_url'] or ''}")
+            was = STATUS_TH.get(c["before"], "-")
+            now_ = STATUS_TH.get(c["after"], "-")
+            source = f" (จาก {', '.join(c['from'])})" if c.get("from") and c["kind"] != "dropped" else ""
+            lines.append(f"  {mark} {c['item']}{source} {KIND_TH[c['kind']]}: {was} -> {now_} {c['new_url'] or ''}")
     if not lines:
         lines.append("ไม่มีการเปลี่ยนแปลง")
     return "\n".join(plain(line) for line in lines) + "\n"

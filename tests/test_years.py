@@ -230,3 +230,19 @@ def test_shipped_items_state_whether_confirmed():
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert "status" in data, path
         assert all("confirmed" in item for item in data["items"]), path
+
+
+def test_diff_between_two_years_compares_like_with_like(site_server, tmp_path):
+    """A 2565 run against a 2566 run: merged items are compared with the items they continue, new ones said."""
+    srv = site_server("menu_cms")
+    db = tmp_path / "oit.db"
+    for year in ("2565", "2566"):
+        proc = run_oit("scan", srv.url, "--db", str(db), "--year", year, "--delay", "0.02", "-q")
+        assert proc.returncode in (0, 2), proc.stderr
+    out = tmp_path / "changes.json"
+    proc = run_oit("diff", "--db", str(db), "--site", srv.url, "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    changes = {c["item"]: c for c in json.loads(out.read_text(encoding="utf-8"))["changes"]}
+    assert changes["O10"]["kind"] == "new_item"  # 2566 O10, the personal-data policy, is new
+    assert changes["O11"]["from"] == ["O10", "O18"]  # the work plan with its budget: two 2565 items
+    assert "จาก O10, O18" in proc.stdout and "ข้อใหม่ของเกณฑ์ปีนี้" in proc.stdout
