@@ -7,9 +7,11 @@ item says which items of other years it carries on (`continues`), and `follow` m
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -277,8 +279,23 @@ def _requirement(r: _Reader, data: Any, path: str) -> Requirement:
 
 
 def load(path: str | Path | None = None) -> Checklist:
-    """Read and validate a checklist file (None: the default one); raise ChecklistError naming file, line and field."""
+    """Read and validate a checklist file (None: the default one); raise ChecklistError naming file, line and field.
+
+    A file read before and unchanged since (same size and modification time) is not read again."""
     path = DEFAULT_CHECKLIST if path is None else path
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return _load(str(path))  # says why it cannot be read
+    return _load_unchanged(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _load_unchanged(file: str, mtime_ns: int, size: int) -> Checklist:
+    return _load(file)
+
+
+def _load(path: str) -> Checklist:
     file = str(path)
     try:
         with open(path, "rb") as f:
