@@ -6,15 +6,12 @@ all read it from here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .checklist import Checklist, ChecklistError, Item, load
 from .patterns import Pattern
 from .period import rule
-from .thai import key
-
-_MARKS = re.compile(r"[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
+from .thai import key, strip_marks
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class Explanation:
 def labels(patterns: tuple[Pattern, ...], limit: int) -> tuple[str, ...]:
     """Labels an admin recognises from checklist patterns: no `a + b` rules, no vowel-less URL-slug spellings."""
     alts = [a.strip() for p in patterns if " + " not in p.source for a in p.source.split("|") if a.strip()]
-    slugs = {_MARKS.sub("", a) for a in alts if _MARKS.search(a)}
+    slugs = {bare for a in alts if (bare := strip_marks(a)) != a}  # marked words spelt without their marks
     shown: dict[str, str] = {}
     for a in alts:
         if a not in slugs:

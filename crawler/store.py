@@ -83,15 +83,9 @@ class Store:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT)  # waits for another writer, not fails
             self.db = sqlite_utils.Database(conn)
             self.db.enable_wal()
-            conn.execute("begin immediate")  # the schema is created by one process at a time
-            try:
+            with self._atomic():  # the schema is created by one process at a time (begin immediate)
                 self._create()
-                conn.execute("commit")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("rollback")
-                raise
-            with self.db.conn:  # prove it is writable now, not halfway through a night
+            with self._atomic():  # prove it is writable now, not halfway through a night
                 self.db.execute("pragma user_version = 1")
         except (OSError, sqlite3.Error) as e:
             raise StoreError(f"cannot use database {self.path}: {e}") from None
