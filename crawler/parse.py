@@ -65,12 +65,19 @@ class Page:
 
 
 _SPACES = re.compile(r"\s+")
+FAR = 1 << 30  # no such node above or before
 
 
 def _text(node: LexborNode, limit: int = 400) -> str:
     """The node's readable text, at most `limit` characters (only that much is normalised)."""
-    raw = _SPACES.sub(" ", node.text(deep=True, separator=" ", strip=True))
-    return clean(raw[: limit + 64])[:limit]
+    raw = node.text(deep=True, separator=" ", strip=True)
+    cut = limit + 64
+    if len(raw) > 4 * cut:  # a big block: whitespace collapsed in a prefix long enough is a prefix of the whole
+        head = _SPACES.sub(" ", raw[: 4 * cut])
+        raw = head if len(head) >= cut else _SPACES.sub(" ", raw)
+    else:
+        raw = _SPACES.sub(" ", raw)
+    return clean(raw[:cut])[:limit]
 
 
 def _own_text(node: LexborNode) -> str:
@@ -83,74 +90,275 @@ def _own_text(node: LexborNode) -> str:
     return clean(" ".join(p for p in parts if p))[:200]
 
 
-def _label_before(node: LexborNode, inline: bool) -> str | None:
-    """The heading or menu label standing just before `node` among its siblings."""
-    sib, steps = node.prev, 0
-    while sib is not None and steps < 60:
-        steps += 1
+def _chrome_mark(node: LexborNode) -> bool:
+    """The element is navigation, a header or footer, or a menu by its tag, class or id."""
+    if node.tag in ("nav", "header", "footer"):
+        return True
+    attrs = node.attrs
+    marks = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+    return "menu" in marks or "navbar" in marks or not CHROME_MARKS.isdisjoint(marks.split())
+
+
+def _heads_index(tree: LexborHTMLParser) -> dict[int, tuple[int, LexborNode]]:
+    """Every element holding a CARD_HEADS heading (itself included): how many (1, or 2 for more), and the first.
+
+    One query, each heading counted up its ancestors until one already holds two (so do all above it).
+    """
+    index: dict[int, tuple[int, LexborNode]] = {}
+    for head in tree.css(CARD_HEADS):
+        node: LexborNode | None = head
+        while node is not None:
+            known = index.get(node.mem_id)
+            if known is not None and known[0] >= 2:
+                break
+            index[node.mem_id] = (2, known[1]) if known is not None else (1, head)
+            node = node.parent
+    return index
+
+
+class _Tree:
+    """What links of one parsed tree share (ancestors, siblings, blocks), each worked out once."""
+
+    def __init__(self, tree: LexborHTMLParser | None = None) -> None:
+        self.tree = tree
+        self.heads: dict[int, tuple[int, LexborNode]] | None = None
+        self.texts: dict[tuple[int, int], str] = {}
+        self.chrome: dict[int, int] = {}  # node -> steps up to the nearest navigation, header or footer
+        self.rows: dict[int, str] = {}
+        self.own: dict[int, str] = {}
+        self.menus: dict[int, tuple[str | None, ...]] = {}
+        self.inline: dict[int, tuple[str | None, int]] = {}
+        self.blocks: dict[int, tuple[int, str]] = {}
+        self.cards: dict[int, tuple[str, int]] = {}
+        self.wrapped: dict[int, str] = {}
+        self.card_labels: dict[int, tuple[str | None, int]] = {}
+
+    def text(self, node: LexborNode, limit: int) -> str:
+        key = (node.mem_id, limit)
+        found = self.texts.get(key)
+        if found is None:
+            found = self.texts[key] = _text(node, limit)
+        return found
+
+    def own_text(self, node: LexborNode) -> str:
+        found = self.own.get(node.mem_id)
+        if found is None:
+            found = self.own[node.mem_id] = _own_text(node)
+        return found
+
+    def in_chrome(self, a: LexborNode) -> bool:
+        """In the site's navigation, header or footer: one within twelve levels above the element."""
+        return self._chrome_steps(a.parent) < 12
+
+    def _chrome_steps(self, node: LexborNode | None) -> int:
+        path: list[int] = []
+        steps = FAR
+        while node is not None:
+            known = self.chrome.get(node.mem_id)
+            if known is not None:
+                steps = known
+                break
+            if node.tag in ("body", "html"):
+                steps = self.chrome[node.mem_id] = FAR
+                break
+            if not node.tag.startswith("-") and _chrome_mark(node):
+                steps = self.chrome[node.mem_id] = 0
+                break
+            path.append(node.mem_id)
+            node = node.parent
+        for mem_id in reversed(path):
+            steps = min(FAR, steps + 1)
+            self.chrome[mem_id] = steps
+        return steps
+
+    def row(self, a: LexborNode) -> str:
+        node = a.parent
+        for _ in range(6):
+            if node is None or node.tag in ("body", "html"):
+                return ""
+            if node.tag in ROWS:
+                found = self.rows.get(node.mem_id)
+                if found is None:
+                    found = self.rows[node.mem_id] = self._row_text(node)
+                return found
+            node = node.parent
+        return ""
+
+    def _row_text(self, node: LexborNode) -> str:
+        if node.tag == "li" and node.css_first("ul, ol") is not None:
+            return self.own_text(node)
+        text = self.text(node, 600)
+        return text if node.tag == "tr" or len(text) <= 300 else ""
+
+    def menu_labels(self, a: LexborNode) -> list[str]:
+        """Parent menu and section labels of a link, nearest first (at most three)."""
+        labels: list[str] = []
+        for label in self._menu_chain(a):
+            if label and label not in labels:
+                labels.append(label)
+                if len(labels) == 3:
+                    break
+        return labels
+
+    def _menu_chain(self, node: LexborNode) -> tuple[str | None, ...]:
+        """The label (or None) each of the ten nodes from `node` up gives, up to the body."""
+        path: list[LexborNode] = []
+        chain: tuple[str | None, ...] = ()
+        while True:
+            known = self.menus.get(node.mem_id)
+            if known is not None:
+                chain = known
+                break
+            path.append(node)
+            parent = node.parent
+            if parent is None or parent.tag in ("body", "html", "-document"):
+                break
+            node = parent
+        for node in reversed(path):
+            chain = self.menus[node.mem_id] = (self._menu_label(node), *chain[:9])
+        return chain
+
+    def _menu_label(self, node: LexborNode) -> str | None:
+        parent = node.parent
+        label = self._label_before(node, node.tag in INLINE)
+        if label is None and node.tag in ("ul", "ol") and parent is not None and parent.tag == "li":
+            label = self.own_text(parent) or None
+        return label
+
+    def _label_before(self, node: LexborNode, inline: bool) -> str | None:
+        """The heading or menu label standing just before `node` among its siblings (60 at most)."""
+        if inline:
+            label, steps = self._inline_label(node.prev)
+            return label if steps <= 60 else None
+        sib, steps = node.prev, 0
+        while sib is not None and steps < 60:
+            steps += 1
+            tag = sib.tag
+            if tag == "hr":
+                return None
+            if tag in ("-text", "-comment", "br", "script", "style", "img"):
+                sib = sib.prev
+                continue
+            if tag in HEADINGS or tag in LABELS:
+                return self.text(sib, 120) or None
+            return None
+        return None
+
+    def _inline_label(self, sib: LexborNode | None) -> tuple[str | None, int]:
+        """The nearest bold or heading label from `sib` back (a rule stops), and how many siblings away."""
+        path: list[LexborNode] = []
+        found: tuple[str | None, int] = (None, FAR)
+        while sib is not None:
+            known = self.inline.get(sib.mem_id)
+            if known is not None:
+                found = known
+                break
+            tag = sib.tag
+            if tag == "hr":
+                found = self.inline[sib.mem_id] = (None, FAR)
+                break
+            if tag in HEADINGS or tag in ("strong", "b", "span"):
+                label = self.text(sib, 120)
+                if label:
+                    found = self.inline[sib.mem_id] = (label, 1)
+                    break
+            path.append(sib)
+            sib = sib.prev
+        for sib in reversed(path):
+            found = self.inline[sib.mem_id] = (found[0], min(FAR, found[1] + 1))
+        return found
+
+    def headings(self, node: LexborNode) -> tuple[int, LexborNode | None]:
+        """How many CARD_HEADS `node` is or holds (2 for two or more), and the first (`node.css(CARD_HEADS)`)."""
+        if self.heads is None:
+            self.heads = _heads_index(self.tree) if self.tree is not None else {}
+        return self.heads.get(node.mem_id, (0, None))
+
+    def card(self, a: LexborNode) -> str:
+        """The heading of the smallest block around a link: its card, list item, figure or section.
+
+        A block with one heading and little text is a card (the title of a post above or below its
+        "อ่านต่อ" or picture); in a bigger block the nearest heading before the link names it.
+        Eight blocks up at most.
+        """
+        title, steps = self._card_from(a)
+        return title if steps <= 8 else ""
+
+    def _card_from(self, node: LexborNode) -> tuple[str, int]:
+        """The card title climbing from `node`, and how many blocks up it was settled."""
+        path: list[LexborNode] = []
+        found: tuple[str, int] = ("", 0)
+        while True:
+            known = self.cards.get(node.mem_id)
+            if known is not None:
+                found = known
+                break
+            parent = node.parent
+            if parent is None:
+                break
+            if parent.tag in ("body", "html", "-document"):
+                found = ("", 1)
+                break
+            title = self._block_title(parent, node)
+            if title is not None:
+                found = (title, 1)
+                break
+            path.append(node)
+            node = parent
+        self.cards[node.mem_id] = found
+        for node in reversed(path):
+            found = self.cards[node.mem_id] = (found[0], min(FAR, found[1] + 1))
+        return found
+
+    def _block_title(self, block: LexborNode, child: LexborNode) -> str | None:
+        """The title `block` gives what `child` holds: a card's title, a heading before it, "" after a rule."""
+        known = self.blocks.get(block.mem_id)
+        if known is None:
+            count, first = self.headings(block)
+            title = (self.text(first, 160)
+                     if count == 1 and first is not None and len(self.text(block, CARD_TEXT + 1)) <= CARD_TEXT else "")
+            known = self.blocks[block.mem_id] = (count, title)
+        if not known[0]:
+            return None
+        if known[1]:
+            return known[1]
+        label, seen = self._card_label(child.prev)
+        return label if seen <= 80 else None
+
+    def _card_label(self, sib: LexborNode | None) -> tuple[str | None, int]:
+        """The nearest heading from `sib` back ("" at a rule, which ends the block above it), and how far."""
+        path: list[LexborNode] = []
+        found: tuple[str | None, int] = (None, FAR)
+        while sib is not None:
+            known = self.card_labels.get(sib.mem_id)
+            if known is not None:
+                found = known
+                break
+            label = self._heading_of(sib)
+            if label is not None:
+                found = self.card_labels[sib.mem_id] = (label, 1)
+                break
+            path.append(sib)
+            sib = sib.prev
+        for sib in reversed(path):
+            found = self.card_labels[sib.mem_id] = (found[0], min(FAR, found[1] + 1))
+        return found
+
+    def _heading_of(self, sib: LexborNode) -> str | None:
+        """A sibling's heading: its text, or "" for a rule; None when it is neither."""
         tag = sib.tag
         if tag == "hr":
-            return None
-        if tag in ("-text", "-comment", "br", "script", "style", "img"):
-            sib = sib.prev
-            continue
-        if tag in HEADINGS or (not inline and tag in LABELS) or (inline and tag in ("strong", "b", "span")):
-            label = _text(sib, 120)
-            if label and (not inline or len(label) <= 120):
-                return label
-        if not inline:
-            return None
-        sib = sib.prev
-    return None
-
-
-def _menu_labels(a: LexborNode) -> list[str]:
-    """Parent menu and section labels of a link, nearest first (at most three)."""
-    labels: list[str] = []
-    node = a
-    for _ in range(10):
-        parent = node.parent
-        label = _label_before(node, node.tag in INLINE)
-        if label is None and node.tag in ("ul", "ol") and parent is not None and parent.tag == "li":
-            label = _own_text(parent) or None
-        if label and label not in labels:
-            labels.append(label)
-            if len(labels) == 3:
-                break
-        if parent is None or parent.tag in ("body", "html", "-document"):
-            break
-        node = parent
-    return labels
-
-
-def _in_chrome(a: LexborNode) -> bool:
-    node = a.parent
-    for _ in range(12):
-        if node is None or node.tag in ("body", "html"):
-            return False
-        if node.tag in ("nav", "header", "footer"):
-            return True
-        marks = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}".lower()
-        if any(m in marks.split() for m in CHROME_MARKS) or "menu" in marks or "navbar" in marks:
-            return True
-        node = node.parent
-    return False
-
-
-def _row(a: LexborNode) -> str:
-    node = a.parent
-    for _ in range(6):
-        if node is None or node.tag in ("body", "html"):
             return ""
-        if node.tag in ROWS:
-            if node.tag == "li" and node.css_first("ul, ol") is not None:
-                return _own_text(node)
-            text = _text(node, 600)
-            if node.tag == "tr" or len(text) <= 300:
-                return text
-            return ""
-        node = node.parent
-    return ""
+        if tag in _HEAD_TAGS:
+            return self.text(sib, 160) or None
+        if tag in ("-text", "-comment"):
+            return None
+        found = self.wrapped.get(sib.mem_id)
+        if found is None:  # a wrapper holding only a heading
+            inner = self.headings(sib)[1]
+            label = self.text(inner, 160) if inner is not None else ""
+            found = self.wrapped[sib.mem_id] = label if label and len(self.text(sib, 200)) <= len(label) + 5 else ""
+        return found or None
 
 
 CARD_HEADS = "h1, h2, h3, h4, h5, h6, figcaption, caption, legend"
@@ -158,45 +366,6 @@ CARD_TEXT = 500
 _HEAD_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption", "legend"}
 EMBED_PARAMS = ("href", "url", "page", "channel")
 _DOC_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|rtf|zip|rar)(?:$|[?#])", re.IGNORECASE)
-
-
-def _card(a: LexborNode, memo: dict[int, tuple[int, str]]) -> str:
-    """The heading of the smallest block around a link: its card, list item, figure or section.
-
-    A block with one heading and little text is a card (the title of a post above or below its
-    "อ่านต่อ" or picture); in a bigger block the nearest heading before the link names it.
-    `memo` keeps each block's heading count and card title for the page (links share blocks).
-    """
-    node, steps = a, 0
-    while node.parent is not None and steps < 8:
-        parent, steps = node.parent, steps + 1
-        if parent.tag in ("body", "html", "-document"):
-            return ""
-        known = memo.get(parent.mem_id)
-        if known is None:
-            heads = parent.css(CARD_HEADS)
-            title = _text(heads[0], 160) if len(heads) == 1 and len(_text(parent, CARD_TEXT + 1)) <= CARD_TEXT else ""
-            known = memo[parent.mem_id] = (len(heads), title)
-        if known[0]:
-            if known[1]:
-                return known[1]
-            sib, seen = node.prev, 0
-            while sib is not None and seen < 80:
-                seen += 1
-                if sib.tag == "hr":  # a rule ends the block above it
-                    return ""
-                if sib.tag in _HEAD_TAGS:
-                    label = _text(sib, 160)
-                    if label:
-                        return label
-                elif sib.tag not in ("-text", "-comment"):  # a wrapper holding only a heading
-                    inner = sib.css_first(CARD_HEADS)
-                    label = _text(inner, 160) if inner is not None else ""
-                    if label and len(_text(sib, 200)) <= len(label) + 5:
-                        return label
-                sib = sib.prev
-        node = parent
-    return ""
 
 
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -212,7 +381,7 @@ def _hidden_row(a: LexborNode) -> bool:
     for _ in range(4):
         if node is None or node.tag in ("body", "html", "ul", "ol", "table", "div", "nav"):
             return False
-        attrs = node.attributes
+        attrs = node.attrs
         if (node is a or node.tag in HIDDEN_ROWS) and ("hidden" in attrs or _HIDDEN.search(attrs.get("style") or "")):
             return True
         node = node.parent
@@ -228,12 +397,51 @@ def _embedded(src: str, base: str) -> str | None:
     return None
 
 
-def _sections(tree: LexborHTMLParser, base: str) -> list[Section]:
+_JOINED: dict[tuple[str, str], tuple[str, bool]] = {}  # (base or its scheme://host, href) -> (url, is_web)
+JOIN_CACHE = 100_000
+
+
+class _Joiner:
+    """urljoin against one base, each address once, and whether the result is an http(s) URL.
+
+    An href starting with one slash, or `http(s)://host`, joins the same on every page of a host
+    (urljoin takes only the base's scheme and host for it): those are kept for the process.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        parts = urlsplit(base)
+        self.host = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+    def __call__(self, raw: str) -> tuple[str, bool]:
+        key = (self.host if self.host and _host_relative(raw) else self.base, raw)
+        found = _JOINED.get(key)
+        if found is None:
+            if len(_JOINED) >= JOIN_CACHE:
+                _JOINED.clear()
+            url = urljoin(self.base, raw)
+            found = _JOINED[key] = (url, is_web(url))
+        return found
+
+
+def _host_relative(raw: str) -> bool:
+    """An href urljoin resolves from the base's scheme and host alone: `/path`, `http(s)://host...`."""
+    if "\t" in raw or "\n" in raw or "\r" in raw:  # urlsplit drops them: `http://\t?q` has no host
+        return False
+    if raw[:1] == "/":
+        return raw[1:2] != "/"
+    rest = raw[8:] if raw.startswith("https://") else raw[7:] if raw.startswith("http://") else ""
+    return rest[:1] not in ("", "/", "?", "#")
+
+
+def _sections(tree: LexborHTMLParser, join: _Joiner) -> list[Section]:
     """Headed blocks of the content, and the page footer (where contact details live)."""
     out: list[Section] = []
     seen: set[int] = set()
+    memo = _Tree()
+    heads: dict[int, list[tuple[int, int]]] = {}  # block -> (node, rank) of the headings in it
     for h in tree.css("h1, h2, h3, h4, h5"):
-        heading = _text(h, 160)
+        heading = memo.text(h, 160)
         if not heading or len(heading) < 3:
             continue
         block, anchor, rank = h, h.attributes.get("id") or "", _rank(h)
@@ -241,16 +449,20 @@ def _sections(tree: LexborHTMLParser, base: str) -> list[Section]:
             parent = block.parent
             if parent is None or parent.tag in ("body", "html", "-document"):
                 break
-            if any(o.mem_id != h.mem_id and _rank(o) <= rank for o in parent.css(CARD_HEADS)):
+            inner = heads.get(parent.mem_id)
+            if inner is None:
+                inner = heads[parent.mem_id] = [(o.mem_id, _rank(o)) for o in parent.css(CARD_HEADS)]
+            if any(mem_id != h.mem_id and r <= rank for mem_id, r in inner):
                 break
             block = parent
             anchor = anchor or block.attributes.get("id") or ""
-            if len(_text(block, 200)) > len(heading) + 20:
+            if len(memo.text(block, 200)) > len(heading) + 20:
                 break
-        if block.mem_id == h.mem_id or block.mem_id in seen or _in_chrome(h):
+        if block.mem_id == h.mem_id or block.mem_id in seen or memo.in_chrome(h):
             continue
-        sec = _section(block, heading, anchor or "", base)
-        targets = {(a.attributes.get("href") or "").strip() for a in block.css("a[href]")}
+        hrefs = [(a.attributes.get("href") or "").strip() for a in block.css("a[href]")]
+        sec = _section(memo.text(block, 800), hrefs, heading, anchor or "", join)
+        targets = set(hrefs)
         if len(targets) == 1 or (not targets and len(sec.text) < len(heading) + 60):
             continue  # a card (one post and its picture), or a heading with nothing under it
         seen.add(block.mem_id)
@@ -258,11 +470,13 @@ def _sections(tree: LexborHTMLParser, base: str) -> list[Section]:
         if len(out) >= 40:
             break
     for foot in tree.css("footer, #footer, .footer, #footerSection, .site-footer"):
-        text = _text(foot, 800)
+        text = memo.text(foot, 800)
         if len(text) >= 10 and foot.mem_id not in seen:
             seen.add(foot.mem_id)
             head = foot.css_first(CARD_HEADS)
-            sec = _section(foot, _text(head, 160) if head is not None else "", foot.attributes.get("id") or "", base)
+            hrefs = [(a.attributes.get("href") or "").strip() for a in foot.css("a[href]")]
+            sec = _section(text, hrefs, memo.text(head, 160) if head is not None else "",
+                           foot.attributes.get("id") or "", join)
             sec.footer = True
             out.append(sec)
     return out
@@ -272,65 +486,86 @@ def _rank(node: LexborNode) -> int:
     return int(node.tag[1]) if node.tag in ("h1", "h2", "h3", "h4", "h5", "h6") else 7
 
 
-def _section(block: LexborNode, heading: str, anchor: str, base: str) -> Section:
-    hrefs = [(a.attributes.get("href") or "").strip() for a in block.css("a[href]")]
+def _section(text: str, hrefs: list[str], heading: str, anchor: str, join: _Joiner) -> Section:
+    """A block's section: its text, followable links and documents among them."""
     hrefs = [x for x in hrefs if x and not x.lower().startswith(SKIP_SCHEMES)]
-    return Section(heading, anchor, _text(block, 800), len(hrefs),
-                   sum(1 for x in hrefs if _DOC_EXT.search(urljoin(base, x))))
+    return Section(heading, anchor, text, len(hrefs), sum(1 for x in hrefs if _DOC_EXT.search(join(x)[0])))
+
+
+# Everything parse reads before the junk goes, in one pass over the tree (document order), by tag.
+_SCAN = {
+    "base[href]": ("base",), "title": ("title",), "h1, h2, h3": ("h1", "h2", "h3"),
+    "meta[http-equiv]": ("meta",), "a[href], area[href], frame[src], iframe[src]": ("a", "area", "frame", "iframe"),
+    "form": ("form",), "img[src]": ("img",), "textarea, input[type=text], input:not([type])": ("textarea", "input"),
+    "script, style, noscript, template": ("script", "style", "noscript", "template"),
+}
+_SCAN_ALL = ", ".join(_SCAN)
+_SCAN_GROUP = {tag: selector for selector, tags in _SCAN.items() for tag in tags}
+
+
+def _scan(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
+    """The nodes each `_SCAN` selector finds, from one query."""
+    found: dict[str, list[LexborNode]] = {selector: [] for selector in _SCAN}
+    for node in tree.css(_SCAN_ALL):
+        found[_SCAN_GROUP[node.tag]].append(node)
+    return found
 
 
 def parse(url: str, html: str) -> Page:
     """Parse decoded HTML into a Page with absolute link URLs."""
     tree = LexborHTMLParser(html)
+    found = _scan(tree)
     base = url
-    base_tag = tree.css_first("base[href]")
-    if base_tag is not None:
-        base = urljoin(url, clean_href(base_tag.attributes.get("href") or ""))
-    title_node = tree.css_first("title")
-    title = _text(title_node, 300) if title_node is not None else ""
-    headings = [_text(h, 200) for h in tree.css("h1, h2, h3")[:30]]
+    if found["base[href]"]:
+        base = urljoin(url, clean_href(found["base[href]"][0].attributes.get("href") or ""))
+    join = _Joiner(base)
+    memo = _Tree(tree)
+    title = _text(found["title"][0], 300) if found["title"] else ""
+    headings = [memo.text(h, 200) for h in found["h1, h2, h3"][:30]]
     refresh = None
-    for meta in tree.css("meta[http-equiv]"):
+    for meta in found["meta[http-equiv]"]:
         if (meta.attributes.get("http-equiv") or "").lower() == "refresh":
             m = _REFRESH.search(meta.attributes.get("content") or "")
             if m:
                 refresh = urljoin(base, clean_href(m.group(1)))
                 refresh = refresh if is_web(refresh) else None
     links: list[Link] = []
-    memo: dict[int, tuple[int, str]] = {}
-    for node in tree.css("a[href], area[href], frame[src], iframe[src]"):
+    for node in found["a[href], area[href], frame[src], iframe[src]"]:
         if len(links) >= MAX_LINKS:
             break
-        attrs = node.attributes
-        raw = (attrs.get("href") if node.tag in ("a", "area") else attrs.get("src")) or ""
+        tag, attrs = node.tag, node.attrs
+        raw = (attrs.get("href") if tag in ("a", "area") else attrs.get("src")) or ""
         raw = clean_href(raw)
-        if not raw or raw.lower().startswith(SKIP_SCHEMES) or not is_web(urljoin(base, raw)):
+        if not raw or raw.lower().startswith(SKIP_SCHEMES):
+            continue
+        target, web = join(raw)
+        if not web:
             continue  # only http(s) links: `java&#x09;script:` is javascript: as a browser reads it
-        alt = " ".join(filter(None, (img.attributes.get("alt") for img in node.css("img"))))
-        text = _text(node, 300) if node.tag == "a" else clean(attrs.get("alt") or attrs.get("name") or "")
+        alt = " ".join(filter(None, (i.attrs.get("alt") for i in node.traverse() if i.tag == "img")))
+        text = memo.text(node, 300) if tag == "a" else clean(attrs.get("alt") or attrs.get("name") or "")
         links.append(Link(
-            url=urljoin(base, raw),
+            url=target,
             text=clean(f"{text} {alt}"),
             title=clean(attrs.get("title") or ""),
-            row=_row(node) if node.tag == "a" else "",
-            menu=_menu_labels(node),
-            tag=node.tag,
-            chrome=_in_chrome(node),
-            card=_card(node, memo) if node.tag in ("a", "iframe") else "",
+            row=memo.row(node) if tag == "a" else "",
+            menu=memo.menu_labels(node),
+            tag=tag,
+            chrome=memo.in_chrome(node),
+            card=memo.card(node) if tag in ("a", "iframe") else "",
             hidden=_hidden_row(node),
         ))
-        shown = _embedded(raw, base) if node.tag == "iframe" else None
+        shown = _embedded(raw, base) if tag == "iframe" else None
         if shown:  # a page plugin (Facebook likebox, YouTube channel): the account itself is the link
             last = links[-1]
             links.append(Link(url=shown, text=last.text, title=last.title, menu=last.menu, tag="embed",
                               chrome=last.chrome, card=last.card))
             last.card = ""  # the plugin's own address is not what its box is titled
-    forms = len(tree.css("form"))
-    images = len([i for i in tree.css("img[src]") if not _in_chrome(i)])
-    inputs = len(tree.css("textarea, input[type=text], input:not([type])"))
-    for junk in tree.css("script, style, noscript, template"):
+    forms = len(found["form"])
+    images = len([i for i in found["img[src]"] if not memo.in_chrome(i)])
+    inputs = len(found["textarea, input[type=text], input:not([type])"])
+    for junk in found["script, style, noscript, template"]:
         junk.decompose()
-    sections = _sections(tree, base)
+    sections = _sections(tree, join)
     body = tree.body
     text = clean(body.text(deep=True, separator=" ", strip=True))[:MAX_TEXT] if body is not None else ""
     for chrome in tree.css("nav, header, footer, select, .menu, .nav, #menu, #nav"):
@@ -347,5 +582,6 @@ def node_text(node: LexborNode, limit: int = 400) -> str:
 
 def link_at(node: LexborNode, url: str, text: str) -> Link:
     """A link to `url` that `node` makes (an onclick element, a script href), with the words around it."""
-    return Link(url=url, text=text, title=clean(node.attributes.get("title") or ""), row=_row(node),
-                menu=_menu_labels(node), chrome=True if node.tag != "a" else _in_chrome(node))
+    memo = _Tree()
+    return Link(url=url, text=text, title=clean(node.attributes.get("title") or ""), row=memo.row(node),
+                menu=memo.menu_labels(node), chrome=True if node.tag != "a" else memo.in_chrome(node))

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
+from pythainlp import thai_above_vowels, thai_below_vowels, thai_follow_vowels, thai_lead_vowels, thai_tonemarks
 from pythainlp.util import normalize as _thai_normalize
 from pythainlp.util import thai_digit_to_arabic_digit
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_ODD_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _KEY_DROP = re.compile(r"[\s\-_.:/\\|()\[\]{},;'\"&*+#!?\u2010-\u2015\u2212<>=~`^@$%]+")
 _COMBINING = re.compile(r"[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
 _SPELLING = (("เเ", "แ"), ("\u0e4d\u0e32", "ำ"), ("กฏ", "กฎ"))
@@ -28,27 +29,91 @@ _THAI = re.compile("[\u0e01-\u0e5b]")
 
 SHORT = 300  # labels this long or shorter are normalised once per process (menus repeat on every page)
 
+# pythainlp's normaliser, applied word by word (whitespace-separated), gives what it gives applied to
+# a whole text unless a word's edge meets its neighbour's across the space: a tone mark, vowel or sign
+# after a space (it loses the space, or is dropped as dangling) and a lead vowel on both sides (a
+# repeated vowel is cut across spaces). `_JOINS` finds those: the whole text is normalised then.
+# Otherwise only a word holding what the normaliser or cap_marks changes is normalised: a run of two
+# or more marks (`_BAD_MARKS`: misordered, repeated, too long), a repeated lead vowel, LAKKHANGYAO,
+# or a dangling mark the text starts with.
+_DANGLING = f"{thai_above_vowels}{thai_below_vowels}{thai_tonemarks}\u0e3a\u0e4c\u0e4d\u0e4e"
+_NOREPEAT = f"{thai_follow_vowels}{thai_lead_vowels}{thai_above_vowels}{thai_below_vowels}\u0e3a\u0e4c\u0e4d\u0e4e"
+_MARKS = "\u0e30-\u0e3a\u0e45\u0e47-\u0e4e"  # what _MARK_RUN caps; every mark the normaliser moves or cuts
+_JOINS = re.compile(f" (?:[{_DANGLING}{thai_follow_vowels}]|(?<=[{thai_lead_vowels}] )[{thai_lead_vowels}])")
+_SUSPECT = re.compile(f"[{_MARKS}]{{2,}}|\u0e45|([{thai_lead_vowels}])\\1")
+_BAD_MARKS = re.compile(
+    f"\u0e45|[{thai_tonemarks}\u0e4c][{thai_above_vowels}{thai_below_vowels}]|\u0e4d[{thai_tonemarks}]*\u0e32"
+    f"|[{thai_follow_vowels}][{thai_tonemarks}]|([{_NOREPEAT}])\\1|[{thai_tonemarks}]{{2}}"
+    f"|[{_MARKS}]{{{MAX_MARK_RUN + 1}}}"
+)
+_ZW = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_THAI_DIGIT = re.compile("[\u0e50-\u0e59]")
+
 
 def clean(text: str) -> str:
     """Readable normalised text: Thai digits, zero-width, spelling fixes, single spaces."""
-    return _clean_short(text) if len(text) <= SHORT else _clean(text)
+    return _clean_short(text) if len(text) <= SHORT else _clean(text, _normalize_words)
 
 
 @lru_cache(maxsize=65_536)
 def _clean_short(text: str) -> str:
-    return _clean(text)
+    return _clean(text, _normalize_text)
 
 
-def _clean(text: str) -> str:
+def _clean(text: str, normalize: Callable[[str], str]) -> str:
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
-    text = thai_digit_to_arabic_digit(text)
+    text = unicodedata.normalize("NFC", text)
+    if _ZW.search(text):
+        text = text.translate(_ZERO_WIDTH)
+    if _THAI_DIGIT.search(text):
+        text = thai_digit_to_arabic_digit(text)
     for old, new in _SPELLING:
         text = text.replace(old, new)
     if _THAI.search(text):
-        text = _thai_normalize(cap_marks(text))
-    return _ODD_SPACES.sub(" ", text).strip()
+        text = normalize(text)
+    return " ".join(text.split())  # every run of whitespace (nbsp, ideographic...) one space
+
+
+def _normalize_text(text: str) -> str:
+    """pythainlp's normaliser on the whole text, its mark runs capped first."""
+    return _thai_normalize(cap_marks(text))
+
+
+def _normalize_words(text: str) -> str:
+    """`_normalize_text` word by word where that is the same: linear, and most words need nothing.
+
+    Whitespace comes out as single spaces (as `_clean` leaves it in the end).
+    """
+    joined = " ".join(text.split())
+    if _JOINS.search(joined):
+        return _normalize_text(text)
+    out: list[str] = []
+    done = 0
+    if joined and joined[0] in _DANGLING:
+        first = joined.split(" ", 1)[0]
+        out, done = [_normalize_word(first)], len(first)
+    for m in _SUSPECT.finditer(joined, done):
+        if m.group(1) is None and not _bad_marks(m.group()):
+            continue
+        start, end = joined.rfind(" ", 0, m.start()) + 1, joined.find(" ", m.end())
+        if start < done:  # a word already normalised
+            continue
+        end = len(joined) if end < 0 else end
+        out += [joined[done:start], _normalize_word(joined[start:end])]
+        done = end
+    return "".join(out) + joined[done:] if out else joined
+
+
+@lru_cache(maxsize=65_536)
+def _normalize_word(word: str) -> str:
+    return _normalize_text(word)
+
+
+@lru_cache(maxsize=4096)
+def _bad_marks(run: str) -> bool:
+    """Marks the normaliser reorders, replaces or cuts."""
+    return _BAD_MARKS.search(run) is not None
 
 
 def cap_marks(text: str) -> str:
@@ -58,12 +123,12 @@ def cap_marks(text: str) -> str:
 
 def key(text: str) -> str:
     """Match key: cleaned, lower-case, without spaces or punctuation."""
-    return _key_short(text) if len(text) <= SHORT else _KEY_DROP.sub("", _clean(text).lower())
+    return _key_short(text) if len(text) <= SHORT else _KEY_DROP.sub("", clean(text).lower())
 
 
 @lru_cache(maxsize=65_536)
 def _key_short(text: str) -> str:
-    return _KEY_DROP.sub("", _clean(text).lower())
+    return _KEY_DROP.sub("", _clean(text, _normalize_text).lower())
 
 
 def strip_marks(text: str) -> str:

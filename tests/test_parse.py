@@ -55,3 +55,9 @@ def test_title_headings_text_and_content_without_navigation():
     page = parse("http://h/", html)
     assert page.title == "T" and page.headings == ["โครงสร้าง"]
     assert "หน้าแรก" in page.text and "หน้าแรก" not in page.content and "กองคลัง" in page.content
+
+
+def test_inline_links_take_the_heading_within_sixty_siblings():
+    html = "<div><h4>การจัดซื้อจัดจ้าง</h4>" + "".join(f"<a href='/n{i}'>x</a>" for i in range(70)) + "</div>"
+    menus = [lk.menu for lk in parse("http://h/", html).links]
+    assert menus[:60] == [["การจัดซื้อจัดจ้าง"]] * 60 and menus[60:] == [[]] * 10

@@ -40,3 +40,20 @@ def test_strip_marks_matches_google_sites_slugs():
 def test_be_years():
     assert be_years("ประจำปีงบประมาณ พ.ศ. ๒๕๖๕ และ 2564") == [2565, 2564]
     assert be_years("โทร 025651234") == []
+
+
+PADDING = "ข้อมูลข่าวสาร ประกาศเทศบาล " * 12  # long enough for clean's word-by-word path
+TRICKY = [
+    "พ ุ่มดอกไม้", "คำ ่ที่สอง", "่ที่สอง นำหน้า", "ไป เเละ เ เ", "ใ ใ แ แ", "นานาาา ดีีีี", "ก้ำ ก่ำ", "กๅ ฤๅษี ๅ",
+    "ก\u0e4d\u0e48\u0e32", "กา่ กะ่", "ก่่่ ก้่", "กิิิิิิิิิิ", "ข้อมูล\n ่ข่าว", "ก\u00a0่ ข\tุ", "ภาพ ุ่ ะ ำ า",
+]
+
+
+@pytest.mark.parametrize("tricky", TRICKY)
+def test_long_text_is_normalised_as_a_whole(tricky):
+    from pythainlp.util import normalize
+
+    from crawler.thai import cap_marks
+    for text in (PADDING + tricky, tricky + " " + PADDING, PADDING + tricky + " " + PADDING):
+        assert len(text) > 300
+        assert clean(text) == " ".join(normalize(cap_marks(text)).split())
