@@ -70,7 +70,11 @@ FAR = 1 << 30  # no such node above or before
 
 def _text(node: LexborNode, limit: int = 400) -> str:
     """The node's readable text, at most `limit` characters (only that much is normalised)."""
-    raw = node.text(deep=True, separator=" ", strip=True)
+    return _cut(node.text(deep=True, separator=" ", strip=True), limit)
+
+
+def _cut(raw: str, limit: int) -> str:
+    """`_text` of a node whose raw text is `raw`."""
     cut = limit + 64
     if len(raw) > 4 * cut:  # a big block: whitespace collapsed in a prefix long enough is a prefix of the whole
         head = _SPACES.sub(" ", raw[: 4 * cut])
@@ -99,13 +103,13 @@ def _chrome_mark(node: LexborNode) -> bool:
     return "menu" in marks or "navbar" in marks or not CHROME_MARKS.isdisjoint(marks.split())
 
 
-def _heads_index(tree: LexborHTMLParser) -> dict[int, tuple[int, LexborNode]]:
-    """Every element holding a CARD_HEADS heading (itself included): how many (1, or 2 for more), and the first.
+def _heads_index(heads: list[LexborNode]) -> dict[int, tuple[int, LexborNode]]:
+    """Every element holding one of `heads` (itself included): how many (1, or 2 for more), and the first.
 
-    One query, each heading counted up its ancestors until one already holds two (so do all above it).
+    Each heading is counted up its ancestors until one already holds two (so do all above it).
     """
     index: dict[int, tuple[int, LexborNode]] = {}
-    for head in tree.css(CARD_HEADS):
+    for head in heads:
         node: LexborNode | None = head
         while node is not None:
             known = index.get(node.mem_id)
@@ -116,13 +120,29 @@ def _heads_index(tree: LexborHTMLParser) -> dict[int, tuple[int, LexborNode]]:
     return index
 
 
+def _ranks_index(heads: list[LexborNode]) -> dict[int, tuple[int, int]]:
+    """Every element holding one of `heads` (itself included): the two best (lowest) heading ranks in it."""
+    index: dict[int, tuple[int, int]] = {}
+    for head in heads:
+        rank = _rank(head)
+        node: LexborNode | None = head
+        while node is not None:
+            best, second = index.get(node.mem_id, (FAR, FAR))
+            if rank >= second:  # nothing changes here, nor above (they hold at least as good)
+                break
+            index[node.mem_id] = (rank, best) if rank < best else (best, rank)
+            node = node.parent
+    return index
+
+
 class _Tree:
     """What links of one parsed tree share (ancestors, siblings, blocks), each worked out once."""
 
-    def __init__(self, tree: LexborHTMLParser | None = None) -> None:
-        self.tree = tree
+    def __init__(self, heads: list[LexborNode] | None = None) -> None:
+        self.head_nodes = heads or []  # the tree's CARD_HEADS, in document order
         self.heads: dict[int, tuple[int, LexborNode]] | None = None
         self.texts: dict[tuple[int, int], str] = {}
+        self.raws: dict[int, str] = {}
         self.chrome: dict[int, int] = {}  # node -> steps up to the nearest navigation, header or footer
         self.rows: dict[int, str] = {}
         self.own: dict[int, str] = {}
@@ -137,7 +157,10 @@ class _Tree:
         key = (node.mem_id, limit)
         found = self.texts.get(key)
         if found is None:
-            found = self.texts[key] = _text(node, limit)
+            raw = self.raws.get(node.mem_id)
+            if raw is None:
+                raw = self.raws[node.mem_id] = node.text(deep=True, separator=" ", strip=True)
+            found = self.texts[key] = _cut(raw, limit)
         return found
 
     def own_text(self, node: LexborNode) -> str:
@@ -271,7 +294,7 @@ class _Tree:
     def headings(self, node: LexborNode) -> tuple[int, LexborNode | None]:
         """How many CARD_HEADS `node` is or holds (2 for two or more), and the first (`node.css(CARD_HEADS)`)."""
         if self.heads is None:
-            self.heads = _heads_index(self.tree) if self.tree is not None else {}
+            self.heads = _heads_index(self.head_nodes)
         return self.heads.get(node.mem_id, (0, None))
 
     def card(self, a: LexborNode) -> str:
@@ -364,6 +387,7 @@ class _Tree:
 CARD_HEADS = "h1, h2, h3, h4, h5, h6, figcaption, caption, legend"
 CARD_TEXT = 500
 _HEAD_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption", "legend"}
+_SECTION_HEADS = {"h1", "h2", "h3", "h4", "h5"}
 EMBED_PARAMS = ("href", "url", "page", "channel")
 _DOC_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|rtf|zip|rar)(?:$|[?#])", re.IGNORECASE)
 
@@ -434,25 +458,29 @@ def _host_relative(raw: str) -> bool:
     return rest[:1] not in ("", "/", "?", "#")
 
 
-def _sections(tree: LexborHTMLParser, join: _Joiner) -> list[Section]:
-    """Headed blocks of the content, and the page footer (where contact details live)."""
+def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> list[Section]:
+    """Headed blocks of the content, and the page footer (where contact details live).
+
+    `chrome` is what the links found of navigation above each element (the junk gone changes no class).
+    """
     out: list[Section] = []
     seen: set[int] = set()
-    memo = _Tree()
-    heads: dict[int, list[tuple[int, int]]] = {}  # block -> (node, rank) of the headings in it
-    for h in tree.css("h1, h2, h3, h4, h5"):
+    heads = tree.css(CARD_HEADS)
+    memo = _Tree(heads)
+    memo.chrome = chrome
+    ranks = _ranks_index(heads)
+    for h in heads:
+        if h.tag not in _SECTION_HEADS:
+            continue
         heading = memo.text(h, 160)
         if not heading or len(heading) < 3:
             continue
         block, anchor, rank = h, h.attributes.get("id") or "", _rank(h)
-        for _ in range(4):  # climb to the block the heading titles: more text, no heading of its rank
+        for _ in range(4):  # climb to the block the heading titles: more text, no other heading of its rank
             parent = block.parent
             if parent is None or parent.tag in ("body", "html", "-document"):
                 break
-            inner = heads.get(parent.mem_id)
-            if inner is None:
-                inner = heads[parent.mem_id] = [(o.mem_id, _rank(o)) for o in parent.css(CARD_HEADS)]
-            if any(mem_id != h.mem_id and r <= rank for mem_id, r in inner):
+            if ranks[parent.mem_id][1] <= rank:  # h is one of the two best: the other is as good
                 break
             block = parent
             anchor = anchor or block.attributes.get("id") or ""
@@ -473,7 +501,7 @@ def _sections(tree: LexborHTMLParser, join: _Joiner) -> list[Section]:
         text = memo.text(foot, 800)
         if len(text) >= 10 and foot.mem_id not in seen:
             seen.add(foot.mem_id)
-            head = foot.css_first(CARD_HEADS)
+            head = memo.headings(foot)[1]
             hrefs = [(a.attributes.get("href") or "").strip() for a in foot.css("a[href]")]
             sec = _section(text, hrefs, memo.text(head, 160) if head is not None else "",
                            foot.attributes.get("id") or "", join)
@@ -494,7 +522,7 @@ def _section(text: str, hrefs: list[str], heading: str, anchor: str, join: _Join
 
 # Everything parse reads before the junk goes, in one pass over the tree (document order), by tag.
 _SCAN = {
-    "base[href]": ("base",), "title": ("title",), "h1, h2, h3": ("h1", "h2", "h3"),
+    "base[href]": ("base",), "title": ("title",), CARD_HEADS: tuple(_HEAD_TAGS),
     "meta[http-equiv]": ("meta",), "a[href], area[href], frame[src], iframe[src]": ("a", "area", "frame", "iframe"),
     "form": ("form",), "img[src]": ("img",), "textarea, input[type=text], input:not([type])": ("textarea", "input"),
     "script, style, noscript, template": ("script", "style", "noscript", "template"),
@@ -519,9 +547,9 @@ def parse(url: str, html: str) -> Page:
     if found["base[href]"]:
         base = urljoin(url, clean_href(found["base[href]"][0].attributes.get("href") or ""))
     join = _Joiner(base)
-    memo = _Tree(tree)
+    memo = _Tree(found[CARD_HEADS])
     title = _text(found["title"][0], 300) if found["title"] else ""
-    headings = [memo.text(h, 200) for h in found["h1, h2, h3"][:30]]
+    headings = [memo.text(h, 200) for h in [h for h in found[CARD_HEADS] if h.tag in ("h1", "h2", "h3")][:30]]
     refresh = None
     for meta in found["meta[http-equiv]"]:
         if (meta.attributes.get("http-equiv") or "").lower() == "refresh":
@@ -565,7 +593,7 @@ def parse(url: str, html: str) -> Page:
     inputs = len(found["textarea, input[type=text], input:not([type])"])
     for junk in found["script, style, noscript, template"]:
         junk.decompose()
-    sections = _sections(tree, join)
+    sections = _sections(tree, join, memo.chrome)
     body = tree.body
     text = clean(body.text(deep=True, separator=" ", strip=True))[:MAX_TEXT] if body is not None else ""
     for chrome in tree.css("nav, header, footer, select, .menu, .nav, #menu, #nav"):
