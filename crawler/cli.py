@@ -256,10 +256,8 @@ def _parser() -> argparse.ArgumentParser:
 def _scan(a: argparse.Namespace, console: Console) -> int:
     options = _options(a)
     progress = ScanProgress(a.url, options.budget.max_pages)
-    checklist = load(options.checklist)
     with _watch(progress, quiet=a.quiet):
-        doc = audit(a.url, options, on_page=lambda record, links: progress.page(checklist, record, links),
-                    name=a.name)
+        doc = audit(a.url, options, on_page=progress.page, name=a.name)
     if a.json_path:
         Path(a.json_path).write_text(to_json(doc), encoding="utf-8")
     if a.quiet:

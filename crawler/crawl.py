@@ -13,7 +13,7 @@ from .config import Budget
 from .decode import decode
 from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
-from .match import FOUND, Hit, index_year, is_list_page, link_label, priority, score_link, score_page
+from .match import FOUND, Hit, decision, index_year, is_list_page, link_label, priority, score_link, score_page
 from .models import Candidate, CrawlResult, LinkRecord, PageRecord, now
 from .parse import Link, Page, parse
 from .render import Renderer, script_links
@@ -193,7 +193,8 @@ class Crawler:
             else:
                 hits = []
             offsite = not in_scope(url, result.site)
-            links.append(LinkRecord(page.url, url, label[:300], " > ".join(link.menu)[:300], offsite))
+            links.append(LinkRecord(page.url, url, label[:300], " > ".join(link.menu)[:300], offsite,
+                                    tuple(h.item for h in hits if decision(h) == "found")))
             if offsite or is_document(url) or is_media(url):
                 continue
             depth = visit.depth if link.tag in ("frame", "iframe") else visit.depth + 1

@@ -958,7 +958,17 @@ async def read_text_isolated(
             if loop.time() >= end:
                 return DocText(kind, "", 0, False, True, TIMED_OUT)
             await asyncio.sleep(0.05)
-        worker.conn.send((content, content_type, url, caps))
+        # a big document fills the pipe until the reader takes it: sent from a thread, the event loop (every other
+        # site of a batch) goes on meanwhile; a reader that does not take it in time is killed, which ends the send
+        sending = asyncio.ensure_future(asyncio.to_thread(worker.conn.send, (content, content_type, url, caps)))
+        sending.add_done_callback(lambda f: f.cancelled() or f.exception())  # a killed reader's broken pipe: seen
+        try:
+            await asyncio.wait_for(asyncio.shield(sending), max(0.0, end - loop.time()))
+        except TimeoutError:
+            _give_back(worker, reuse=False)
+            worker = None
+            await asyncio.wait([sending], timeout=5)
+            return DocText(kind, "", 0, False, True, TIMED_OUT)
         if not await _readable(worker.conn, max(0.0, end - loop.time())):
             _give_back(worker, reuse=False)
             worker = None

@@ -123,6 +123,7 @@ class LinkRecord:
     text: str
     context: str
     offsite: bool
+    found: tuple[str, ...] = ()  # items the crawler's scoring found the link names (for progress; not stored)
 
 
 @dataclass

@@ -5,10 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from .checklist import Checklist
-from .match import decision, score_link
 from .models import LinkRecord, PageRecord
-from .parse import Link
 
 ROBOTS = "robots.txt disallows this page"
 
@@ -25,12 +22,8 @@ class ScanProgress:
     started: float | None = None
     run_id: int | None = None  # known from the first page on
     last: float | None = None  # when the last page was read
-    _seen: set[tuple[str, str]] = field(default_factory=set)
 
-    def done(self) -> None:
-        self._seen.clear()  # what the live count needed, not kept for the server's lifetime
-
-    def page(self, checklist: Checklist, record: PageRecord, links: list[LinkRecord]) -> None:
+    def page(self, record: PageRecord, links: list[LinkRecord]) -> None:
         """The crawl's on_page hook: count the page, note where it is, look at its new links."""
         if record.error == ROBOTS:
             return
@@ -38,11 +31,8 @@ class ScanProgress:
         self.last = time.monotonic()
         self.section = list(record.crumbs)
         for lk in links:
-            if lk.offsite or (lk.to_url, lk.text) in self._seen or len(self._seen) > 20_000:
-                continue
-            self._seen.add((lk.to_url, lk.text))
-            link = Link(url=lk.to_url, text=lk.text, menu=[lk.context] if lk.context else [])
-            self.items.update(h.item for h in score_link(checklist, link, "", False) if decision(h) == "found")
+            if not lk.offsite:
+                self.items.update(lk.found)  # as the crawler scored the link, in its page
 
     def as_dict(self) -> dict:
         now = time.monotonic()

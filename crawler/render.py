@@ -44,7 +44,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  f"--proxy-server={DEAD_PROXY}", "--proxy-bypass-list=<-loopback>",
                  "--host-resolver-rules=MAP * ~NOTFOUND", "--dns-prefetch-disable",
                  "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
-                 "--webrtc-ip-handling-policy=disable_non_proxied_udp"]
+                 "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+                 # memory: every site's pages share two renderer processes (each site has its own context, and
+                 # every request goes through our fetcher), no spare renderer waits, no back-forward cache
+                 "--renderer-process-limit=2", "--disable-site-isolation-trials",
+                 "--disable-features=site-per-process,IsolateOrigins,BackForwardCache,SpareRendererForSitePerProcess",
+                 "--disable-extensions", "--mute-audio", "--js-flags=--max-old-space-size=256",
+                 "--in-process-gpu", "--disable-software-rasterizer",
+                 "--enable-features=NetworkServiceInProcess,NetworkServiceInProcess2"]
 BLOCKED_TYPES = {"image", "font", "media"}
 BROWSER_METHODS = {"GET", "HEAD"}  # a crawler submits nothing: POST/PUT/... of a page's scripts are refused
 FORWARDED_HEADERS = {"accept", "x-requested-with"}  # of a browser request, passed on by the fetcher
@@ -190,7 +197,7 @@ MAX_PAGES_AT_ONCE = 4  # pages being rendered at once in one process, all sites 
 class Chromium:
     """One headless Chromium per process (per event loop), shared by every site; started on first need.
 
-    Each site's renderer takes a context of its own from it; the browser closes when its last user
+    Each site's renderer opens its pages in the browser's one context; the browser closes when its last user
     leaves (a batch holds it for its whole run, see `keep_browser`).
     """
 
@@ -199,6 +206,7 @@ class Chromium:
         self._users = 0
         self._pw = None
         self._browser = None
+        self._contexts: dict[str, object] = {}  # user agent -> its BrowserContext
         self.failure: str | None = None
         self.pages = asyncio.Semaphore(MAX_PAGES_AT_ONCE)
 
@@ -210,8 +218,10 @@ class Chromium:
         if self._users <= 0:
             await self.close()
 
-    async def browser(self, executable: str):  # -> playwright Browser
-        """The running browser, started now if needed; raises when it cannot start."""
+    async def context(self, executable: str, user_agent: str):  # -> playwright BrowserContext
+        """The browsing context every site's pages open in (one per user agent), started now if needed; raises
+        when the browser cannot start. One context: the sites' pages share two renderer processes, where a
+        context per site held one each. Every request of a page goes through its own route (our fetcher)."""
         async with self._lock:
             if self._browser is None or not self._browser.is_connected():
                 from playwright.async_api import async_playwright
@@ -219,7 +229,17 @@ class Chromium:
                     self._pw = await async_playwright().start()
                 self._browser = await self._pw.chromium.launch(executable_path=executable, headless=True,
                                                                args=CHROMIUM_ARGS, timeout=30_000)
-            return self._browser
+                self._contexts = {}
+            context = self._contexts.get(user_agent)
+            if context is None:
+                context = await self._browser.new_context(
+                    user_agent=user_agent, java_script_enabled=True, locale="th-TH", service_workers="block",
+                    accept_downloads=False)
+                # requests no rendered page's route answers (popups, workers) and every WebSocket: refused
+                await context.route("**/*", _refuse)
+                await context.route_web_socket(re.compile(".*"), _close_socket)
+                self._contexts[user_agent] = context
+            return context
 
     async def close(self) -> None:
         async with self._lock:
@@ -228,6 +248,7 @@ class Chromium:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(getattr(thing, stop)(), timeout=10.0)
             self._browser = self._pw = None
+            self._contexts = {}
 
 
 _SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Chromium] = weakref.WeakKeyDictionary()
@@ -295,13 +316,8 @@ class Renderer:
                 try:
                     self._chromium = shared_chromium()
                     self._chromium.join()
-                    browser = await self._chromium.browser(self.options.chromium)
-                    self._context = await browser.new_context(
-                        user_agent=self.fetcher.settings.user_agent, java_script_enabled=True,
-                        locale="th-TH", service_workers="block", accept_downloads=False)
-                    # requests no rendered page's route answers (popups, workers) and every WebSocket: refused
-                    await self._context.route("**/*", _refuse)
-                    await self._context.route_web_socket(re.compile(".*"), _close_socket)
+                    self._context = await self._chromium.context(self.options.chromium,
+                                                                 self.fetcher.settings.user_agent)
                     self.started = True
                     return True
                 except Exception as exc:  # noqa: BLE001 - any launch failure means: no browser
@@ -413,10 +429,7 @@ class Renderer:
         await self._shutdown()
 
     async def _shutdown(self) -> None:
-        """Close this site's context; the shared browser closes when its last user leaves."""
-        if self._context is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._context.close(), timeout=10.0)
+        """Leave the shared browser (its pages are closed as each render ends); it closes when its last user leaves."""
         self._context = None
         if self._chromium is not None:
             chromium, self._chromium = self._chromium, None

@@ -112,14 +112,11 @@ class Jobs:
         def on_page(record: PageRecord, links: list[LinkRecord]) -> None:
             if progress.run_id is None:
                 progress.run_id = queries.run_after(self.store, url, before)
-            progress.page(checklist, record, links)
+            progress.page(record, links)
             if notify:
                 notify()
 
-        try:
-            return await scan_site(url, checklist, self.store, options, self.gate, batch_id, on_page)
-        finally:
-            progress.done()
+        return await scan_site(url, checklist, self.store, options, self.gate, batch_id, on_page)
 
     # ------------------------------------------------------------------------------ one site
 
