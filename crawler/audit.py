@@ -121,5 +121,6 @@ def site_title(title: str) -> str:
 
 async def verify(checklist: Checklist, checker: Checker, year: int) -> list[ItemResult]:
     """Each item's verdict from the facts its candidates turned out to be, marked when the item is unconfirmed."""
+    await checker.prefetch(checklist.items)
     return [replace(decide(item, await checker.gather(item), year), confirmed=item.confirmed)
             for item in checklist.items]
