@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .checklist import Checklist, Item
 from .models import Candidate
 from .parse import Link, Page
-from .patterns import Pattern, first_match
+from .patterns import Pattern, PatternTable, Substrings, first_match, present
 from .thai import be_years, item_number, key, strip_marks
 from .urls import in_scope, is_document
 
@@ -40,34 +40,131 @@ class Hit:
     strong: bool = False  # named by a phrase or a trusted item number, not only by section words
 
 
+class _Memo(dict):
+    """A bounded memo, emptied when full: menus repeat on every page, page texts do not."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def put(self, k: Any, value: Any) -> Any:
+        if len(self) >= self.limit:
+            self.clear()
+        self[k] = value
+        return value
+
+
+@dataclass(frozen=True)
+class _Named:
+    """What a label's words match, by item index: phrases, weak and child phrases, decoys; the review hits."""
+
+    phrases: dict[int, Pattern]
+    weak: dict[int, Pattern]
+    child: dict[int, Pattern]
+    decoys: dict[int, Pattern]
+    maybe: tuple[Hit, ...]
+
+
+class _Compiled:
+    """A checklist's patterns compiled to match every item at once, and its memos (one checklist's only)."""
+
+    MAX_SCORED, MAX_TEXTS = 100_000, 50_000
+
+    def __init__(self, checklist: Checklist) -> None:
+        items = checklist.items
+        self.phrases = PatternTable(i.phrases for i in items)
+        self.weak = PatternTable(i.weak for i in items)
+        self.child = PatternTable(i.child_phrases for i in items)
+        self.context = PatternTable(i.context for i in items)
+        self.decoys = PatternTable(i.decoys for i in items)
+        self.review = PatternTable(i.review_labels for i in items)
+        self.slugs = PatternTable(tuple(_stripped(p) for p in i.phrases) for i in items)
+        self.hosts: dict[str, list[int]] = {}
+        for n, item in enumerate(items):
+            for h in dict.fromkeys(item.hosts):
+                self.hosts.setdefault(h, []).append(n)
+        self.url_decoys = [(n, i.url_decoys) for n, i in enumerate(items) if i.url_decoys]
+        self.url_hints = [(n, i.url_hints) for n, i in enumerate(items) if i.url_hints]
+        self.hints = Substrings(h for i in items for h in i.url_hints)
+        self.numbered = {i.number: n for n, i in enumerate(items)}
+        self.generic_words = tuple(sorted((w for w in checklist.generic_anchors if len(w) >= 2), key=len, reverse=True))
+        self.scored = _Memo(self.MAX_SCORED)  # (label, context, URL, number, bonus, trusted) -> hits
+        self.named, self.in_context, self.urls = _Memo(self.MAX_TEXTS), _Memo(self.MAX_TEXTS), _Memo(self.MAX_TEXTS)
+        self.generic, self.labels, self.years, self.steers = (_Memo(self.MAX_TEXTS) for _ in range(4))
+
+
+_COMPILED: dict[int, tuple[Checklist, _Compiled]] = {}  # id -> the checklist (kept alive: ids stay its own)
+_MAX_COMPILED = 8
+
+
+def _compiled(checklist: Checklist) -> _Compiled:
+    """The checklist's compiled patterns and memos, built on first use."""
+    entry = _COMPILED.get(id(checklist))
+    if entry is None or entry[0] is not checklist:
+        if len(_COMPILED) >= _MAX_COMPILED:
+            _COMPILED.pop(next(iter(_COMPILED), None), None)  # the oldest
+        entry = _COMPILED[id(checklist)] = (checklist, _Compiled(checklist))
+    return entry[1]
+
+
+def clear_caches() -> None:
+    """Forget every checklist's compiled patterns and memos (a fresh process's state)."""
+    _COMPILED.clear()
+
+
+_NUMBERED = re.compile(r"^(?:oit|o)?\d{1,3}")
+_DIGITS = re.compile(r"\d+")
+
+
 def is_generic(checklist: Checklist, text: str) -> bool:
     """An anchor that says nothing by itself: "คลิก", "ดาวน์โหลด", a bare number, or only such words
     ("คลิกเพื่อเปิดไฟล์ PDF", "» Read More", "เปิดอ่านเอกสาร")."""
-    k = re.sub(r"^(?:oit|o)?\d{1,3}", "", key(text))
-    if len(k) < 3 or k in checklist.generic_anchors:
+    return _generic(_compiled(checklist), checklist.generic_anchors, text)
+
+
+def _generic(c: _Compiled, anchors: frozenset[str], text: str) -> bool:
+    """is_generic, memoised by text."""
+    generic = c.generic.get(text)
+    if generic is None:
+        generic = c.generic.put(text, _is_generic(anchors, c.generic_words, text))
+    return generic
+
+
+def _is_generic(anchors: frozenset[str], words: tuple[str, ...], text: str) -> bool:
+    k = _NUMBERED.sub("", key(text))
+    if len(k) < 3 or k in anchors:
         return True
-    rest = re.sub(r"\d+", "", k)
-    for word in _generic_words(checklist.generic_anchors):
+    rest = _DIGITS.sub("", k)
+    for word in words:
         rest = rest.replace(word, "")
         if len(rest) < 3:
             return True
     return False
 
 
-@lru_cache(maxsize=8)
-def _generic_words(anchors: frozenset[str]) -> tuple[str, ...]:
-    return tuple(sorted((w for w in anchors if len(w) >= 2), key=len, reverse=True))
-
-
 def link_label(checklist: Checklist, link: Link) -> str:
     """The words that name a link: its anchor; when the anchor is generic, its table row, else the
     heading of the card or block it sits in ("อ่านต่อ" under a post's title)."""
+    return _link_words(_compiled(checklist), checklist, link)[0]
+
+
+def _link_words(c: _Compiled, checklist: Checklist, link: Link) -> tuple[str, int | None]:
+    """A link's label and the item number it carries (memoised by the link's words)."""
+    memo = (link.text, link.title, link.row, link.card)
+    words = c.labels.get(memo)
+    if words is None:
+        label = _link_label(c, checklist.generic_anchors, link)
+        words = c.labels.put(memo, (label, item_number(label) or item_number(link.row)))
+    return words
+
+
+def _link_label(c: _Compiled, anchors: frozenset[str], link: Link) -> str:
     own = " ".join(t for t in (link.text, link.title) if t)
-    if own and not is_generic(checklist, own):
+    if own and not _generic(c, anchors, own):
         return own
     card = "" if PAGING.match(key(own)) else link.card
     for other in (link.row, card):
-        if other and not is_generic(checklist, other):
+        if other and not _generic(c, anchors, other):
             return other
     return own or link.row or card
 
@@ -76,7 +173,21 @@ def index_years(checklist: Checklist, text: str) -> tuple[int, ...]:
     """The assessment years a text titles an ITA/OIT index or menu with ("ITA 2564", "OIT ปี 2566",
     "การประเมิน ITA ประจำปี 2564"); () for any other text, such as an item's own label with its data year
     ("O12 รายงานผลการดำเนินงานประจำปี 2564", "รายงานผลการดำเนินงาน 2564 | ITA Online")."""
-    if not text or len(text) > 200 or item_number(text) is not None:
+    return _titled_years(_compiled(checklist), checklist, text)
+
+
+def _titled_years(c: _Compiled, checklist: Checklist, text: str) -> tuple[int, ...]:
+    """index_years, memoised by text."""
+    if not text or len(text) > 200:
+        return ()
+    found = c.years.get(text)
+    if found is None:
+        found = c.years.put(text, _index_years(checklist, text))
+    return found
+
+
+def _index_years(checklist: Checklist, text: str) -> tuple[int, ...]:
+    if item_number(text) is not None:
         return ()
     years = be_years(text)
     if not years or not first_match(checklist.list_markers, key(text)):
@@ -92,13 +203,14 @@ def index_year(checklist: Checklist, texts: list[str], year: int,
     menus, the page's heading and title, its click path back to the home page) that titles an ITA/OIT index
     with a year; `year` when that text names it among others. None: not under a year's index.
     `memo` keeps each distinct text's years (menus repeat on every page)."""
+    c = _compiled(checklist)
     for text in texts:
         if memo is None:
-            years = index_years(checklist, text)
+            years = _titled_years(c, checklist, text)
         elif text in memo:
             years = memo[text]
         else:
-            years = memo[text] = index_years(checklist, text)
+            years = memo[text] = _titled_years(c, checklist, text)
         if years:
             return year if year in years else max(years)
     return None
@@ -118,97 +230,137 @@ def is_list_page(checklist: Checklist, page: Page) -> bool:
         return False
     if first_match(checklist.list_markers, key(head)):
         return True
-    numbers = {item_number(link_label(checklist, lk)) or item_number(lk.row) for lk in page.links}
+    c = _compiled(checklist)
+    numbers = {_link_words(c, checklist, lk)[1] for lk in page.links}
     numbers.discard(None)
     return len(numbers) >= 4
 
 
-@lru_cache(maxsize=4096)
 def _stripped(p: Pattern) -> Pattern:
+    """A phrase as a URL slug spells it: without Thai vowel and tone marks."""
     return Pattern(p.source, tuple(tuple(strip_marks(a) for a in alts) for alts in p.parts))
 
 
-def _text_score(item: Item, label_key: str, context_key: str, bonus: bool = True) -> tuple[float, list[str], bool]:
-    """Score from words: strong phrase; weak or child phrase under the item's section; weak alone.
+def _named(c: _Compiled, checklist: Checklist, label_key: str) -> _Named:
+    """What a label's words match of every item (memoised by the label's key)."""
+    named = c.named.get(label_key)
+    if named is None:
+        found = present(label_key)
+        review = c.review.first_matches(found)
+        decoys = c.decoys.first_matches(found)
+        maybe = tuple(Hit(item.id, MAYBE, (f"{MAYBE_MARK} {review[n].source}",))
+                      for n, item in enumerate(checklist.items)
+                      if n in review and not _turned_down(item.decoys, review[n], label_key))
+        named = c.named.put(label_key, _Named(c.phrases.first_matches(found), c.weak.first_matches(found),
+                                              c.child.first_matches(found), decoys, maybe))
+    return named
+
+
+def _in_context(c: _Compiled, context_key: str) -> dict[int, Pattern]:
+    """Per item, the most specific of its section's patterns that a context matches (memoised)."""
+    found = c.in_context.get(context_key)
+    if found is None:
+        found = c.in_context.put(context_key, c.context.first_matches(present(context_key)))
+    return found
+
+
+def _text_score(named: _Named, in_context: Pattern | None, n: int, bonus: bool) -> tuple[float, tuple[str, ...], bool]:
+    """Score of item `n` from words: strong phrase; weak or child phrase under the item's section; weak alone.
 
     A label standing in the item's own section gets a bonus, so that the same short label
     ("ติดตามผล 6 เดือน") goes to the item whose section it is in. The flag says "strong phrase".
     """
-    in_context = first_match(item.context, context_key) if context_key else None
-    extra, where = (CONTEXT_BONUS if bonus else 0.0, [f"ใต้ {in_context.source}"]) if in_context else (0.0, [])
-    p = first_match(item.phrases, label_key)
+    extra, where = (CONTEXT_BONUS if bonus else 0.0, (f"ใต้ {in_context.source}",)) if in_context else (0.0, ())
+    p = named.phrases.get(n)
     if p:
-        return STRONG + extra, [p.source, *where], True
-    w = first_match(item.weak, label_key)
-    c = first_match(item.child_phrases, label_key) if in_context else None
+        return STRONG + extra, (p.source, *where), True
+    w = named.weak.get(n)
+    c = named.child.get(n) if in_context else None
     if in_context and (w or c):
-        return CONTEXTUAL + extra, [(w or c).source, *where], False
+        return CONTEXTUAL + extra, ((w or c).source, *where), False
     if w:
-        return WEAK, [w.source], False
-    return 0.0, [], False
+        return WEAK, (w.source,), False
+    return 0.0, (), False
 
 
-def _url_score(item: Item, url: str) -> tuple[float, list[str]]:
+def _url_scores(c: _Compiled, url: str) -> dict[int, tuple[float, tuple[str, ...]]]:
+    """Per item the URL names, its score and term: its host, a phrase in its slug, a hint (memoised by URL)."""
+    scores = c.urls.get(url)
+    if scores is None:
+        scores = c.urls.put(url, _url_features(c, url))
+    return scores
+
+
+def _url_features(c: _Compiled, url: str) -> dict[int, tuple[float, tuple[str, ...]]]:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     low = unquote(parts.path + "?" + parts.query).lower()
-    if any(d in url.lower() for d in item.url_decoys):
-        return 0.0, []
-    if any(host == h or host.endswith("." + h) for h in item.hosts):
-        return HOST, [f"host {host}"]
+    lowered = url.lower()
+    out: dict[int, tuple[float, tuple[str, ...]]] = {}
+    for suffix in (host, *(host[i + 1:] for i, ch in enumerate(host) if ch == ".")):
+        for n in c.hosts.get(suffix, ()):
+            out.setdefault(n, (HOST, (f"host {host}",)))
     if _THAI.search(low):
-        slug = key(strip_marks(low))
-        p = next((p for p in item.phrases if _stripped(p).matches(slug)), None)
-        if p:
-            return SLUG, [f"URL {p.source}"]
-    hint = next((h for h in item.url_hints if h in low), None)
-    return (HINT, [f"URL {hint}"]) if hint else (0.0, [])
-
-
-_SCORED: dict[tuple, tuple[Hit, ...]] = {}  # menus repeat on every page: each distinct link is scored once
-_MAX_SCORED = 100_000
+        for n, p in c.slugs.earliest(present(key(strip_marks(low)))).items():
+            out.setdefault(n, (SLUG, (f"URL {p.source}",)))
+    hinted = c.hints.present(low)
+    for n, hints in c.url_hints:
+        hint = None if n in out or not hinted else next((h for h in hints if h in hinted), None)
+        if hint:
+            out[n] = (HINT, (f"URL {hint}",))
+    for n, decoys in c.url_decoys:
+        if n in out and any(d in lowered for d in decoys):
+            del out[n]
+    return out
 
 
 def score_label(checklist: Checklist, label: str, context: str, url: str = "",
                 number: int | None = None, bonus: bool = True, trusted: bool = True) -> list[Hit]:
     """Items a label names, best first (memoised: the same label, context and URL score the same)."""
-    memo = (checklist.path, checklist.name, label, context, url, number, bonus, trusted)
-    hits = _SCORED.get(memo)
+    c = _compiled(checklist)
+    memo = (label, context, url, number, bonus, trusted)
+    hits = c.scored.get(memo)
     if hits is None:
-        if len(_SCORED) >= _MAX_SCORED:
-            _SCORED.clear()
-        hits = _SCORED[memo] = tuple(_score_label(checklist, label, context, url, number, bonus, trusted))
+        hits = c.scored.put(memo, tuple(_score_label(checklist, c, label, context, url, number, bonus, trusted)))
     return list(hits)
 
 
-def _score_label(checklist: Checklist, label: str, context: str, url: str,
+def _score_label(checklist: Checklist, c: _Compiled, label: str, context: str, url: str,
                  number: int | None, bonus: bool, trusted: bool) -> list[Hit]:
     """Items a label names, best first.
 
     `number` is the item number the label carries. Trusted (on an ITA/OIT list) it decides;
     otherwise it only picks among the items the words already name ("O 19 :: รายงานทางการเงิน"
-    is O19, not O20).
+    is O19, not O20). Only the items its words, its URL or its number name are looked at.
     """
-    label_key, context_key = key(label), key(context)
+    label_key = key(label)
+    named = _named(c, checklist, label_key)
+    context_key = key(context) if named.phrases or named.weak or named.child else ""  # else the section is moot
+    in_context = _in_context(c, context_key) if context_key else {}
+    urls = _url_scores(c, url) if url else {}
+    candidates = named.phrases.keys() | named.weak.keys() | (named.child.keys() & in_context.keys()) | urls.keys()
+    if number in c.numbered:
+        candidates.add(c.numbered[number])
     hits, strong = [], set()
-    for item in checklist.items:
-        score, terms, is_strong = _text_score(item, label_key, context_key, bonus)
+    for n in sorted(candidates):
+        item = checklist.items[n]
+        score, terms, is_strong = _text_score(named, in_context.get(n), n, bonus)
         if is_strong:
             strong.add(item.id)
-        uscore, uterms = _url_score(item, url) if url else (0.0, [])
+        uscore, uterms = urls.get(n, (0.0, ()))
         if score and uscore:
             score, terms = score + 0.1, terms + uterms
         elif uscore > score:
             score, terms = uscore, uterms
-        decoy = first_match(item.decoys, label_key)
+        decoy = named.decoys.get(n)
         if decoy and score:
-            score, terms = score * DECOY_FACTOR, [*terms, f"{DECOY_MARK} {decoy.source}"]
+            score, terms = score * DECOY_FACTOR, (*terms, f"{DECOY_MARK} {decoy.source}")
         if number == item.number and trusted:
-            score, terms = max(score + 0.1, NUMBER), [f"{NUMBER_MARK}{number}", *terms]
+            score, terms = max(score + 0.1, NUMBER), (f"{NUMBER_MARK}{number}", *terms)
         elif number == item.number and score > 0:
-            terms = [f"{NUMBER_MARK}{number}", *terms]  # picks this item among those named, no more
+            terms = (f"{NUMBER_MARK}{number}", *terms)  # picks this item among those named, no more
         if score > 0:
-            hits.append(Hit(item.id, round(score, 3), tuple(terms), is_strong or (number == item.number and trusted)))
+            hits.append(Hit(item.id, round(score, 3), terms, is_strong or (number == item.number and trusted)))
     if number is not None and any(h.terms[0].startswith(NUMBER_MARK) for h in hits):
         hits = [h for h in hits if h.terms[0].startswith(NUMBER_MARK)]
     elif strong:  # a label that fully names an item is a short label of another only in its section
@@ -216,20 +368,9 @@ def _score_label(checklist: Checklist, label: str, context: str, url: str,
         hits = [h for h in hits if h.item in strong or h.score >= top - 1e-9]
     best = max((h.score for h in hits), default=0.0)
     keep = [h for h in hits if h.score >= best - MARGIN or is_decoy(h)]  # decoys are evidence against
-    keep += _maybe(checklist, label_key, {h.item for h in keep})
+    kept = {h.item for h in keep}
+    keep += [h for h in named.maybe if h.item not in kept]  # may serve though it names something else
     return sorted(keep, key=lambda h: (-h.score, h.item))
-
-
-def _maybe(checklist: Checklist, label_key: str, named: set[str]) -> list[Hit]:
-    """Items a label may serve though it names something else (`review_labels`): review at most."""
-    out = []
-    for item in checklist.items:
-        if item.id in named or not item.review_labels:
-            continue
-        p = first_match(item.review_labels, label_key)
-        if p and not _turned_down(item.decoys, p, label_key):
-            out.append(Hit(item.id, MAYBE, (f"{MAYBE_MARK} {p.source}",)))
-    return out
 
 
 def _turned_down(decoys: tuple[Pattern, ...], review: Pattern, label_key: str) -> bool:
@@ -258,8 +399,7 @@ def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) 
     """
     if link.hidden and not link.chrome:
         return []  # a row the visitor cannot see (a hidden test row) is not evidence
-    label = link_label(checklist, link)
-    number = item_number(label) or item_number(link.row)
+    label, number = _link_words(_compiled(checklist), checklist, link)
     card = link.card if link.card and link.card != label and link.card not in link.menu else ""
     hits = score_label(checklist, label, " ".join([*link.menu, card, "" if link.chrome else context]), link.url,
                        number, trusted=list_page)
@@ -291,15 +431,25 @@ def score_page(checklist: Checklist, page: Page, context: str, label: str | None
 
 def priority(checklist: Checklist, link: Link, hits: list[Hit]) -> int:
     """Crawl order: ITA/OIT index first, then links naming items, then sections, then the rest."""
-    label_key = key(f"{link.text} {link.title} {unquote(urlsplit(link.url).path)}")
-    if first_match(checklist.list_markers, label_key):
+    steers = _compiled(checklist).steers
+    memo = (link.text, link.title, link.url)
+    marker, section = steers.get(memo) or steers.put(memo, _steers(checklist, link))
+    if marker:
         return 3
     best = max((h.score for h in hits), default=0.0)
     if best >= REVIEW:
         return 2
-    if best > 0 or any(first_match(i.context, label_key) for i in checklist.items):
+    if best > 0 or section:
         return 1
     return 0
+
+
+def _steers(checklist: Checklist, link: Link) -> tuple[bool, bool]:
+    """Whether a link's words and path name an ITA/OIT index, and whether they name any item's section."""
+    label_key = key(f"{link.text} {link.title} {unquote(urlsplit(link.url).path)}")
+    if first_match(checklist.list_markers, label_key):
+        return True, False
+    return False, bool(_compiled(checklist).context.first_matches(present(label_key)))
 
 
 def other_year(cand: Candidate, year: int | None) -> bool:

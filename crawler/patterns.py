@@ -7,6 +7,7 @@ lookups. The answer is the same as testing each alternative as a substring.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
@@ -72,8 +73,7 @@ class Pattern:
         return cls(source, tuple(parts))
 
     def matches(self, text_key: str) -> bool:
-        found = _INDEX.present(text_key)
-        return all(any(not a or a in found for a in alts) for alts in self.parts)
+        return _holds(self, _INDEX.present(text_key))
 
     @property
     def size(self) -> int:
@@ -85,6 +85,16 @@ def compile_all(sources: list[str]) -> tuple[Pattern, ...]:
     return tuple(Pattern.parse(s) for s in sources)
 
 
+def present(text_key: str) -> frozenset[str]:
+    """The alternatives of every compiled pattern that occur in a match key."""
+    return _INDEX.present(text_key)
+
+
+def _holds(p: Pattern, found: frozenset[str]) -> bool:
+    """Every part of `p` has an alternative among `found` (an empty alternative always holds)."""
+    return all(any(not a or a in found for a in alts) for alts in p.parts)
+
+
 def first_match(patterns: tuple[Pattern, ...], text_key: str) -> Pattern | None:
     """The most specific pattern that matches, or None."""
     if not patterns:
@@ -92,6 +102,75 @@ def first_match(patterns: tuple[Pattern, ...], text_key: str) -> Pattern | None:
     found = _INDEX.present(text_key)
     best = None
     for p in patterns:
-        if all(any(not a or a in found for a in alts) for alts in p.parts) and (best is None or p.size > best.size):
+        if _holds(p, found) and (best is None or p.size > best.size):
             best = p
     return best
+
+
+class PatternTable:
+    """Many tuples of patterns (one per checklist item) matched at once.
+
+    Each pattern is filed under the alternatives of one of its parts, so for a text only the patterns with
+    such an alternative present are tested: `first_matches` answers `first_match` of every tuple in one go.
+    """
+
+    def __init__(self, groups: Iterable[tuple[Pattern, ...]]) -> None:
+        self._filed: dict[str, list[tuple[int, int, Pattern, int]]] = {}
+        self._always: list[tuple[int, int, Pattern, int]] = []  # every part has an empty alternative
+        for g, patterns in enumerate(groups):
+            for i, p in enumerate(patterns):
+                entry = (g, i, p, p.size)
+                part = max((alts for alts in p.parts if all(alts)), key=lambda alts: min(map(len, alts)), default=None)
+                if part is None:
+                    self._always.append(entry)
+                for alt in dict.fromkeys(part or ()):
+                    self._filed.setdefault(alt, []).append(entry)
+        self._alts = frozenset(self._filed)
+
+    def _holding(self, found: frozenset[str]) -> list[tuple[int, int, Pattern, int]]:
+        """The entries whose pattern holds in a text with alternatives `found`, each once."""
+        seen, out = set(), []
+        for alt in found & self._alts:
+            for entry in self._filed[alt]:
+                if entry[:2] not in seen:
+                    seen.add(entry[:2])
+                    if _holds(entry[2], found):
+                        out.append(entry)
+        out += (e for e in self._always if _holds(e[2], found))
+        return out
+
+    def first_matches(self, found: frozenset[str]) -> dict[int, Pattern]:
+        """Per tuple with a match, its most specific pattern (the first of the largest size, as first_match)."""
+        best: dict[int, tuple[int, int, Pattern]] = {}
+        for g, i, p, size in self._holding(found):
+            cur = best.get(g)
+            if cur is None or size > cur[0] or (size == cur[0] and i < cur[1]):
+                best[g] = (size, i, p)
+        return {g: v[2] for g, v in best.items()}
+
+    def earliest(self, found: frozenset[str]) -> dict[int, Pattern]:
+        """Per tuple with a match, its first pattern that holds (in tuple order)."""
+        best: dict[int, tuple[int, Pattern]] = {}
+        for g, i, p, _ in self._holding(found):
+            if g not in best or i < best[g][0]:
+                best[g] = (i, p)
+        return {g: v[1] for g, v in best.items()}
+
+
+
+class Substrings:
+    """Which of a set of plain strings (URL hints) occur in a text, found in one pass."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for w in dict.fromkeys(w for w in words if w):
+            self._automaton.add_word(w, w)
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def present(self, text: str) -> frozenset[str]:
+        """The strings that occur in `text` (overlapping ones included)."""
+        if self._empty or not text:
+            return frozenset()
+        return frozenset(w for _, w in self._automaton.iter(text))

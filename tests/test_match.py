@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from crawler.checklist import load
-from crawler.match import FOUND, REVIEW, is_list_page, score_label, score_link
+from crawler.match import FOUND, REVIEW, clear_caches, is_list_page, score_label, score_link
 from crawler.parse import parse
+from crawler.patterns import Pattern, PatternTable, Substrings, first_match, present
+from crawler.thai import key
 
 CHECKLIST = load()
 
@@ -141,3 +145,46 @@ def test_child_label_means_item_only_under_its_parent():
     under = best("ผลประจำเดือน@ข้อมูลการจัดซื้อจัดจ้าง")
     alone = best("ผลประจำเดือน")
     assert under.get("O23", 0) >= FOUND and alone.get("O23", 0) < FOUND
+
+
+FIELDS = ("phrases", "weak", "child_phrases", "context", "decoys", "review_labels")
+
+
+@pytest.mark.parametrize("field", FIELDS)
+def test_pattern_table_answers_first_match_of_every_item(field):
+    table = PatternTable(getattr(i, field) for i in CHECKLIST.items)
+    labels = [label.partition("@")[::2] for yes, no in CASES.values() for label in yes + no]
+    for text in {key(t) for pair in labels for t in pair}:
+        expect = {n: p for n, i in enumerate(CHECKLIST.items) if (p := first_match(getattr(i, field), text))}
+        assert table.first_matches(present(text)) == expect, text
+
+
+def test_pattern_table_keeps_the_first_of_the_most_specific():
+    a, b, c = Pattern.parse("งบ + แผน"), Pattern.parse("แผนงบ"), Pattern.parse("แผนงบ|แผน")
+    table = PatternTable([(c, a, b), (b, a)])
+    found = present(key("แผนงบประมาณ"))
+    assert table.first_matches(found) == {0: first_match((c, a, b), key("แผนงบประมาณ")), 1: b}
+    assert table.first_matches(found)[0] is a
+    assert table.earliest(found) == {0: c, 1: b}
+
+
+def test_substrings_finds_overlapping_words():
+    assert Substrings(["ita", "oit", "/ita/"]).present("/ita/oit-2565") == {"ita", "oit", "/ita/"}
+    assert Substrings([]).present("anything") == frozenset()
+
+
+def test_two_checklists_of_one_file_never_share_scores():
+    clear_caches()
+    other = replace(CHECKLIST, items=tuple(replace(i, phrases=(Pattern.parse("ผังเว็บไซต์"),)) if i.id == "O1" else i
+                                            for i in CHECKLIST.items))
+    assert "O1" not in [h.item for h in score_label(CHECKLIST, "ผังเว็บไซต์", "")]
+    assert "O1" in [h.item for h in score_label(other, "ผังเว็บไซต์", "")]
+    assert "O1" not in [h.item for h in score_label(CHECKLIST, "ผังเว็บไซต์", "")]
+
+
+def test_url_scores_do_not_depend_on_the_label_scored_first():
+    url = "https://www.facebook.com/nongbua.go.th"
+    first = score_label(CHECKLIST, "ติดตามเรา", "", url)
+    clear_caches()
+    score_label(CHECKLIST, "ข่าวประชาสัมพันธ์", "", url)
+    assert score_label(CHECKLIST, "ติดตามเรา", "", url) == first
