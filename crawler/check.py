@@ -8,6 +8,7 @@ to be (`ItemFacts`) goes to the verdict, which decides nothing here.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Protocol
 
 from .checklist import Checklist, Item
@@ -26,6 +27,12 @@ from .urls import canonical, in_scope, is_document
 
 MAX_TRIED = 6  # candidates opened per item at most
 MAX_EVIDENCE = 3  # usable candidates kept per item
+
+
+def _cached_text(row: dict) -> DocText:
+    """A document's text as a former run read it."""
+    return DocText(row["kind"], row["text"] or "", row["pages"] or 0, bool(row["scanned"]), bool(row["truncated"]),
+                   row["error"])
 
 
 class DocumentCache(Protocol):
@@ -154,8 +161,7 @@ class Checker:
             extra["If-Modified-Since"] = cached["last_modified"]
         resp = await self.fetcher.request(url, cap=self.settings.doc_bytes, retries=1, extra=extra)
         if resp.status == 304 and cached:
-            doc = DocText(cached["kind"], cached["text"] or "", cached["pages"] or 0, bool(cached["scanned"]),
-                          bool(cached["truncated"]), cached["error"])
+            doc = _cached_text(cached)
             return Facts(True, f"เอกสาร {cached['content_type'] or ''} (ไม่เปลี่ยนแปลงตั้งแต่ครั้งก่อน)", doc=doc)
         if resp.error and not resp.status:
             return Facts(False, f"เปิดเอกสารไม่ได้: {error_th(resp.error)}")
@@ -165,13 +171,18 @@ class Checker:
             return Facts(False, "ลิงก์เอกสารได้หน้าเว็บแทนไฟล์")
         if not resp.content:
             return Facts(False, "เอกสารว่างเปล่า (0 ไบต์)")
-        doc = await read_text_isolated(resp.content, resp.content_type, url)  # a reader process, killed on timeout
-        self.documents.put(url, {
-            "etag": resp.headers.get("etag"), "last_modified": resp.headers.get("last-modified"),
-            "content_type": resp.content_type, "bytes": len(resp.content), "kind": doc.kind,
-            "text": doc.text[:100_000], "pages": doc.pages, "scanned": int(doc.scanned),
-            "truncated": int(doc.truncated or resp.truncated), "error": doc.error,
-        })
+        digest = hashlib.sha1(resp.content).hexdigest()
+        if cached and cached.get("sha1") == digest:  # the same bytes as last night (no ETag): its text is known
+            doc = _cached_text(cached)
+        else:
+            doc = await read_text_isolated(resp.content, resp.content_type, url)  # a reader process, killed on timeout
+            self.documents.put(url, {
+                "etag": resp.headers.get("etag"), "last_modified": resp.headers.get("last-modified"),
+                "content_type": resp.content_type, "bytes": len(resp.content), "kind": doc.kind,
+                "text": doc.text[:100_000], "pages": doc.pages, "scanned": int(doc.scanned),
+                "truncated": int(doc.truncated or resp.truncated), "error": doc.error,
+                "sha1": digest if len(doc.text) <= 100_000 else None,  # kept whole: the same bytes give this text
+            })
         note = f"เอกสาร {doc.kind.upper()} {len(resp.content):,} ไบต์"
         if doc.scanned:
             note += "; เป็นภาพสแกน อ่านวันที่ได้จากชื่อไฟล์และข้อความลิงก์เท่านั้น"

@@ -109,24 +109,23 @@ class _Refused(yaml.YAMLError):
         self.problem_mark, self.problem = mark, problem
 
 
-class _Loader(yaml.SafeLoader):
-    """Composes nodes without aliases or anchors (no billion laughs, no cycles) and with bounded nesting."""
+_FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser and composer, where installed
 
+
+def _refuse_unsafe(text: str) -> None:
+    """Refuse aliases and anchors (no billion laughs, no cycles) and deep nesting, before anything is composed."""
     depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
-        event = self.peek_event()
+    for event in yaml.parse(text, Loader=_FAST):
         if isinstance(event, yaml.AliasEvent):
             raise _Refused(event.start_mark, f"alias *{event.anchor} is not allowed (write the value out)")
         if getattr(event, "anchor", None):
             raise _Refused(event.start_mark, f"anchor &{event.anchor} is not allowed (write the value out)")
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _Refused(event.start_mark, f"nested more than {MAX_DEPTH} levels deep")
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(event.start_mark, f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 def _plain(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
@@ -306,11 +305,15 @@ def _load(path: str) -> Checklist:
     except (OSError, UnicodeDecodeError) as e:
         raise ChecklistError(f"{file}: cannot read checklist: {e}") from None
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        _refuse_unsafe(text)
+        node = yaml.compose(text, Loader=_FAST)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise ChecklistError(f"{file}:{line}: YAML syntax: {getattr(e, 'problem', e)}") from None
+        problem = str(getattr(e, "problem", e))
+        if "nesting depth" in problem:  # libyaml's own limit, met while it reads ahead
+            problem = f"nested more than {MAX_DEPTH} levels deep"
+        raise ChecklistError(f"{file}:{line}: YAML syntax: {problem}") from None
     lines: dict[str, int] = {}
     data = _plain(node, "", lines) if node is not None else None
     r = _Reader(file, lines)

@@ -45,7 +45,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
                 "score": float, "evidence_url": str, "period_expected": str, "period_found": str,
                 "period_where": str, "found_year": int, "missing_elements": str, "confirmed": int},
     "documents": {"url": str, "etag": str, "last_modified": str, "content_type": str, "bytes": int, "kind": str,
-                  "text": str, "pages": int, "scanned": int, "truncated": int, "error": str, "fetched_at": str},
+                  "text": str, "pages": int, "scanned": int, "truncated": int, "error": str, "fetched_at": str,
+                  "sha1": str},
 }
 
 
@@ -83,6 +84,9 @@ class Store:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT)  # waits for another writer, not fails
             self.db = sqlite_utils.Database(conn)
             self.db.enable_wal()
+            # with WAL, a commit is safe from a killed process without an fsync each (a page a commit): only a
+            # power cut may lose the last pages, which a resumed run fetches again
+            self.db.execute("pragma synchronous = normal")
             with self._atomic():  # the schema is created by one process at a time (begin immediate)
                 self._create()
             with self._atomic():  # prove it is writable now, not halfway through a night

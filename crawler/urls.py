@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from .models import OitError
@@ -64,6 +65,7 @@ def normalize_start(url: str) -> str:
     return canonical(url)
 
 
+@lru_cache(maxsize=65_536)  # every page repeats its menus' URLs
 def canonical(url: str) -> str:
     """Absolute URL with Thai/spaces percent-encoded, no fragment, no session ids."""
     parts = urlsplit(url.strip())
@@ -86,6 +88,7 @@ def _session(name: str) -> bool:
     return name in SESSION_PARAMS or name.startswith("utm_")
 
 
+@lru_cache(maxsize=65_536)
 def site_key(url: str) -> str:
     """Host (and port) without `www.`: http/https and www/no-www are one site."""
     parts = urlsplit(url)
@@ -99,9 +102,16 @@ def site_key(url: str) -> str:
 
 
 def in_scope(url: str, site: str) -> bool:
-    return urlsplit(url).scheme in ("http", "https") and site_key(url) == site
+    return _web_site(url) == site
 
 
+@lru_cache(maxsize=65_536)
+def _web_site(url: str) -> str | None:
+    """The site of an http(s) URL, None for any other scheme."""
+    return site_key(url) if urlsplit(url).scheme in ("http", "https") else None
+
+
+@lru_cache(maxsize=65_536)
 def extension(url: str) -> str:
     last = unquote(urlsplit(url).path).rsplit("/", 1)[-1]
     return last.rsplit(".", 1)[-1].lower() if "." in last else ""

@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 from conftest import run_oit, scan
+from sitesrv import SITES, SiteServer
 
 
 def counts(db) -> dict[str, int]:
@@ -67,3 +68,25 @@ def test_links_of_a_database_from_before_link_sets_stay_readable(tmp_path):
     con = sqlite3.connect(db)
     assert con.execute("select run_id, to_url, text from links").fetchall() == [(7, "http://a.go.th/org", "โครงสร้าง")]
     con.close()
+
+
+def test_documents_whose_bytes_did_not_change_are_not_read_again(tmp_path):
+    """A server without ETags sends every document again each night: the same bytes are not read again."""
+    srv = SiteServer(SITES / "ita_table", etags=False)
+    try:
+        _, first = scan(srv.url, tmp_path)
+        con = sqlite3.connect(tmp_path / "oit.db")
+        read = dict(con.execute("select url, fetched_at || sha1 from documents where sha1 is not null").fetchall())
+        con.close()
+        assert read and srv.stats.not_modified == 0
+        _, second = scan(srv.url, tmp_path)
+    finally:
+        srv.close()
+    con = sqlite3.connect(tmp_path / "oit.db")
+    again = dict(con.execute("select url, fetched_at || sha1 from documents where sha1 is not null").fetchall())
+    assert again == read  # not read (nor written) again
+    con.close()
+    keep = ("id", "status", "reason", "evidence", "period", "missing_elements")
+    def same(doc: dict) -> list[dict]:
+        return [{k: i.get(k) for k in keep} for i in doc["items"]]
+    assert same(second) == same(first)
