@@ -1,12 +1,15 @@
-"""Benchmarks (not tests): parse+match CPU per page, and scan speed beside a plain Scrapy spider.
+"""Benchmarks (not tests): CPU per page, whole-scan CPU, database growth, a 100-site batch, and Scrapy beside us.
 
-    python bench/bench.py [--sites ../shared/eval/sites] [--site site00]
+    python bench/bench.py [--only real|parse|scrapy|batch] [--concurrency 16] [--batch-sites 100]
 
-1. CPU ms per page: decode + parse + score every link and the page, over every HTML page of the
-   shared evaluation sites (process time, so other load on the machine matters little).
-2. Pages per second scanning one evaluation site on loopback with `oit scan`, and a plain Scrapy
-   spider crawling the same site in the same run, both at the same politeness (2 requests at a
-   time, the same delay), then both with no delay. Prints the ratio oit/scrapy.
+1. real: the shared recorded real site (../shared/eval/realsites): decode + parse + match CPU per page; `oit scan`
+   of it replayed on loopback with no delay (CPU of the whole process tree per fetched page); database bytes per
+   fetched page on a first run and on a repeated run of the same site into the same database.
+2. parse: decode + parse + match CPU per page over every page of the generated evaluation sites.
+3. scrapy: one evaluation site scanned by `oit scan` and by a plain Scrapy spider at the same politeness.
+4. batch: `oit batch` of 100 sites (generated ones, and every tenth the replayed real site) on loopback, each
+   answering after 200 ms: wall time against the politeness floor (requests x delay / sites at a time), CPU
+   seconds, and the peak memory of the whole process tree (PSS, Chromium and the document readers included).
 """
 
 from __future__ import annotations
@@ -196,17 +199,89 @@ def tree_pss_mb(pid: int) -> float:
     return total / 1024
 
 
-def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 8, delay: float = 0.2) -> None:
-    """`oit batch` over fixture sites on loopback, each server answering after `latency` seconds."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from sitesrv import SITES, SiteServer
+EVAL = ROOT.parent / "shared/eval"
 
-    names = sorted(p.name for p in SITES.iterdir() if (p / "expected.json").exists())
-    servers = [SiteServer(SITES / names[i % len(names)], latency=latency) for i in range(sites)]
+
+def _slowed(handler: type, latency: float) -> type:
+    """A request handler class answering every request `latency` seconds late (a small, distant server)."""
+    class Slow(handler):
+        def do_GET(self):
+            time.sleep(latency)
+            super().do_GET()
+
+        def do_HEAD(self):
+            time.sleep(latency)
+            super().do_HEAD()
+    return Slow
+
+
+def _replay_handler(index: dict) -> type:
+    """Answers from one recorded site (WARC records indexed by replay.key), as replay.py does."""
+    sys.path.insert(0, str(REAL))
+    from http.server import BaseHTTPRequestHandler
+
+    import replay
+
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self, with_body: bool) -> None:
+            status, headers, body = index.get(replay.key(self.path), (404, [("Content-Type", "text/html")], b"-"))
+            self.send_response(status)
+            for k, v in headers:
+                if k.lower() not in replay.SKIP:
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if with_body:
+                self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer(True)
+
+        def do_HEAD(self):
+            self.answer(False)
+
+        def log_message(self, *a):
+            pass
+    return Handler
+
+
+def batch_servers(sites: int, latency: float, real_every: int = 10) -> list:
+    """`sites` loopback servers, each answering after `latency` s: every `real_every`-th one replays the recorded
+    real site, the others serve the generated evaluation sites in turn."""
+    import threading
+    from http.server import ThreadingHTTPServer
+    sys.path.insert(0, str(EVAL))
+    sys.path.insert(0, str(REAL))
+    import replay
+    from serve import handler_for
+    generated = sorted(p for p in (EVAL / "sites").iterdir() if (p / "truth.json").exists())
+    index: dict = {}
+    warcs = sorted((REAL / "warc").glob("*.warc.gz"))
+    for uri, status, headers, body in (replay.records(str(warcs[0])) if warcs else []):
+        index.setdefault(replay.key(uri), (status, headers, body))
+    servers = []
+    for i in range(sites):
+        if index and i % real_every == real_every - 1:
+            handler = _replay_handler(index)
+        else:
+            root = generated[i % len(generated)]
+            handler = handler_for(root, json.loads((root / "truth.json").read_text())["encoding"])
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), _slowed(handler, latency))
+        srv.daemon_threads = True
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        servers.append(srv)
+    return servers
+
+
+def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 16, delay: float = 0.2,
+                processes: int = 1) -> None:
+    """`oit batch` over generated and replayed real sites on loopback, each server answering after `latency` s."""
+    servers = batch_servers(sites, latency)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             csv_path = Path(tmp) / "sites.csv"
-            csv_path.write_text("url,name\n" + "".join(f"{s.url},site {i}\n" for i, s in enumerate(servers)))
+            csv_path.write_text("url,name\n" + "".join(f"http://127.0.0.1:{s.server_address[1]}/,site {i}\n"
+                                                        for i, s in enumerate(servers)))
             t0 = time.monotonic()
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             proc = subprocess.Popen([str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--db", f"{tmp}/b.db",
@@ -223,17 +298,20 @@ def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 8, de
             with sqlite3.connect(f"{tmp}/b.db") as db:
                 requests, pages, done = db.execute(
                     "select sum(requests), sum(pages_fetched), count(*) from runs where status = 'finished'").fetchone()
+                longest = db.execute("select max(julianday(finished_at) - julianday(started_at)) * 86400 "
+                                     "from runs").fetchone()[0] or 0.0
         # each site is its own server: at most 2 requests at a time, one start per `delay`, each taking `latency`
         per_request = max(delay, latency / 2)
         floor = (requests or 0) * per_request / concurrency
-        print(f"batch: {done}/{sites} sites, {pages} pages, {requests} requests in {wall:.1f}s wall "
-              f"(concurrency {concurrency}, {latency * 1000:.0f} ms latency, delay {delay}s); "
-              f"politeness floor {floor:.1f}s, ratio {wall / floor if floor else float('nan'):.2f}; "
+        print(f"batch: {done}/{sites} sites ({sites // 10} replayed real), {pages} pages, {requests} requests in "
+              f"{wall:.1f}s wall (concurrency {concurrency}, {latency * 1000:.0f} ms latency, delay {delay}s); "
+              f"politeness floor {floor:.1f}s, ratio {wall / floor if floor else float('nan'):.2f} "
+              f"(the longest site alone {longest:.1f}s); "
               f"CPU {cpu:.0f}s ({cpu * 1000 / max(1, pages or 0):.1f} ms per page); "
               f"peak memory of the process tree {peak_mb:.0f} MB (PSS)")
     finally:
         for s in servers:
-            s.close()
+            s.shutdown()
 
 
 def main() -> None:
@@ -241,17 +319,30 @@ def main() -> None:
     ap.add_argument("--sites", default=str(ROOT.parent / "shared/eval/sites"))
     ap.add_argument("--site", default="site03", help="the site scanned by both crawlers")
     ap.add_argument("--port", type=int, default=18990)
+    ap.add_argument("--only", choices=["real", "parse", "scrapy", "batch"], help="one part of the bench")
+    ap.add_argument("--concurrency", type=int, default=16, help="sites at a time in the batch part")
+    ap.add_argument("--batch-sites", type=int, default=100)
     a = ap.parse_args()
     sites = Path(a.sites)
-    real_bench()
-    ms, n = cpu_per_page(sites)
-    print(f"parse+match CPU: {ms:.2f} ms per page over {n} pages")
+    if a.only in (None, "real"):
+        real_bench()
+    if a.only in (None, "parse"):
+        ms, n = cpu_per_page(sites)
+        print(f"generated pages: decode+parse+match CPU {ms:.2f} ms per page over {n} pages")
+    if a.only in (None, "scrapy"):
+        scrapy_bench(sites, a.site, a.port)
+    if a.only in (None, "batch"):
+        batch_bench(a.batch_sites, concurrency=a.concurrency)
+
+
+def scrapy_bench(sites: Path, site: str, port: int) -> None:
+    """One evaluation site scanned by `oit scan` and by a plain Scrapy spider, at the same politeness."""
     one = Path(tempfile.mkdtemp()) / "one"
     one.mkdir()
-    (one / a.site).symlink_to(sites / a.site)
-    server = serve(sites.parent, one, a.port)
+    (one / site).symlink_to(sites / site)
+    server = serve(sites.parent, one, port)
     time.sleep(1.0)
-    url = f"http://127.0.0.1:{a.port}/"
+    url = f"http://127.0.0.1:{port}/"
     try:
         for delay in (0.2, 0.0):
             odt, opages = time_oit(url, delay)
@@ -262,7 +353,6 @@ def main() -> None:
                   f"scrapy {spages} pages in {sdt:.1f}s = {sps:.1f} p/s; ratio oit/scrapy {ratio:.2f}")
     finally:
         server.terminate()
-    batch_bench()
 
 
 if __name__ == "__main__":
