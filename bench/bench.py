@@ -245,9 +245,13 @@ def _replay_handler(index: dict) -> type:
     return Handler
 
 
-def batch_servers(sites: int, latency: float, real_every: int = 10) -> list:
+JS_SITES = ("js_plain", "js_json_menu", "js_dreamweaver")
+
+
+def batch_servers(sites: int, latency: float, real_every: int = 10, js_every: int = 0) -> list:
     """`sites` loopback servers, each answering after `latency` s: every `real_every`-th one replays the recorded
-    real site, the others serve the generated evaluation sites in turn."""
+    real site, every `js_every`-th one (if any) serves a test site whose menus scripts build (Chromium renders
+    it), the others serve the generated evaluation sites in turn."""
     import threading
     from http.server import ThreadingHTTPServer
     sys.path.insert(0, str(EVAL))
@@ -261,7 +265,10 @@ def batch_servers(sites: int, latency: float, real_every: int = 10) -> list:
         index.setdefault(replay.key(uri), (status, headers, body))
     servers = []
     for i in range(sites):
-        if index and i % real_every == real_every - 1:
+        if js_every and i % js_every == js_every // 2:
+            root = ROOT / "tests/sites" / JS_SITES[(i // js_every) % len(JS_SITES)]
+            handler = handler_for(root, "utf-8")
+        elif index and i % real_every == real_every - 1:
             handler = _replay_handler(index)
         else:
             root = generated[i % len(generated)]
@@ -274,9 +281,9 @@ def batch_servers(sites: int, latency: float, real_every: int = 10) -> list:
 
 
 def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 16, delay: float = 0.2,
-                processes: int = 1) -> None:
+                js_every: int = 0) -> None:
     """`oit batch` over generated and replayed real sites on loopback, each server answering after `latency` s."""
-    servers = batch_servers(sites, latency)
+    servers = batch_servers(sites, latency, js_every=js_every)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             csv_path = Path(tmp) / "sites.csv"
@@ -298,17 +305,21 @@ def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 16, d
             with sqlite3.connect(f"{tmp}/b.db") as db:
                 requests, pages, done = db.execute(
                     "select sum(requests), sum(pages_fetched), count(*) from runs where status = 'finished'").fetchone()
+                gave_up = db.execute("select count(*) from runs where findings like '%gave up on%'").fetchone()[0]
+                rendered = db.execute("select count(*) from runs where findings like '%rendered %'").fetchone()[0]
                 longest = db.execute("select max(julianday(finished_at) - julianday(started_at)) * 86400 "
                                      "from runs").fetchone()[0] or 0.0
         # each site is its own server: at most 2 requests at a time, one start per `delay`, each taking `latency`
         per_request = max(delay, latency / 2)
         floor = (requests or 0) * per_request / concurrency
-        print(f"batch: {done}/{sites} sites ({sites // 10} replayed real), {pages} pages, {requests} requests in "
+        js = f", {sites // js_every} with script menus" if js_every else ""
+        print(f"batch: {done}/{sites} sites ({sites // 10} replayed real{js}), {pages} pages, {requests} requests in "
               f"{wall:.1f}s wall (concurrency {concurrency}, {latency * 1000:.0f} ms latency, delay {delay}s); "
               f"politeness floor {floor:.1f}s, ratio {wall / floor if floor else float('nan'):.2f} "
               f"(the longest site alone {longest:.1f}s); "
               f"CPU {cpu:.0f}s ({cpu * 1000 / max(1, pages or 0):.1f} ms per page); "
-              f"peak memory of the process tree {peak_mb:.0f} MB (PSS)")
+              f"peak memory of the process tree {peak_mb:.0f} MB (PSS); {rendered} sites rendered pages, "
+              f"{gave_up} gave up on a render")
     finally:
         for s in servers:
             s.shutdown()
@@ -333,6 +344,7 @@ def main() -> None:
         scrapy_bench(sites, a.site, a.port)
     if a.only in (None, "batch"):
         batch_bench(a.batch_sites, concurrency=a.concurrency)
+        batch_bench(a.batch_sites, concurrency=a.concurrency, js_every=20)  # with script-menu sites: Chromium too
 
 
 def scrapy_bench(sites: Path, site: str, port: int) -> None:

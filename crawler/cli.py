@@ -24,6 +24,7 @@ from .checklist import DEFAULT_CHECKLIST, for_year, load, year_files
 from .config import DEFAULT_CHROMIUM, DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
 from .diff import diff_batches, diff_runs
 from .diff import text as change_text
+from .documents import shutdown_readers
 from .explain import explain, for_result
 from .match import decision, score_link
 from .models import OitError
@@ -571,6 +572,8 @@ def main(argv: list[str] | None = None) -> int:
               + ("; run the same batch again to resume" if a.command in ("batch", "nightly") else ""),
               file=sys.stderr)
         return EXIT_SIGNAL[signum]
+    finally:
+        shutdown_readers()  # the document reader processes end with the command, not after it
 
 
 if __name__ == "__main__":
