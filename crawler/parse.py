@@ -76,6 +76,8 @@ def _text(node: LexborNode, limit: int = 400) -> str:
 def _cut(raw: str, limit: int) -> str:
     """`_text` of a node whose raw text is `raw`."""
     cut = limit + 64
+    if len(raw) <= cut:  # nothing cut: split and join collapse whitespace as _SPACES does but for the ends,
+        return clean(" ".join(raw.split()))[:limit]  # which clean trims (before its normaliser sees them)
     if len(raw) > 4 * cut:  # a big block: whitespace collapsed in a prefix long enough is a prefix of the whole
         head = _SPACES.sub(" ", raw[: 4 * cut])
         raw = head if len(head) >= cut else _SPACES.sub(" ", raw)
@@ -98,8 +100,11 @@ def _chrome_mark(node: LexborNode) -> bool:
     """The element is navigation, a header or footer, or a menu by its tag, class or id."""
     if node.tag in ("nav", "header", "footer"):
         return True
-    attrs = node.attrs
-    marks = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+    attrs = node.attributes  # one dict: a missing name costs less than in `node.attrs`
+    cls, ident = attrs.get("class"), attrs.get("id")
+    if not cls and not ident:
+        return False
+    marks = f"{cls or ''} {ident or ''}".lower()
     return "menu" in marks or "navbar" in marks or not CHROME_MARKS.isdisjoint(marks.split())
 
 
@@ -146,10 +151,9 @@ class _Tree:
         self.chrome: dict[int, int] = {}  # node -> steps up to the nearest navigation, header or footer
         self.rows: dict[int, str] = {}
         self.own: dict[int, str] = {}
-        self.menus: dict[int, tuple[str | None, ...]] = {}
+        self.ups: dict[int, tuple[tuple[str | None, ...], tuple[str, int]]] = {}  # node -> (menu chain, card)
         self.inline: dict[int, tuple[str | None, int]] = {}
         self.blocks: dict[int, tuple[int, str]] = {}
-        self.cards: dict[int, tuple[str, int]] = {}
         self.wrapped: dict[int, str] = {}
         self.card_labels: dict[int, tuple[str | None, int]] = {}
 
@@ -181,10 +185,11 @@ class _Tree:
             if known is not None:
                 steps = known
                 break
-            if node.tag in ("body", "html"):
+            tag = node.tag
+            if tag in ("body", "html"):
                 steps = self.chrome[node.mem_id] = FAR
                 break
-            if not node.tag.startswith("-") and _chrome_mark(node):
+            if not tag.startswith("-") and _chrome_mark(node):
                 steps = self.chrome[node.mem_id] = 0
                 break
             path.append(node.mem_id)
@@ -207,6 +212,35 @@ class _Tree:
             node = node.parent
         return ""
 
+    def row_hidden(self, a: LexborNode, rows: bool) -> tuple[str, bool]:
+        """`row(a)` (when `rows`, else "") and whether the link or its row is hidden, from one climb.
+
+        Hidden: the link itself, or the table row / list item / paragraph holding it (three levels up,
+        not past a list, table, div or nav); a dropdown menu or a tab hidden until clicked is still there.
+        """
+        hidden = _hides(a.attributes)
+        looking = not hidden  # for a hidden row
+        row: str | None = None if rows else ""
+        node = a.parent
+        for depth in range(1, 7):
+            if node is None or (row is not None and not looking):
+                break
+            tag = node.tag
+            if looking:
+                if depth > 3 or tag in _HIDE_STOPS:
+                    looking = False
+                elif tag in HIDDEN_ROWS and _hides(node.attributes):
+                    hidden, looking = True, False
+            if row is None:
+                if tag in ("body", "html"):
+                    row = ""
+                elif tag in ROWS:
+                    row = self.rows.get(node.mem_id)
+                    if row is None:
+                        row = self.rows[node.mem_id] = self._row_text(node)
+            node = node.parent
+        return row or "", hidden
+
     def _row_text(self, node: LexborNode) -> str:
         if node.tag == "li" and node.css_first("ul, ol") is not None:
             return self.own_text(node)
@@ -216,33 +250,48 @@ class _Tree:
     def menu_labels(self, a: LexborNode) -> list[str]:
         """Parent menu and section labels of a link, nearest first (at most three)."""
         labels: list[str] = []
-        for label in self._menu_chain(a):
+        for label in self._climb(a)[0]:
             if label and label not in labels:
                 labels.append(label)
                 if len(labels) == 3:
                     break
         return labels
 
-    def _menu_chain(self, node: LexborNode) -> tuple[str | None, ...]:
-        """The label (or None) each of the ten nodes from `node` up gives, up to the body."""
-        path: list[LexborNode] = []
+    def _climb(self, node: LexborNode) -> tuple[tuple[str | None, ...], tuple[str, int]]:
+        """The menu chain and card of `node`, worked out for it and each node above it not yet met.
+
+        The menu chain: the label (or None) each of the ten nodes from `node` up gives, up to the body.
+        The card: its title climbing from `node`, and how many blocks up it was settled (`card`).
+        Each node gets its `_chrome_steps` too: all three from its parent's, in one climb.
+        """
+        path: list[tuple[LexborNode, LexborNode | None, bool]] = []  # (node, parent, parent is the top)
         chain: tuple[str | None, ...] = ()
+        card: tuple[str, int] = ("", 0)
+        steps = FAR  # above the body (or html, or the document): no navigation
         while True:
-            known = self.menus.get(node.mem_id)
+            known = self.ups.get(node.mem_id)
             if known is not None:
-                chain = known
+                (chain, card), steps = known, self.chrome[node.mem_id]
                 break
-            path.append(node)
             parent = node.parent
-            if parent is None or parent.tag in ("body", "html", "-document"):
+            top = parent is None or parent.tag in ("body", "html", "-document")
+            path.append((node, parent, top))
+            if top:
                 break
             node = parent
-        for node in reversed(path):
-            chain = self.menus[node.mem_id] = (self._menu_label(node), *chain[:9])
-        return chain
+        for node, parent, top in reversed(path):
+            steps = 0 if not node.tag.startswith("-") and _chrome_mark(node) else min(FAR, steps + 1)
+            self.chrome[node.mem_id] = steps
+            chain = (self._menu_label(node, parent), *chain[:9])
+            if top or parent is None:
+                card = ("", 0 if parent is None else 1)
+            else:
+                title = self._block_title(parent, node)
+                card = (title, 1) if title is not None else (card[0], min(FAR, card[1] + 1))
+            self.ups[node.mem_id] = (chain, card)
+        return chain, card
 
-    def _menu_label(self, node: LexborNode) -> str | None:
-        parent = node.parent
+    def _menu_label(self, node: LexborNode, parent: LexborNode | None) -> str | None:
         label = self._label_before(node, node.tag in INLINE)
         if label is None and node.tag in ("ul", "ol") and parent is not None and parent.tag == "li":
             label = self.own_text(parent) or None
@@ -304,34 +353,8 @@ class _Tree:
         "อ่านต่อ" or picture); in a bigger block the nearest heading before the link names it.
         Eight blocks up at most.
         """
-        title, steps = self._card_from(a)
+        title, steps = self._climb(a)[1]
         return title if steps <= 8 else ""
-
-    def _card_from(self, node: LexborNode) -> tuple[str, int]:
-        """The card title climbing from `node`, and how many blocks up it was settled."""
-        path: list[LexborNode] = []
-        found: tuple[str, int] = ("", 0)
-        while True:
-            known = self.cards.get(node.mem_id)
-            if known is not None:
-                found = known
-                break
-            parent = node.parent
-            if parent is None:
-                break
-            if parent.tag in ("body", "html", "-document"):
-                found = ("", 1)
-                break
-            title = self._block_title(parent, node)
-            if title is not None:
-                found = (title, 1)
-                break
-            path.append(node)
-            node = parent
-        self.cards[node.mem_id] = found
-        for node in reversed(path):
-            found = self.cards[node.mem_id] = (found[0], min(FAR, found[1] + 1))
-        return found
 
     def _block_title(self, block: LexborNode, child: LexborNode) -> str | None:
         """The title `block` gives what `child` holds: a card's title, a heading before it, "" after a rule."""
@@ -396,20 +419,12 @@ _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECAS
 HIDDEN_ROWS = ("tr", "li", "p", "dd", "dt")
 
 
-def _hidden_row(a: LexborNode) -> bool:
-    """The link itself, or the table row / list item / paragraph holding it, is hidden from visitors.
+_HIDE_STOPS = {"body", "html", "ul", "ol", "table", "div", "nav"}
 
-    Only the row: a dropdown menu or a tab hidden until clicked is still there for a visitor.
-    """
-    node = a
-    for _ in range(4):
-        if node is None or node.tag in ("body", "html", "ul", "ol", "table", "div", "nav"):
-            return False
-        attrs = node.attrs
-        if (node is a or node.tag in HIDDEN_ROWS) and ("hidden" in attrs or _HIDDEN.search(attrs.get("style") or "")):
-            return True
-        node = node.parent
-    return False
+
+def _hides(attrs: dict[str, str | None]) -> bool:
+    """An element's attributes hide it from visitors (`hidden`, display:none, visibility:hidden)."""
+    return "hidden" in attrs or _HIDDEN.search(attrs.get("style") or "") is not None
 
 
 def _embedded(src: str, base: str) -> str | None:
@@ -489,10 +504,12 @@ def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> 
         if block.mem_id == h.mem_id or block.mem_id in seen or memo.in_chrome(h):
             continue
         hrefs = [(a.attributes.get("href") or "").strip() for a in block.css("a[href]")]
-        sec = _section(memo.text(block, 800), hrefs, heading, anchor or "", join)
         targets = set(hrefs)
-        if len(targets) == 1 or (not targets and len(sec.text) < len(heading) + 60):
-            continue  # a card (one post and its picture), or a heading with nothing under it
+        if len(targets) == 1:
+            continue  # a card: one post and its picture
+        sec = _section(memo.text(block, 800), hrefs, heading, anchor or "", join)
+        if not targets and len(sec.text) < len(heading) + 60:
+            continue  # a heading with nothing under it
         seen.add(block.mem_id)
         out.append(sec)
         if len(out) >= 40:
@@ -501,7 +518,7 @@ def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> 
         text = memo.text(foot, 800)
         if len(text) >= 10 and foot.mem_id not in seen:
             seen.add(foot.mem_id)
-            head = memo.headings(foot)[1]
+            head = foot.css_first(CARD_HEADS)  # the footer itself or its first, as `memo.headings(foot)[1]`
             hrefs = [(a.attributes.get("href") or "").strip() for a in foot.css("a[href]")]
             sec = _section(text, hrefs, memo.text(head, 160) if head is not None else "",
                            foot.attributes.get("id") or "", join)
@@ -561,7 +578,7 @@ def parse(url: str, html: str) -> Page:
     for node in found["a[href], area[href], frame[src], iframe[src]"]:
         if len(links) >= MAX_LINKS:
             break
-        tag, attrs = node.tag, node.attrs
+        tag, attrs = node.tag, node.attributes
         raw = (attrs.get("href") if tag in ("a", "area") else attrs.get("src")) or ""
         raw = clean_href(raw)
         if not raw or raw.lower().startswith(SKIP_SCHEMES):
@@ -571,16 +588,17 @@ def parse(url: str, html: str) -> Page:
             continue  # only http(s) links: `java&#x09;script:` is javascript: as a browser reads it
         alt = " ".join(filter(None, (i.attrs.get("alt") for i in node.traverse() if i.tag == "img")))
         text = memo.text(node, 300) if tag == "a" else clean(attrs.get("alt") or attrs.get("name") or "")
+        row, hidden = memo.row_hidden(node, tag == "a")
         links.append(Link(
             url=target,
             text=clean(f"{text} {alt}"),
             title=clean(attrs.get("title") or ""),
-            row=memo.row(node) if tag == "a" else "",
+            row=row,
             menu=memo.menu_labels(node),
             tag=tag,
             chrome=memo.in_chrome(node),
             card=memo.card(node) if tag in ("a", "iframe") else "",
-            hidden=_hidden_row(node),
+            hidden=hidden,
         ))
         shown = _embedded(raw, base) if tag == "iframe" else None
         if shown:  # a page plugin (Facebook likebox, YouTube channel): the account itself is the link

@@ -35,12 +35,14 @@ SHORT = 300  # labels this long or shorter are normalised once per process (menu
 # repeated vowel is cut across spaces). `_JOINS` finds those: the whole text is normalised then.
 # Otherwise only a word holding what the normaliser or cap_marks changes is normalised: a run of two
 # or more marks (`_BAD_MARKS`: misordered, repeated, too long), a repeated lead vowel, LAKKHANGYAO,
-# or a dangling mark the text starts with.
+# or a dangling mark the text starts with. A short text where none of that is found is left as it is
+# (whitespace collapsed): the normaliser would change nothing else.
 _DANGLING = f"{thai_above_vowels}{thai_below_vowels}{thai_tonemarks}\u0e3a\u0e4c\u0e4d\u0e4e"
 _NOREPEAT = f"{thai_follow_vowels}{thai_lead_vowels}{thai_above_vowels}{thai_below_vowels}\u0e3a\u0e4c\u0e4d\u0e4e"
 _MARKS = "\u0e30-\u0e3a\u0e45\u0e47-\u0e4e"  # what _MARK_RUN caps; every mark the normaliser moves or cuts
 _JOINS = re.compile(f" (?:[{_DANGLING}{thai_follow_vowels}]|(?<=[{thai_lead_vowels}] )[{thai_lead_vowels}])")
-_SUSPECT = re.compile(f"[{_MARKS}]{{2,}}|\u0e45|([{thai_lead_vowels}])\\1")
+# (the lookahead, implied by every branch, lets the regex engine skip the rest of the text faster)
+_SUSPECT = re.compile(f"(?=[{_MARKS}{thai_lead_vowels}])(?:[{_MARKS}]{{2,}}|\u0e45|([{thai_lead_vowels}])\\1)")
 _BAD_MARKS = re.compile(
     f"\u0e45|[{thai_tonemarks}\u0e4c][{thai_above_vowels}{thai_below_vowels}]|\u0e4d[{thai_tonemarks}]*\u0e32"
     f"|[{thai_follow_vowels}][{thai_tonemarks}]|([{_NOREPEAT}])\\1|[{thai_tonemarks}]{{2}}"
@@ -57,7 +59,7 @@ def clean(text: str) -> str:
 
 @lru_cache(maxsize=65_536)
 def _clean_short(text: str) -> str:
-    return _clean(text, _normalize_text)
+    return _clean(text, _normalize_short)
 
 
 def _clean(text: str, normalize: Callable[[str], str]) -> str:
@@ -80,6 +82,17 @@ def _normalize_text(text: str) -> str:
     return _thai_normalize(cap_marks(text))
 
 
+def _normalize_short(text: str) -> str:
+    """`_normalize_text`, or only whitespace collapsed when the text holds nothing the normaliser changes.
+
+    Whitespace comes out as single spaces (as `_clean` leaves it in the end).
+    """
+    joined = " ".join(text.split())
+    if (joined and joined[0] in _DANGLING) or _JOINS.search(joined) or any(map(_changes, _SUSPECT.finditer(joined))):
+        return _normalize_text(text)
+    return joined
+
+
 def _normalize_words(text: str) -> str:
     """`_normalize_text` word by word where that is the same: linear, and most words need nothing.
 
@@ -94,7 +107,7 @@ def _normalize_words(text: str) -> str:
         first = joined.split(" ", 1)[0]
         out, done = [_normalize_word(first)], len(first)
     for m in _SUSPECT.finditer(joined, done):
-        if m.group(1) is None and not _bad_marks(m.group()):
+        if not _changes(m):
             continue
         start, end = joined.rfind(" ", 0, m.start()) + 1, joined.find(" ", m.end())
         if start < done:  # a word already normalised
@@ -108,6 +121,11 @@ def _normalize_words(text: str) -> str:
 @lru_cache(maxsize=65_536)
 def _normalize_word(word: str) -> str:
     return _normalize_text(word)
+
+
+def _changes(suspect: re.Match[str]) -> bool:
+    """A `_SUSPECT` match the normaliser or cap_marks changes: a repeated lead vowel, or bad marks."""
+    return suspect.group(1) is not None or _bad_marks(suspect.group())
 
 
 @lru_cache(maxsize=4096)
@@ -128,7 +146,7 @@ def key(text: str) -> str:
 
 @lru_cache(maxsize=65_536)
 def _key_short(text: str) -> str:
-    return _KEY_DROP.sub("", _clean(text, _normalize_text).lower())
+    return _KEY_DROP.sub("", clean(text).lower())  # clean's cache: labels item_number or parse cleaned
 
 
 def strip_marks(text: str) -> str:

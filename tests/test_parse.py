@@ -61,3 +61,18 @@ def test_inline_links_take_the_heading_within_sixty_siblings():
     html = "<div><h4>การจัดซื้อจัดจ้าง</h4>" + "".join(f"<a href='/n{i}'>x</a>" for i in range(70)) + "</div>"
     menus = [lk.menu for lk in parse("http://h/", html).links]
     assert menus[:60] == [["การจัดซื้อจัดจ้าง"]] * 60 and menus[60:] == [[]] * 10
+
+
+def test_hidden_rows_cards_and_chrome_from_one_climb():
+    html = """<body><nav><ul><li><a href='/n'>หน้าแรก</a></li></ul></nav>
+<table><tr style='display: none'><td>O1</td><td><a href='/h.pdf'>ดาวน์โหลด</a></td></tr>
+<tr><td>O2</td><td><a href='/v.pdf' style='visibility:hidden'>ดาวน์โหลด</a></td></tr></table>
+<div style='display:none'><p><a href='/d'>แท็บ</a></p></div>
+<ul><li hidden><a href='/l'>ซ่อน</a></li></ul>
+<div class='card'><h3>ข่าวประชาสัมพันธ์ล่าสุด</h3><a href='/news/1'>อ่านต่อ</a></div></body>"""
+    by_url = {lk.url.rsplit("/", 1)[1]: lk for lk in parse("http://h/", html).links}
+    assert by_url["n"].chrome and not by_url["h.pdf"].chrome
+    assert by_url["h.pdf"].hidden and "O1" in by_url["h.pdf"].row
+    assert by_url["v.pdf"].hidden and "O2" in by_url["v.pdf"].row
+    assert not by_url["d"].hidden and by_url["l"].hidden
+    assert by_url["1"].card == "ข่าวประชาสัมพันธ์ล่าสุด" and not by_url["1"].hidden

@@ -57,3 +57,32 @@ def test_long_text_is_normalised_as_a_whole(tricky):
     for text in (PADDING + tricky, tricky + " " + PADDING, PADDING + tricky + " " + PADDING):
         assert len(text) > 300
         assert clean(text) == " ".join(normalize(cap_marks(text)).split())
+
+
+
+SHORT_TRICKY = [*TRICKY, "ก่ำ", "ฤๅ", "ๅ", " ่ก", "\n่ก", "ก\n ่", "ก \n่", "เ\nเ", "า\tา", "ก  ุ", "แแ", "ใ  ใ"]
+
+
+@pytest.mark.parametrize("tricky", SHORT_TRICKY)
+def test_short_text_is_normalised_when_it_needs_it(tricky):
+    from pythainlp.util import normalize
+
+    from crawler.thai import cap_marks
+    for text in (tricky, f"ข้อมูล {tricky}", f"{tricky} ข่าว", f"ก{tricky}ข"):
+        assert clean(text) == " ".join(normalize(cap_marks(text)).split())
+
+
+@pytest.mark.parametrize("text", ["ข้อมูลข่าวสาร ประกาศเทศบาล", "กี่ ก้ำ ก๋วยเตี๋ยวเรือ", "ระเบียบ  กฎหมายท้องถิ่น\n",
+                                  "E-Service ระบบ", "\u00a0ใบอนุญาต\tก่อสร้าง อาคาร "])
+def test_short_clean_text_needs_no_normaliser(text, monkeypatch):
+    from crawler import thai
+
+    monkeypatch.setattr(thai, "_thai_normalize", lambda _: pytest.fail("normalised"))
+    assert clean(text) == " ".join(text.split())
+
+
+def test_key_is_the_same_whichever_is_asked_first():
+    texts = ["O1 โครงสร้าง เเผนงาน ๒๕๖๕", "ข้อมูล\n ่ข่าว", "ก\u0e4d\u0e48\u0e32 ทํา"]
+    keys = [key(t) for t in texts]
+    assert [item_number(t) for t in texts] == [1, None, None]
+    assert [key(t) for t in texts] == keys == ["o1โครงสร้างแผนงาน2565", "ข้อมูล่ข่าว", "ก่ำทำ"]
