@@ -8,14 +8,22 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import re
+import signal
 import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from multiprocessing import reduction
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as connection_wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .audit import SiteUnreachable, scan_site
 from .checklist import Checklist, load
@@ -28,6 +36,10 @@ from .store import Store, StoreError
 from .urls import BadURL, normalize_start, site_key
 
 COLUMNS = ("url", "name", "province", "district", "type")
+CONCURRENCY = 16  # sites at a time, over all the processes of a batch (the default of `oit batch --concurrency`)
+MAX_PROCESSES = 4  # the default's cap: each process has its own Chromium, about 16 sites saturate its loop
+RESOLVE_TIMEOUT = 5.0  # seconds to look up the sites' host names before they are shared out to processes
+STOP_GRACE = 8.0  # seconds a stopped worker process has to store its runs as interrupted before it is killed
 
 
 class BatchError(OitError, ValueError):
@@ -134,21 +146,39 @@ def plain_report(stream=sys.stderr) -> Report:
     return report
 
 
-async def _run(store: Store, batch_id: int, checklist: Checklist, options: Options, concurrency: int,
-               out: Path | None, report: Report) -> Progress:
-    todo = [s for s in store.batch_sites(batch_id) if s["status"] in ("pending", "running")]
-    all_sites = store.batch_sites(batch_id)
-    progress = Progress(total=len(all_sites), done=sum(s["status"] == "done" for s in all_sites),
-                        failed=sum(s["status"] == "failed" for s in all_sites))
+class Tally:
+    """The one Progress of a batch, kept from its sites' start and end events and reported as they come."""
+
+    def __init__(self, progress: Progress, report: Report):
+        self.progress, self.report = progress, report
+
+    def start(self, site_id: int, url: str) -> None:
+        """A site is being scanned."""
+        self.progress.in_flight[site_id] = url
+        self.report(f"start {url}", self.progress)
+
+    def end(self, site_id: int, url: str, pages: int, error: str | None) -> None:
+        """A site is done (stored before this is called) or failed."""
+        p = self.progress
+        p.in_flight.pop(site_id, None)
+        p.pages += pages
+        if error:
+            p.failed += 1
+        else:
+            p.done += 1
+        self.report(f"{'FAILED' if error else 'done'} {url}" + (f": {error}" if error else ""), p)
+
+
+async def _run(store: Store, batch_id: int, todo: list[dict], checklist: Checklist, options: Options,
+               concurrency: int, out: Path | None, tally: Tally | Events) -> None:
     gate = HostGate(options.settings.per_host, options.settings.delay, resolve=True)
     slots = asyncio.Semaphore(max(1, concurrency))
 
     async def one(site: dict) -> None:
         async with slots:
             store.site_started(site["id"])
-            progress.in_flight[site["id"]] = site["url"]
-            report(f"start {site['url']}", progress)
-            run_id, error = None, None
+            tally.start(site["id"], site["url"])
+            run_id, error, pages = None, None, 0
             try:
                 run_id = await scan_site(site["url"], checklist, store, options, gate, batch_id,
                                          name=site.get("name") or None)
@@ -161,19 +191,14 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
                 error = f"{type(e).__name__}: {e}"[:300]
             if run_id is not None and error is None:
                 doc = store.result(run_id)
-                progress.pages += doc["pages_fetched"] or 0
+                pages = doc["pages_fetched"] or 0
                 if out is not None:
                     (out / f"site-{site['line']}-{file_name(site['url'])}.json").write_text(to_json(doc),
                                                                                             encoding="utf-8")
             store.site_done(site["id"], run_id, error)  # committed before it is reported done
-            progress.in_flight.pop(site["id"], None)
-            if error:
-                progress.failed += 1
-            else:
-                progress.done += 1
-            report(f"{'FAILED' if error else 'done'} {site['url']}" + (f": {error}" if error else ""), progress)
+            tally.end(site["id"], site["url"], pages, error)
 
-    tasks = [asyncio.create_task(one(s)) for s in todo]
+    tasks = [asyncio.create_task(one(s)) for s in todo]  # in order: the semaphore lets them in first come first
     async with keep_browser():  # one Chromium for every site of the batch, started only if one needs it
         try:
             await asyncio.gather(*tasks)
@@ -181,13 +206,339 @@ async def _run(store: Store, batch_id: int, checklist: Checklist, options: Optio
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-    return progress
+
+
+# longest first ---------------------------------------------------------------------------------------------
+
+def last_size(store: Store, url: str) -> int | None:
+    """Requests of the site's latest finished run in this database; None if it was never scanned."""
+    runs = store.site_runs(url)
+    run = store.run(runs[0]) if runs else None
+    if run is None:
+        return None
+    return run["requests"] or run["pages_fetched"] or 0
+
+
+def longest_first(store: Store, sites: list[dict]) -> list[dict]:
+    """The sites to do, each with its `size` (None: never scanned): the new ones first in CSV order, then the
+    biggest last time first, so that a night does not end with one big site running alone."""
+    sized = [{**s, "size": last_size(store, s["url"])} for s in sites]
+    return ([s for s in sized if s["size"] is None]
+            + sorted((s for s in sized if s["size"] is not None), key=lambda s: -s["size"]))
+
+
+# several processes: sites on one server always in one process -----------------------------------------------
+
+def server_addresses(url: str, resolver: Callable[[str], list[str]] | None = None) -> set[str]:
+    """The keys `HostGate(resolve=True)` may limit a site's requests by: each address of its host (with a port
+    other than 80 or 443), or its host name when it does not resolve."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or url, parts.port
+    try:
+        if resolver is not None:
+            ips = [str(a) for a in resolver(host)]
+        else:
+            ips = [info[4][0] for info in socket.getaddrinfo(host, port or 80, proto=socket.IPPROTO_TCP)]
+    except (OSError, UnicodeError, ValueError):
+        ips = []
+    return {f"{ip}:{port}" if port and port not in (80, 443) else ip for ip in ips or [host]}
+
+
+def resolve_sites(sites: list[dict], resolver: Callable[[str], list[str]] | None = None,
+                  timeout: float = RESOLVE_TIMEOUT) -> list[set[str]]:
+    """Each site's server keys, the host names looked up side by side; a lookup slower than `timeout` seconds
+    counts as a name that does not resolve (keyed by its host name)."""
+    pool = ThreadPoolExecutor(max_workers=min(32, max(1, len(sites))), thread_name_prefix="oit-resolve")
+    futures = [pool.submit(server_addresses, s["url"], resolver) for s in sites]
+    wait(futures, timeout=timeout)
+    pool.shutdown(wait=False, cancel_futures=True)
+    return [f.result() if f.done() and not f.cancelled() else {urlsplit(s["url"]).hostname or s["url"]}
+            for f, s in zip(futures, sites, strict=True)]
+
+
+def server_groups(sites: list[dict], keys: list[set[str]]) -> list[list[dict]]:
+    """Sites that share any server key, directly or through others, in one group (in the sites' order)."""
+    parent = list(range(len(sites)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, site_keys in enumerate(keys):
+        for key in site_keys:
+            if key in owner:
+                parent[root(i)] = root(owner[key])
+            else:
+                owner[key] = i
+    groups: dict[int, list[dict]] = {}
+    for i, site in enumerate(sites):
+        groups.setdefault(root(i), []).append(site)
+    return list(groups.values())
+
+
+def share_out(groups: list[list[dict]], processes: int) -> list[list[dict]]:
+    """Whole server groups to at most `processes` shares, balanced by the sites' expected sizes (a site never
+    scanned counts as the average of the others): the biggest group first, each to the lightest share."""
+    sizes = [s["size"] for g in groups for s in g if s.get("size") is not None]
+    guess = sum(sizes) / len(sizes) if sizes else 1.0
+
+    def weight(group: list[dict]) -> float:
+        return sum(max(1.0, guess if s.get("size") is None else s["size"]) for s in group)
+
+    shares: list[list[dict]] = [[] for _ in range(max(1, min(processes, len(groups))))]
+    loads = [0.0] * len(shares)
+    for group in sorted(groups, key=weight, reverse=True):
+        lightest = loads.index(min(loads))
+        shares[lightest].extend(group)
+        loads[lightest] += weight(group)
+    return [share for share in shares if share]
+
+
+def split(total: int, parts: int) -> list[int]:
+    """`total` sites at a time over `parts` processes, as evenly as can be (each at least one)."""
+    return [max(1, total // parts + (i < total % parts)) for i in range(parts)]
+
+
+def default_processes() -> int:
+    """1 on a one-CPU machine, else one per CPU up to MAX_PROCESSES (each process has its own Chromium)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))  # the CPUs this process may use (containers, taskset)
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return 1 if cpus <= 1 else min(cpus, MAX_PROCESSES)
+
+
+class Events:
+    """A worker process's side of the Tally: each start and end sent to the parent through its pipe."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def send(self, *message: object) -> None:
+        """One event to the parent (which may be gone: then nobody is listening)."""
+        with contextlib.suppress(OSError):
+            self.conn.send(message)
+
+    def start(self, site_id: int, url: str) -> None:
+        """A site is being scanned."""
+        self.send("start", site_id, url)
+
+    def end(self, site_id: int, url: str, pages: int, error: str | None) -> None:
+        """A site is done or failed, stored."""
+        self.send("end", site_id, url, pages, error)
+
+
+class Inherited:
+    """An open file descriptor a spawned worker process gets a copy of and keeps open until it ends (the batch
+    lock: held while any process of the batch lives, even after the parent was killed)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def __reduce__(self) -> tuple:
+        return _inherit, (reduction.DupFd(self.fd),)  # passed to the child as multiprocessing passes its pipes
+
+
+def _inherit(dup: object) -> Inherited:
+    return Inherited(dup.detach())  # type: ignore[attr-defined]
+
+
+def process_main(conn: Connection, batch_id: int, sites: list[dict], options: Options, concurrency: int,
+                 out: Path | None, lock: Inherited | None = None) -> None:
+    """A worker process of a batch (spawned): its share of the sites, then one last event saying how it ended.
+
+    SIGTERM (the parent stopping it), SIGINT (Ctrl-C reaches the whole process group) and the parent's death
+    (kill -9) cancel its scans, whose runs are stored as interrupted, as in a batch of one process.
+    """
+    events = Events(conn)
+    signal.signal(signal.SIGTERM, _interrupt)  # until its event loop takes the signals over
+    try:
+        store = Store(options.db)
+        asyncio.run(_process_loop(store, batch_id, sites, load(options.checklist), options, concurrency, out, events))
+        events.send("finished")
+    except StoreError as e:
+        events.send("store_error", str(e))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        events.send("stopped")
+    except BaseException as e:  # noqa: BLE001 - said to the parent, which says it once
+        events.send("crashed", f"{type(e).__name__}: {e}"[:300])
+    finally:
+        conn.close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+async def _process_loop(store: Store, batch_id: int, sites: list[dict], checklist: Checklist, options: Options,
+                        concurrency: int, out: Path | None, events: Events) -> None:
+    main = asyncio.current_task()
+    stopping: list[int] = []
+
+    def stop(signum: int) -> None:
+        if not stopping and main is not None:  # once: a second cancel would cut short the runs' cleanup
+            stopping.append(signum)
+            main.cancel()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        if signal.getsignal(sig) is not signal.SIG_IGN:  # `oit batch &`: SIGINT stays ignored
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows
+                loop.add_signal_handler(sig, stop, sig)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:  # readable once the parent is gone (kill -9)
+        def orphaned() -> None:
+            loop.remove_reader(parent.sentinel)
+            stop(signal.SIGTERM)
+        with contextlib.suppress(NotImplementedError, OSError, ValueError):  # Windows
+            loop.add_reader(parent.sentinel, orphaned)
+    await _run(store, batch_id, sites, checklist, options, concurrency, out, events)
+
+
+@dataclass
+class Worker:
+    """A worker process of a batch as the parent sees it."""
+
+    number: int
+    process: BaseProcess
+    conn: Connection
+    todo: dict[int, str]  # site id -> url, until the site's end event
+    ended: str | None = None  # how it said it ended: finished, stopped, store_error, crashed
+    why: str = ""
+
+
+def shares_of(todo: list[dict], processes: int, resolver: Callable[[str], list[str]] | None = None
+              ) -> list[list[dict]]:
+    """The sites to do in at most `processes` shares, each server's sites (resolved here) in one share, each
+    share in the order of `todo`."""
+    if processes <= 1 or len(todo) <= 1:
+        return [todo]
+    shares = share_out(server_groups(todo, resolve_sites(todo, resolver)), processes)
+    order = {s["id"]: i for i, s in enumerate(todo)}
+    return [sorted(share, key=lambda s: order[s["id"]]) for share in shares]
+
+
+def _run_processes(batch_id: int, shares: list[list[dict]], options: Options, concurrency: int,
+                   out: Path | None, tally: Tally, lock: Inherited | None = None) -> list[str]:
+    """Each share of the sites in a worker process of its own; returns what went wrong with processes that
+    died (their unfinished sites stay to do). Raises StoreError from a worker, and KeyboardInterrupt
+    (a signal) once every worker has stopped."""
+    ctx = multiprocessing.get_context("spawn")
+    workers: list[Worker] = []
+    try:
+        for number, (share, slots) in enumerate(zip(shares, split(concurrency, len(shares)), strict=True), 1):
+            reader, writer = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=process_main, args=(writer, batch_id, share, options, slots, out, lock),
+                                  name=f"oit-batch-{number}", daemon=False)
+            process.start()
+            writer.close()  # the worker holds the only writer: its end (even kill -9) is the reader's EOF
+            workers.append(Worker(number, process, reader, {s["id"]: s["url"] for s in share}))
+        tally.report(f"{len(workers)} processes: " + ", ".join(f"{len(w.todo)} sites" for w in workers),
+                     tally.progress)
+        error = _collect(workers, tally)
+    except BaseException:  # a signal: every worker stops its scans (stored as interrupted) before the exit
+        _stop(workers, tally)
+        raise
+    if error is not None:
+        _stop(workers, tally)
+        raise StoreError(error)
+    _reap(workers, tally)
+    return [_died(w, len(workers)) for w in workers if w.ended != "finished"]
+
+
+def _collect(workers: list[Worker], tally: Tally, until: float | None = None) -> str | None:
+    """Events of the workers until each has ended (or `until`, a monotonic time); a StoreError's message
+    stops it at once."""
+    live = {w.conn: w for w in workers if not w.conn.closed}
+    while live and (until is None or time.monotonic() < until):
+        for conn in connection_wait(list(live), timeout=0.5):
+            worker = live[conn]  # type: ignore[index]
+            try:
+                message = conn.recv()  # type: ignore[union-attr]
+            except (EOFError, OSError):  # the worker is gone, every event of it read
+                worker.conn.close()
+                del live[conn]
+                continue
+            if _apply(worker, message, tally) is not None:
+                return worker.why
+        for conn, worker in list(live.items()):  # gone without an EOF (its writer inherited by a child of it)
+            if not worker.process.is_alive() and not worker.conn.poll():
+                worker.conn.close()
+                del live[conn]
+    return None
+
+
+def _apply(worker: Worker, message: tuple, tally: Tally) -> str | None:
+    """One event of a worker; returns the message of a StoreError."""
+    kind = message[0]
+    if kind == "start":
+        tally.start(message[1], message[2])
+    elif kind == "end":
+        worker.todo.pop(message[1], None)
+        tally.end(*message[1:])
+    else:
+        worker.ended, worker.why = kind, (message[1] if len(message) > 1 else "")
+        if kind == "store_error":
+            return worker.why
+    return None
+
+
+def _stop(workers: list[Worker], tally: Tally) -> None:
+    """Stop every worker as a signal stops a batch (runs stored as interrupted), reading their last events;
+    one that does not stop within STOP_GRACE seconds is killed (a resume redoes its sites)."""
+    try:
+        for w in workers:
+            if w.process.is_alive():
+                w.process.terminate()
+        _collect(workers, tally, until=time.monotonic() + STOP_GRACE)
+    except BaseException:  # a second signal: no more waiting
+        for w in workers:
+            if w.process.is_alive():
+                w.process.kill()
+        raise
+    finally:
+        _reap(workers, tally)
+
+
+def _reap(workers: list[Worker], tally: Tally) -> None:
+    """Wait for the workers to exit (killed after STOP_GRACE seconds); their unfinished sites are not in flight."""
+    for w in workers:
+        w.process.join(timeout=STOP_GRACE)
+        if w.process.is_alive():
+            w.process.kill()
+            w.process.join()
+        for site_id in w.todo:
+            tally.progress.in_flight.pop(site_id, None)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def _died(worker: Worker, processes: int) -> str:
+    """What happened to a worker that did not finish its share."""
+    worker.process.join()
+    code = worker.process.exitcode
+    if worker.ended == "crashed":
+        how = worker.why
+    elif worker.ended == "stopped":
+        how = "stopped by a signal"
+    else:
+        how = f"killed by {_signal_name(-code)}" if code is not None and code < 0 else f"exit code {code}"
+    return f"process {worker.number} of {processes} ended early ({how}) with {len(worker.todo)} sites unfinished"
 
 
 @contextlib.contextmanager
-def batch_lock(db: str | Path, csv_key: str) -> Iterator[None]:
+def batch_lock(db: str | Path, csv_key: str) -> Iterator[int]:
     """One process at a time runs the batch of a CSV: an OS lock on a file next to the database (released by
-    the OS when the process dies, even by kill -9); the file says who holds it."""
+    the OS when the process dies, even by kill -9, and its worker processes too); the file says who holds it.
+    Yields the lock file's descriptor (worker processes keep a copy open: the lock lives as long as they do)."""
     path = Path(f"{db}.batch-{hashlib.sha1(csv_key.encode()).hexdigest()[:12]}.lock")
     try:
         f = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole batch
@@ -204,7 +555,7 @@ def batch_lock(db: str | Path, csv_key: str) -> Iterator[None]:
         f.truncate()
         f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
         f.flush()
-        yield
+        yield f.fileno()
     finally:
         f.close()  # releases the lock
 
@@ -220,29 +571,48 @@ def _lock_file(f) -> None:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def run_batch(csv_path: str | Path, options: Options, concurrency: int = 4, out: str | Path | None = None,
-              fresh: bool = False, report: Report | None = None) -> tuple[int, Progress, list[str]]:
-    """Run (or resume) the batch of a sites CSV; returns (batch id, progress, CSV problems)."""
+def run_batch(csv_path: str | Path, options: Options, concurrency: int = CONCURRENCY, out: str | Path | None = None,
+              fresh: bool = False, report: Report | None = None, processes: int = 1
+              ) -> tuple[int, Progress, list[str]]:
+    """Run (or resume) the batch of a sites CSV, in `processes` worker processes (sites on one server always
+    in the same one); returns (batch id, progress, CSV problems)."""
     sites = read_sites(csv_path)
     checklist = load(options.checklist)
     store = Store(options.db)
     csv_key = str(Path(csv_path).resolve())
-    with batch_lock(options.db, csv_key):  # before its runs are taken as interrupted: they may be another's
+    with batch_lock(options.db, csv_key) as lock:  # before its runs are taken as interrupted: they may be another's
         batch_id = None if fresh else store.open_batch(csv_key)
         if batch_id is None:
-            settings = {"concurrency": concurrency, "checklist_file": str(options.checklist)}
+            settings = {"concurrency": concurrency, "processes": processes, "checklist_file": str(options.checklist)}
             batch_id = store.start_batch(csv_key, Path(csv_path).stem, settings, sites.sites)
         else:
             store.abandon_interrupted(batch_id)
         out_dir = Path(out) if out else None
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
-        report = report or plain_report()
-        progress = asyncio.run(_run(store, batch_id, checklist, options, concurrency, out_dir, report))
-        store.finish_batch(batch_id)
+        all_sites = store.batch_sites(batch_id)
+        todo = longest_first(store, [s for s in all_sites if s["status"] in ("pending", "running")])
+        progress = Progress(total=len(all_sites), done=sum(s["status"] == "done" for s in all_sites),
+                            failed=sum(s["status"] == "failed" for s in all_sites))
+        tally = Tally(progress, report or plain_report())
+        died: list[str] = []
+        shares = shares_of(todo, min(processes, concurrency), options.settings.resolver)
+        if len(shares) > 1:
+            held = Inherited(lock) if os.name == "posix" else None
+            died = _run_processes(batch_id, shares, options, concurrency, out_dir, tally, held)
+        else:
+            asyncio.run(_run(store, batch_id, todo, checklist, options, concurrency, out_dir, tally))
+        if died:
+            store.abandon_dead()  # the runs a killed process left 'running' are interrupted ones
+            for line in died:
+                tally.report(line, progress)
+        else:
+            store.finish_batch(batch_id)
     if out_dir is not None:
         (out_dir / "summary.json").write_text(json.dumps(summary(store, batch_id), ensure_ascii=False, indent=2),
                                               encoding="utf-8")
+    if died:
+        raise BatchError("; ".join(died) + ": run the same batch again to finish them")
     return batch_id, progress, sites.problems
 
 

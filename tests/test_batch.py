@@ -187,3 +187,192 @@ def test_a_name_that_cannot_be_decoded_is_named_by_line(tmp_path):
     path.write_bytes(b"url,name\nhttp://a.go.th/,\xe0\xb8\x81\nhttp://b.go.th/,\xdb\xdc\xfc\n")  # UTF-8, then junk
     sites = read_sites(path)
     assert len(sites.sites) == 2 and any(p.startswith(f"{path}:3: text:") for p in sites.problems)
+
+
+# -- several processes, longest first ------------------------------------------------------------------------
+
+QUICK = ["--allow-private", "--render", "never", "--max-pages", "40"]
+
+
+def write_sites(path: Path, urls: list[str]) -> Path:
+    path.write_text("url,name\n" + "".join(f"{url},site {i}\n" for i, url in enumerate(urls)), encoding="utf-8")
+    return path
+
+
+def item_results(db: Path) -> dict[str, dict[str, tuple]]:
+    """Each site's items: status and evidence URL, from the finished runs of a database."""
+    out: dict[str, dict[str, tuple]] = {}
+    with sqlite3.connect(db) as con:
+        rows = con.execute("select r.start_url, s.item, s.status, s.evidence_url from runs r "
+                           "join results s on s.run_id = r.id where r.status = 'finished'").fetchall()
+    for url, item, status, evidence in rows:
+        out.setdefault(url, {})[item] = (status, evidence)
+    return out
+
+
+def owners(db: Path) -> dict[str, str]:
+    """The process (host:pid) that ran each site."""
+    with sqlite3.connect(db) as con:
+        return dict(con.execute("select start_url, owner from runs").fetchall())
+
+
+def test_two_processes_give_the_results_of_one(tmp_path):
+    servers = [SiteServer(SITES / name) for name in ("menu_cms", "ita_table", "js_plain", "decoys_only")]
+    csv_path = write_sites(tmp_path / "sites.csv", [s.url for s in servers])
+    try:
+        for n in ("1", "2"):
+            proc = run_oit("batch", str(csv_path), "--db", str(tmp_path / f"p{n}.db"), "--processes", n,
+                           "--delay", "0", *QUICK, "--out", str(tmp_path / f"out{n}"))
+            assert proc.returncode == 2, proc.stderr[-2000:]
+    finally:
+        for srv in servers:
+            srv.close()
+    one, two = item_results(tmp_path / "p1.db"), item_results(tmp_path / "p2.db")
+    assert len(one) == 4 and all(len(items) == 43 for items in one.values())
+    assert two == one
+    assert len(set(owners(tmp_path / "p1.db").values())) == 1
+    assert len(set(owners(tmp_path / "p2.db").values())) == 2  # really two processes
+    assert len(list((tmp_path / "out2").glob("site-*.json"))) == 4
+    summary = json.loads((tmp_path / "out2" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "finished" and {s["status"] for s in summary["sites"]} == {"done"}
+
+
+def test_sites_of_one_server_share_a_process_and_its_limit(tmp_path):
+    shared = SiteServer(SITES / "menu_cms", latency=0.05)
+    others = [SiteServer(SITES / name) for name in ("js_plain", "decoys_only")]
+    port = shared.httpd.server_address[1]
+    # two municipalities on one hosting server: two names, one address and port
+    urls = [shared.url, others[0].url, f"http://localhost:{port}/", others[1].url]
+    csv_path = write_sites(tmp_path / "sites.csv", urls)
+    db = tmp_path / "oit.db"
+    try:
+        proc = run_oit("batch", str(csv_path), "--db", str(db), "--processes", "2", "--concurrency", "4",
+                       "--delay", "0", "--per-host", "2", *QUICK)
+    finally:
+        for srv in (shared, *others):
+            srv.close()
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    by_site = owners(db)
+    assert len(by_site) == 4 and len(set(by_site.values())) == 2
+    assert by_site[shared.url] == by_site[f"http://localhost:{port}/"]  # one process for the server
+    assert shared.stats.max_in_flight == 2  # both sites at once, never more than --per-host together
+    assert sum(shared.stats.paths.values()) > 40
+
+
+def test_shares_keep_each_server_whole_and_balance_sizes():
+    from crawler.batch import server_groups, share_out
+    sites = [{"id": i, "size": size} for i, size in enumerate([100, 10, 10, 60, None, 30])]
+    keys = [{"10.0.0.1"}, {"10.0.0.2"}, {"10.0.0.1", "10.0.0.9"}, {"h.example"}, {"10.0.0.9"}, {"10.0.0.3"}]
+    groups = server_groups(sites, keys)
+    assert sorted(sorted(s["id"] for s in g) for g in groups) == [[0, 2, 4], [1], [3], [5]]
+    shares = share_out(groups, 2)
+    assert sorted(sorted(s["id"] for s in share) for share in shares) == [[0, 2, 4], [1, 3, 5]]
+    assert len(share_out(groups, 8)) == 4  # never more processes than servers
+
+
+def test_longest_site_first_on_the_next_run(tmp_path):
+    servers = [SiteServer(SITES / name) for name in ("js_plain", "decoys_only", "menu_cms", "ita_table")]
+    csv_path = write_sites(tmp_path / "sites.csv", [s.url for s in servers[:3]])
+    db = tmp_path / "oit.db"
+    args = ["batch", str(csv_path), "--db", str(db), "--processes", "1", "--concurrency", "1", "--delay", "0",
+            *QUICK]
+    try:
+        assert run_oit(*args).returncode == 2
+        write_sites(csv_path, [s.url for s in servers])  # a new municipality joins the list
+        assert run_oit(*args).returncode == 2  # the first batch finished: the next night's batch
+    finally:
+        for srv in servers:
+            srv.close()
+    with sqlite3.connect(db) as con:
+        first = dict(con.execute("select start_url, requests from runs where batch_id = 1").fetchall())
+        second = [u for (u,) in con.execute("select start_url from runs where batch_id = 2 order by id")]
+    assert len(set(first.values())) == 3
+    biggest_first = sorted(first, key=lambda url: -first[url])
+    assert biggest_first != [s.url for s in servers[:3]]  # not merely the CSV order
+    assert second == [servers[3].url, *biggest_first]  # never scanned first, then the biggest last time
+
+
+def start_batch(args: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for(db: Path, sql: str, proc: subprocess.Popen, seconds: float = 60):
+    """The first row of `sql` once its first column is true, while `proc` runs."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(db) as con:
+                row = con.execute(sql).fetchone()
+            if row and row[0]:
+                return row
+        except sqlite3.Error:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"not seen while the batch ran: {sql}")
+
+
+def assert_resumed_to_the_end(args: list[str], db: Path, sites: int) -> None:
+    again = run_oit(*args, timeout=300)
+    assert again.returncode == 2, again.stderr[-2000:]  # resumed to the end: gaps, no error
+    with sqlite3.connect(db) as con:
+        assert con.execute("select status from batches").fetchall() == [("finished",)]
+        assert [s for (s,) in con.execute("select status from batch_sites")] == ["done"] * sites
+        assert con.execute("select count(*) from runs where status = 'running'").fetchone()[0] == 0
+        per_site = con.execute("select start_url, count(*) from runs where status = 'finished' group by start_url")
+        assert sorted(n for _, n in per_site.fetchall()) == [1] * sites  # each site finished exactly once
+
+
+@pytest.fixture
+def slow_four(tmp_path):
+    servers = [SiteServer(SITES / name, latency=0.3) for name in ("menu_cms", "js_plain", "ita_table", "decoys_only")]
+    csv_path = write_sites(tmp_path / "sites.csv", [s.url for s in servers])
+    db = tmp_path / "oit.db"
+    args = ["batch", str(csv_path), "--db", str(db), "--processes", "2", "--concurrency", "4", "--delay", "0.02",
+            *QUICK]
+    yield args, db, servers
+    for srv in servers:
+        srv.close()
+
+
+def test_sigterm_stops_both_processes_then_resume_finishes_each_site_once(slow_four):
+    args, db, servers = slow_four
+    proc = start_batch(args)
+    wait_for(db, "select count(distinct owner) = 2 and count(*) >= 6 from runs join pages on run_id = runs.id", proc)
+    t = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t < 10
+    assert proc.returncode == 143, err[-2000:]
+    lines = [line for line in err.strip().splitlines() if not line.startswith("[")]
+    assert lines == ["oit: stopped by SIGTERM: runs in progress are kept as failed/interrupted; "
+                     "run the same batch again to resume"], err
+    with sqlite3.connect(db) as con:
+        assert con.execute("select status from batches").fetchall() == [("running",)]
+        assert con.execute("select count(*) from runs where status = 'running'").fetchone()[0] == 0
+        stopped = con.execute("select count(distinct owner) from runs where stop_reason = 'interrupted'")
+        assert stopped.fetchone()[0] == 2  # each process stored its runs as interrupted
+        assert "failed" not in {s for (s,) in con.execute("select status from batch_sites")}
+    for srv in servers:
+        srv.latency = 0.0
+    assert_resumed_to_the_end(args, db, 4)
+
+
+def test_a_killed_process_leaves_its_sites_to_do_and_the_batch_ends(slow_four):
+    args, db, servers = slow_four
+    proc = start_batch(args)
+    owner = wait_for(db, "select count(*) >= 2, owner from runs join pages on run_id = runs.id "
+                         "where runs.status = 'running' group by owner order by 1 desc", proc)[1]
+    os.kill(int(owner.rsplit(":", 1)[1]), signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in err, err[-2000:]
+    assert "ended early (killed by SIGKILL)" in err and "run the same batch again to finish them" in err
+    with sqlite3.connect(db) as con:
+        assert con.execute("select status from batches").fetchall() == [("running",)]
+        assert con.execute("select count(*) from runs where status = 'running'").fetchone()[0] == 0
+        left = con.execute("select count(*) from batch_sites where status != 'done'").fetchone()[0]
+        assert 1 <= left <= 3
+    for srv in servers:
+        srv.latency = 0.0
+    assert_resumed_to_the_end(args, db, 4)
