@@ -624,7 +624,16 @@ class _Fields(NamedTuple):
 # found link's fields (None when its href is skipped) and whether its row or hidden looked above the block.
 _BLOCKS: OrderedDict[tuple[Any, ...], tuple[tuple[_Fields, bool] | None, ...]] = OrderedDict()
 BLOCK_CACHE = 256
+_MISSES: dict[tuple[str, str | None, str | None], int] = {}  # blocks by tag, id and class: misses in a row
+BLOCK_KINDS = 4096
 _NOT_BLOCKS = {"a", "area", "frame", "iframe", "body", "html"}
+
+
+def clear_caches() -> None:
+    """Forget the blocks and addresses met on earlier pages (a fresh process's state)."""
+    _BLOCKS.clear()
+    _MISSES.clear()
+    _JOINED.clear()
 
 
 def _fields(memo: _Tree, node: LexborNode) -> _Fields | None:
@@ -673,10 +682,20 @@ def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str) -> li
         entries = None
         for block, _ in blocks:
             if block.mem_id not in keys:
+                attrs = block.attributes
+                kind = (block.tag, attrs.get("id"), attrs.get("class"))
+                misses = _MISSES.get(kind, 0)
+                if len(_MISSES) >= BLOCK_KINDS:
+                    _MISSES.clear()
+                _MISSES[kind] = misses + 1
+                if misses >= 3 and misses % 16:  # one that changes on every page: tried now and then
+                    keys[block.mem_id] = None
+                    continue
                 key = memo.block_key(block)
                 entries = _BLOCKS.get(key)
                 if entries is not None:
                     _BLOCKS.move_to_end(key)
+                    _MISSES[kind] = 0
                     break
                 keys[block.mem_id], records[block.mem_id] = key, []
         if entries is not None:
