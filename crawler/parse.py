@@ -100,9 +100,11 @@ def _own_text(node: LexborNode) -> str:
 
 def _chrome_mark(node: LexborNode) -> bool:
     """The element is navigation, a header or footer, or a menu by its tag, class or id."""
-    if node.tag in ("nav", "header", "footer"):
-        return True
-    attrs = node.attributes  # one dict: a missing name costs less than in `node.attrs`
+    return node.tag in ("nav", "header", "footer") or _chrome_attrs(node.attributes)
+
+
+def _chrome_attrs(attrs: dict[str, str | None]) -> bool:
+    """`_chrome_mark` of an element by its attributes (`node.attributes`: one dict, cheaper than `node.attrs`)."""
     cls, ident = attrs.get("class"), attrs.get("id")
     if not cls and not ident:
         return False
@@ -178,7 +180,8 @@ class _Tree:
             node = node.parent
         for node in reversed(path):
             blocks, depth = found
-            if node.tag not in _NOT_BLOCKS and (node.attributes.get("id") or _chrome_mark(node)):
+            tag = node.tag
+            if tag not in _NOT_BLOCKS and (tag in ("nav", "header", "footer") or _block_attrs(node.attributes)):
                 blocks = (*blocks, (node, depth + 1))
             found = self.cached[node.mem_id] = (blocks, depth + 1)
         return found[0]
@@ -634,6 +637,11 @@ def clear_caches() -> None:
     _BLOCKS.clear()
     _MISSES.clear()
     _JOINED.clear()
+
+
+def _block_attrs(attrs: dict[str, str | None]) -> bool:
+    """An element `_BLOCKS` may keep by its attributes: one with an id, or chrome by its class or id."""
+    return bool(attrs.get("id")) or _chrome_attrs(attrs)
 
 
 def _fields(memo: _Tree, node: LexborNode) -> _Fields | None:
