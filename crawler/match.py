@@ -304,10 +304,11 @@ def _url_features(c: _Compiled, url: str) -> dict[int, tuple[float, tuple[str, .
         for n, p in c.slugs.earliest(present(key(strip_marks(low)))).items():
             out.setdefault(n, (SLUG, (f"URL {p.source}",)))
     hinted = c.hints.present(low)
-    for n, hints in c.url_hints:
-        hint = None if n in out or not hinted else next((h for h in hints if h in hinted), None)
-        if hint:
-            out[n] = (HINT, (f"URL {hint}",))
+    for n, hints in c.url_hints if hinted else ():
+        if n not in out and not hinted.isdisjoint(hints):
+            hint = next(h for h in hints if h in hinted)
+            if hint:
+                out[n] = (HINT, (f"URL {hint}",))
     for n, decoys in c.url_decoys:
         if n in out and any(d in lowered for d in decoys):
             del out[n]

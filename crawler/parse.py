@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -98,9 +100,11 @@ def _own_text(node: LexborNode) -> str:
 
 def _chrome_mark(node: LexborNode) -> bool:
     """The element is navigation, a header or footer, or a menu by its tag, class or id."""
-    if node.tag in ("nav", "header", "footer"):
-        return True
-    attrs = node.attributes  # one dict: a missing name costs less than in `node.attrs`
+    return node.tag in ("nav", "header", "footer") or _chrome_attrs(node.attributes)
+
+
+def _chrome_attrs(attrs: dict[str, str | None]) -> bool:
+    """`_chrome_mark` of an element by its attributes (`node.attributes`: one dict, cheaper than `node.attrs`)."""
     cls, ident = attrs.get("class"), attrs.get("id")
     if not cls and not ident:
         return False
@@ -156,6 +160,36 @@ class _Tree:
         self.blocks: dict[int, tuple[int, str]] = {}
         self.wrapped: dict[int, str] = {}
         self.card_labels: dict[int, tuple[str | None, int]] = {}
+        self.cached: dict[int, tuple[tuple[Any, ...], int]] = {}  # node -> (its _BLOCKS candidates, depth)
+
+    def candidates(self, node: LexborNode) -> tuple[tuple[LexborNode, int], ...]:
+        """The elements above `node` whose links `_BLOCKS` may keep, outermost first, each with its depth.
+
+        Depths count from the body's child (1); `node`'s own depth is `self.cached[node.mem_id][1]`.
+        """
+        path: list[LexborNode] = []
+        found: tuple[tuple[Any, ...], int] = ((), 0)
+        while node is not None:
+            known = self.cached.get(node.mem_id)
+            if known is not None:
+                found = known
+                break
+            if node.tag in ("body", "html", "-document"):
+                break
+            path.append(node)
+            node = node.parent
+        for node in reversed(path):
+            blocks, depth = found
+            tag = node.tag
+            if tag not in _NOT_BLOCKS and (tag in ("nav", "header", "footer") or _block_attrs(node.attributes)):
+                blocks = (*blocks, (node, depth + 1))
+            found = self.cached[node.mem_id] = (blocks, depth + 1)
+        return found[0]
+
+    def block_key(self, block: LexborNode) -> tuple[Any, ...]:
+        """What the fields of the links in `block` depend on: its HTML, and its menu chain, card and chrome."""
+        chain, card = self._climb(block)
+        return block.html or "", chain, card, min(self.chrome[block.mem_id], 12)
 
     def text(self, node: LexborNode, limit: int) -> str:
         key = (node.mem_id, limit)
@@ -212,8 +246,9 @@ class _Tree:
             node = node.parent
         return ""
 
-    def row_hidden(self, a: LexborNode, rows: bool) -> tuple[str, bool]:
-        """`row(a)` (when `rows`, else "") and whether the link or its row is hidden, from one climb.
+    def row_hidden(self, a: LexborNode, rows: bool) -> tuple[str, bool, int]:
+        """`row(a)` (when `rows`, else ""), whether the link or its row is hidden, and how many levels up
+        both looked, from one climb.
 
         Hidden: the link itself, or the table row / list item / paragraph holding it (three levels up,
         not past a list, table, div or nav); a dropdown menu or a tab hidden until clicked is still there.
@@ -222,9 +257,11 @@ class _Tree:
         looking = not hidden  # for a hidden row
         row: str | None = None if rows else ""
         node = a.parent
+        reach = 0
         for depth in range(1, 7):
             if node is None or (row is not None and not looking):
                 break
+            reach = depth
             tag = node.tag
             if looking:
                 if depth > 3 or tag in _HIDE_STOPS:
@@ -239,7 +276,7 @@ class _Tree:
                     if row is None:
                         row = self.rows[node.mem_id] = self._row_text(node)
             node = node.parent
-        return row or "", hidden
+        return row or "", hidden, reach
 
     def _row_text(self, node: LexborNode) -> str:
         if node.tag == "li" and node.css_first("ul, ol") is not None:
@@ -451,9 +488,16 @@ class _Joiner:
         self.base = base
         parts = urlsplit(base)
         self.host = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+        plain = self.host and parts.path.startswith("/") and base.isprintable() and " " not in base
+        self.folder = f"{self.host}{parts.path[: parts.path.rfind('/') + 1]}" if plain else ""
 
     def __call__(self, raw: str) -> tuple[str, bool]:
-        key = (self.host if self.host and _host_relative(raw) else self.base, raw)
+        if self.host and _host_relative(raw):
+            key = (self.host, raw)
+        elif self.folder and _path_relative(raw):
+            key = (self.folder, raw)
+        else:
+            key = (self.base, raw)
         found = _JOINED.get(key)
         if found is None:
             if len(_JOINED) >= JOIN_CACHE:
@@ -471,6 +515,14 @@ def _host_relative(raw: str) -> bool:
         return raw[1:2] != "/"
     rest = raw[8:] if raw.startswith("https://") else raw[7:] if raw.startswith("http://") else ""
     return rest[:1] not in ("", "/", "?", "#")
+
+
+def _path_relative(raw: str) -> bool:
+    """An href urljoin resolves from the base's scheme, host and folder alone: `page.php?x=1`, `../a/`.
+
+    No scheme (no colon at all), not `/...`, `?...` or `#...`, and nothing urlsplit strips or drops.
+    """
+    return raw[:1] not in ("", "/", "?", "#", " ") and ":" not in raw and raw.isprintable()
 
 
 def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> list[Section]:
@@ -556,6 +608,132 @@ def _scan(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
     return found
 
 
+class _Fields(NamedTuple):
+    """A link's fields but its URL, and how many levels above it its row and hidden looked."""
+
+    raw: str
+    tag: str
+    text: str
+    title: str
+    row: str
+    menu: tuple[str, ...]
+    chrome: bool
+    card: str
+    hidden: bool
+    reach: int
+
+
+# Links of a block repeated byte for byte on another page (a site's menus), by `_Tree.block_key`: each
+# found link's fields (None when its href is skipped) and whether its row or hidden looked above the block.
+_BLOCKS: OrderedDict[tuple[Any, ...], tuple[tuple[_Fields, bool] | None, ...]] = OrderedDict()
+BLOCK_CACHE = 256
+_MISSES: dict[tuple[str, str | None, str | None], int] = {}  # blocks by tag, id and class: misses in a row
+BLOCK_KINDS = 4096
+_NOT_BLOCKS = {"a", "area", "frame", "iframe", "body", "html"}
+
+
+def clear_caches() -> None:
+    """Forget the blocks and addresses met on earlier pages (a fresh process's state)."""
+    _BLOCKS.clear()
+    _MISSES.clear()
+    _JOINED.clear()
+
+
+def _block_attrs(attrs: dict[str, str | None]) -> bool:
+    """An element `_BLOCKS` may keep by its attributes: one with an id, or chrome by its class or id."""
+    return bool(attrs.get("id")) or _chrome_attrs(attrs)
+
+
+def _fields(memo: _Tree, node: LexborNode) -> _Fields | None:
+    """A found link's fields (None when its href is not followed), the same wherever it is."""
+    tag, attrs = node.tag, node.attributes
+    raw = clean_href((attrs.get("href") if tag in ("a", "area") else attrs.get("src")) or "")
+    if not raw or raw.lower().startswith(SKIP_SCHEMES):
+        return None
+    alt = " ".join(filter(None, (i.attrs.get("alt") for i in node.traverse() if i.tag == "img")))
+    text = memo.text(node, 300) if tag == "a" else clean(attrs.get("alt") or attrs.get("name") or "")
+    row, hidden, reach = memo.row_hidden(node, tag == "a")
+    return _Fields(raw, tag, clean(f"{text} {alt}"), clean(attrs.get("title") or ""), row,
+                   tuple(memo.menu_labels(node)), memo.in_chrome(node),
+                   memo.card(node) if tag in ("a", "iframe") else "", hidden, reach)
+
+
+def _add(links: list[Link], fields: _Fields, join: _Joiner, base: str) -> None:
+    """The link (and the account a page plugin shows) `fields` make on a page of `base`."""
+    target, web = join(fields.raw)
+    if not web:
+        return  # only http(s) links: `java&#x09;script:` is javascript: as a browser reads it
+    link = Link(url=target, text=fields.text, title=fields.title, row=fields.row, menu=list(fields.menu),
+                tag=fields.tag, chrome=fields.chrome, card=fields.card, hidden=fields.hidden)
+    links.append(link)
+    shown = _embedded(fields.raw, base) if fields.tag == "iframe" else None
+    if shown:  # a page plugin (Facebook likebox, YouTube channel): the account itself is the link
+        links.append(Link(url=shown, text=link.text, title=link.title, menu=list(link.menu), tag="embed",
+                          chrome=link.chrome, card=link.card))
+        link.card = ""  # the plugin's own address is not what its box is titled
+
+
+def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str) -> list[Link]:
+    """Every followable link of `nodes` (document order), those of blocks met on an earlier page from `_BLOCKS`.
+
+    A block's links are the `len(entries)` found nodes from its first on; a link whose row or hidden
+    looked above the block gets them again. Blocks not met are recorded (but one holding a met one).
+    """
+    links: list[Link] = []
+    keys: dict[int, tuple[Any, ...] | None] = {}  # block -> its key while recording, None when not kept
+    records: dict[int, list[tuple[_Fields, bool] | None]] = {}
+    i = 0
+    while i < len(nodes) and len(links) < MAX_LINKS:
+        node = nodes[i]
+        blocks = memo.candidates(node)
+        depth = memo.cached[node.mem_id][1]
+        entries = None
+        for block, _ in blocks:
+            if block.mem_id not in keys:
+                attrs = block.attributes
+                kind = (block.tag, attrs.get("id"), attrs.get("class"))
+                misses = _MISSES.get(kind, 0)
+                if len(_MISSES) >= BLOCK_KINDS:
+                    _MISSES.clear()
+                _MISSES[kind] = misses + 1
+                if misses >= 3 and misses % 16:  # one that changes on every page: tried now and then
+                    keys[block.mem_id] = None
+                    continue
+                key = memo.block_key(block)
+                entries = _BLOCKS.get(key)
+                if entries is not None:
+                    _BLOCKS.move_to_end(key)
+                    _MISSES[kind] = 0
+                    break
+                keys[block.mem_id], records[block.mem_id] = key, []
+        if entries is not None:
+            for block, _ in blocks:
+                keys[block.mem_id] = None  # an outer block recording: not kept
+            for k, entry in enumerate(entries):
+                if entry is None or len(links) >= MAX_LINKS:
+                    continue
+                fields, above = entry
+                if above:
+                    row, hidden, _ = memo.row_hidden(nodes[i + k], fields.tag == "a")
+                    fields = fields._replace(row=row, hidden=hidden)
+                _add(links, fields, join, base)
+            i += len(entries)
+            continue
+        fields = _fields(memo, node)
+        for block, level in blocks:
+            if keys[block.mem_id] is not None:
+                records[block.mem_id].append(None if fields is None else (fields, fields.reach > depth - level))
+        if fields is not None:
+            _add(links, fields, join, base)
+        i += 1
+    for mem_id, key in keys.items():
+        if key is not None and i >= len(nodes):  # (a block cut at MAX_LINKS is not whole)
+            _BLOCKS[key] = tuple(records[mem_id])
+            while len(_BLOCKS) > BLOCK_CACHE:
+                _BLOCKS.popitem(last=False)
+    return links
+
+
 def parse(url: str, html: str) -> Page:
     """Parse decoded HTML into a Page with absolute link URLs."""
     tree = LexborHTMLParser(html)
@@ -574,38 +752,7 @@ def parse(url: str, html: str) -> Page:
             if m:
                 refresh = urljoin(base, clean_href(m.group(1)))
                 refresh = refresh if is_web(refresh) else None
-    links: list[Link] = []
-    for node in found["a[href], area[href], frame[src], iframe[src]"]:
-        if len(links) >= MAX_LINKS:
-            break
-        tag, attrs = node.tag, node.attributes
-        raw = (attrs.get("href") if tag in ("a", "area") else attrs.get("src")) or ""
-        raw = clean_href(raw)
-        if not raw or raw.lower().startswith(SKIP_SCHEMES):
-            continue
-        target, web = join(raw)
-        if not web:
-            continue  # only http(s) links: `java&#x09;script:` is javascript: as a browser reads it
-        alt = " ".join(filter(None, (i.attrs.get("alt") for i in node.traverse() if i.tag == "img")))
-        text = memo.text(node, 300) if tag == "a" else clean(attrs.get("alt") or attrs.get("name") or "")
-        row, hidden = memo.row_hidden(node, tag == "a")
-        links.append(Link(
-            url=target,
-            text=clean(f"{text} {alt}"),
-            title=clean(attrs.get("title") or ""),
-            row=row,
-            menu=memo.menu_labels(node),
-            tag=tag,
-            chrome=memo.in_chrome(node),
-            card=memo.card(node) if tag in ("a", "iframe") else "",
-            hidden=hidden,
-        ))
-        shown = _embedded(raw, base) if tag == "iframe" else None
-        if shown:  # a page plugin (Facebook likebox, YouTube channel): the account itself is the link
-            last = links[-1]
-            links.append(Link(url=shown, text=last.text, title=last.title, menu=last.menu, tag="embed",
-                              chrome=last.chrome, card=last.card))
-            last.card = ""  # the plugin's own address is not what its box is titled
+    links = _links(memo, found["a[href], area[href], frame[src], iframe[src]"], join, base)
     forms = len(found["form"])
     images = len([i for i in found["img[src]"] if not memo.in_chrome(i)])
     inputs = len(found["textarea, input[type=text], input:not([type])"])

@@ -41,13 +41,15 @@ _DANGLING = f"{thai_above_vowels}{thai_below_vowels}{thai_tonemarks}\u0e3a\u0e4c
 _NOREPEAT = f"{thai_follow_vowels}{thai_lead_vowels}{thai_above_vowels}{thai_below_vowels}\u0e3a\u0e4c\u0e4d\u0e4e"
 _MARKS = "\u0e30-\u0e3a\u0e45\u0e47-\u0e4e"  # what _MARK_RUN caps; every mark the normaliser moves or cuts
 _JOINS = re.compile(f" (?:[{_DANGLING}{thai_follow_vowels}]|(?<=[{thai_lead_vowels}] )[{thai_lead_vowels}])")
-# (the lookahead, implied by every branch, lets the regex engine skip the rest of the text faster)
-_SUSPECT = re.compile(f"(?=[{_MARKS}{thai_lead_vowels}])(?:[{_MARKS}]{{2,}}|\u0e45|([{thai_lead_vowels}])\\1)")
 _BAD_MARKS = re.compile(
     f"\u0e45|[{thai_tonemarks}\u0e4c][{thai_above_vowels}{thai_below_vowels}]|\u0e4d[{thai_tonemarks}]*\u0e32"
     f"|[{thai_follow_vowels}][{thai_tonemarks}]|([{_NOREPEAT}])\\1|[{thai_tonemarks}]{{2}}"
     f"|[{_MARKS}]{{{MAX_MARK_RUN + 1}}}"
 )
+# Where the normaliser or cap_marks changes a word: every branch of _BAD_MARKS is marks only (within one
+# run of them) but for a repeated lead vowel. The lookahead, implied by every branch, lets the regex
+# engine skip the rest of the text faster.
+_CHANGED = re.compile(f"(?=[{_MARKS}{thai_lead_vowels}])(?:{_BAD_MARKS.pattern})")
 _ZW = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _THAI_DIGIT = re.compile("[\u0e50-\u0e59]")
 
@@ -88,7 +90,7 @@ def _normalize_short(text: str) -> str:
     Whitespace comes out as single spaces (as `_clean` leaves it in the end).
     """
     joined = " ".join(text.split())
-    if (joined and joined[0] in _DANGLING) or _JOINS.search(joined) or any(map(_changes, _SUSPECT.finditer(joined))):
+    if (joined and joined[0] in _DANGLING) or _JOINS.search(joined) or _CHANGED.search(joined):
         return _normalize_text(text)
     return joined
 
@@ -106,9 +108,7 @@ def _normalize_words(text: str) -> str:
     if joined and joined[0] in _DANGLING:
         first = joined.split(" ", 1)[0]
         out, done = [_normalize_word(first)], len(first)
-    for m in _SUSPECT.finditer(joined, done):
-        if not _changes(m):
-            continue
+    for m in _CHANGED.finditer(joined, done):
         start, end = joined.rfind(" ", 0, m.start()) + 1, joined.find(" ", m.end())
         if start < done:  # a word already normalised
             continue
@@ -121,17 +121,6 @@ def _normalize_words(text: str) -> str:
 @lru_cache(maxsize=65_536)
 def _normalize_word(word: str) -> str:
     return _normalize_text(word)
-
-
-def _changes(suspect: re.Match[str]) -> bool:
-    """A `_SUSPECT` match the normaliser or cap_marks changes: a repeated lead vowel, or bad marks."""
-    return suspect.group(1) is not None or _bad_marks(suspect.group())
-
-
-@lru_cache(maxsize=4096)
-def _bad_marks(run: str) -> bool:
-    """Marks the normaliser reorders, replaces or cuts."""
-    return _BAD_MARKS.search(run) is not None
 
 
 def cap_marks(text: str) -> str:

@@ -76,3 +76,27 @@ def test_hidden_rows_cards_and_chrome_from_one_climb():
     assert by_url["v.pdf"].hidden and "O2" in by_url["v.pdf"].row
     assert not by_url["d"].hidden and by_url["l"].hidden
     assert by_url["1"].card == "ข่าวประชาสัมพันธ์ล่าสุด" and not by_url["1"].hidden
+
+
+def test_menus_repeated_across_pages_give_what_a_fresh_parse_gives():
+    from crawler import parse as parse_module  # pages 2 and 6 meet a block of pages 1 and 5
+
+    menu = ("<nav id='m'><ul><li><b>ข้อมูล</b><a href='a.html'>ก</a></li>"
+            "<li style='display:none'><a href='/b.html'>ข</a></li></ul></nav>")
+    pages = [
+        ("http://h/x/1.html", f"<h2>หัวข้อ</h2>{menu}<p><a href='c.html'>ค</a></p>"),
+        ("http://h/x/4.html", f"<h2>หัวข้อ</h2>{menu}<p><a href='c.html'>ค</a></p>"),
+        ("http://h/y/2.html", f"<table><tr><td>แถว {menu}</td></tr></table>"),
+        ("http://h/y/3.html", f"<ul><li>รายการ<div>{menu}</div></li></ul><a href='?q=1'>ง</a>"),
+        ("http://h/5.html", "<table><tr><td>แถวหนึ่ง <nav><a href='d.html'>จ</a></nav></td></tr></table>"),
+        ("http://h/6.html", "<table><tr class='x'><td>แถวสอง <nav><a href='d.html'>จ</a></nav></td></tr></table>"),
+    ]
+    parse_module.clear_caches()
+    warm = [parse(url, html) for url, html in pages]
+    fresh = []
+    for url, html in pages:
+        parse_module.clear_caches()
+        fresh.append(parse(url, html))
+    assert warm == fresh
+    assert (warm[4].links[0].row, warm[5].links[0].row) == ("แถวหนึ่ง จ", "แถวสอง จ")
+    assert [lk.url for lk in warm[2].links] == ["http://h/y/a.html", "http://h/b.html"]
