@@ -90,6 +90,19 @@ def hundred_thousand_pages() -> bytes:
     return many_pages_pdf()
 
 
+@functools.cache
+def slow_pdf(pages: int = 40) -> bytes:
+    """Seconds of reading for any reader: `pages` pages sharing one 3.5 MB (inflated) stream of text operators."""
+    content = zlib.compress(b"BT /F1 12 Tf 72 700 Td " + b"(x) Tj 1 0 Td " * 250_000 + b"ET")
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream"]
+    objs += [b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>"] * pages
+    kids = b" ".join(b"%d 0 R" % n for n in range(5, pages + 5))
+    objs[1] = (b"<< /Type /Pages /Kids [" + kids + b"] /Count %d /MediaBox [0 0 595 842] "
+               b"/Resources << /Font << /F1 3 0 R >> >> >>" % pages)
+    return pdf(objs)
+
+
 def bounded(code: str, timeout: float, data: bytes = b"", tmp_path: Path | None = None) -> dict:
     """Run `code` in a fresh interpreter (`data` readable as DATA); its JSON report plus peak RSS in MB.
 
@@ -216,6 +229,20 @@ def test_pdf_with_one_big_stream_still_read_when_small_enough():
     assert (doc.text, doc.pages, doc.truncated, doc.error) == ("plan 2565", 1, False, None)
 
 
+def test_flate_stream_with_bytes_after_its_end_is_measured(tmp_path):
+    """1.5 MB inflated, then CR LF inside /Length: measuring it looped forever (zlib keeps the CR LF as its
+    unconsumed tail at the end). An ASCIIHex stream, which is not measured, sends the file to pypdf."""
+    content = zlib.compress(b" " * (3 * MB // 2) + b"BT /F1 12 Tf 72 700 Td (plan 2565) Tj ET") + b"\r\n"
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 5 0 R "
+            b"/Resources << /Font << /F1 3 0 R >> >> >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Length 5 /Filter /ASCIIHexDecode >>\nstream\n2020>\nendstream"]
+    report = bounded("URL = 'https://x.go.th/a.pdf'\n" + READ, 30, pdf(objs), tmp_path)
+    assert report["text"] == "plan 2565" and report["pages"] == 1
+
+
 def test_pdf_of_100000_pages_keeps_its_deadline():
     """The whole page tree was flattened (5+ s) before the first page: now only the pages read are walked."""
     data = hundred_thousand_pages()
@@ -236,8 +263,15 @@ def test_isolated_reader_gives_what_read_text_gives():
     assert asyncio.run(read_text_isolated(data, "application/pdf", url)) == read_text(data, "application/pdf", url)
 
 
+def test_slow_pdf_is_slow_but_keeps_its_deadline():
+    t0 = time.monotonic()
+    doc = read_text(slow_pdf(), "application/pdf", "https://x.go.th/a.pdf", max_seconds=1.0)
+    assert 1.0 < time.monotonic() - t0 < 3.0
+    assert doc.truncated and 0 < doc.pages < 20
+
+
 def test_isolated_reader_is_killed_at_its_deadline_without_blocking_the_loop():
-    data = hundred_thousand_pages()
+    data = slow_pdf()
 
     async def main():
         gaps = []
@@ -269,7 +303,7 @@ def test_isolated_reader_is_killed_at_its_deadline_without_blocking_the_loop():
 def test_cancelling_an_isolated_read_kills_the_reader():
     """Ctrl-C cancels the scan's tasks: the read gives up at once and its reader process is gone."""
     shutdown_readers()
-    data = hundred_thousand_pages()
+    data = slow_pdf()
 
     async def main():
         task = asyncio.create_task(read_text_isolated(data, "application/pdf", "https://x.go.th/a.pdf", timeout=60))
