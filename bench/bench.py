@@ -281,7 +281,7 @@ def batch_servers(sites: int, latency: float, real_every: int = 10, js_every: in
 
 
 def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 16, delay: float = 0.2,
-                js_every: int = 0) -> None:
+                js_every: int = 0, processes: int | None = None, nights: int = 1) -> None:
     """`oit batch` over generated and replayed real sites on loopback, each server answering after `latency` s."""
     servers = batch_servers(sites, latency, js_every=js_every)
     try:
@@ -289,11 +289,20 @@ def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 16, d
             csv_path = Path(tmp) / "sites.csv"
             csv_path.write_text("url,name\n" + "".join(f"http://127.0.0.1:{s.server_address[1]}/,site {i}\n"
                                                         for i, s in enumerate(servers)))
+            args = [str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--db", f"{tmp}/b.db", "--concurrency",
+                    str(concurrency), "--delay", str(delay), "--allow-private", "-q",
+                    *(["--processes", str(processes)] if processes else [])]
+            for _ in range(nights - 1):  # earlier nights: the sizes the next night orders its sites by
+                subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            night = f"{tmp}/b.db"
+            first_run = 0
+            if nights > 1:
+                import sqlite3
+                with sqlite3.connect(night) as db:
+                    first_run = db.execute("select max(id) from runs").fetchone()[0] or 0
             t0 = time.monotonic()
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            proc = subprocess.Popen([str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--db", f"{tmp}/b.db",
-                                     "--concurrency", str(concurrency), "--delay", str(delay), "--allow-private",
-                                     "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             peak_mb = 0.0
             while proc.poll() is None:
                 peak_mb = max(peak_mb, tree_pss_mb(proc.pid))
@@ -304,15 +313,20 @@ def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 16, d
             import sqlite3
             with sqlite3.connect(f"{tmp}/b.db") as db:
                 requests, pages, done = db.execute(
-                    "select sum(requests), sum(pages_fetched), count(*) from runs where status = 'finished'").fetchone()
-                gave_up = db.execute("select count(*) from runs where findings like '%gave up on%'").fetchone()[0]
-                rendered = db.execute("select count(*) from runs where findings like '%rendered %'").fetchone()[0]
+                    "select sum(requests), sum(pages_fetched), count(*) from runs where status = 'finished' "
+                    "and id > ?", [first_run]).fetchone()
+                gave_up = db.execute("select count(*) from runs where findings like '%gave up on%' and id > ?",
+                                     [first_run]).fetchone()[0]
+                rendered = db.execute("select count(*) from runs where findings like '%rendered %' and id > ?",
+                                      [first_run]).fetchone()[0]
                 longest = db.execute("select max(julianday(finished_at) - julianday(started_at)) * 86400 "
-                                     "from runs").fetchone()[0] or 0.0
+                                     "from runs where id > ?", [first_run]).fetchone()[0] or 0.0
         # each site is its own server: at most 2 requests at a time, one start per `delay`, each taking `latency`
         per_request = max(delay, latency / 2)
         floor = (requests or 0) * per_request / concurrency
         js = f", {sites // js_every} with script menus" if js_every else ""
+        js += f"; night {nights}, sites ordered by the last night's sizes" if nights > 1 else "; first night"
+        js += f"; --processes {processes}" if processes else "; default processes"
         print(f"batch: {done}/{sites} sites ({sites // 10} replayed real{js}), {pages} pages, {requests} requests in "
               f"{wall:.1f}s wall (concurrency {concurrency}, {latency * 1000:.0f} ms latency, delay {delay}s); "
               f"politeness floor {floor:.1f}s, ratio {wall / floor if floor else float('nan'):.2f} "
@@ -333,6 +347,7 @@ def main() -> None:
     ap.add_argument("--only", choices=["real", "parse", "scrapy", "batch"], help="one part of the bench")
     ap.add_argument("--concurrency", type=int, default=16, help="sites at a time in the batch part")
     ap.add_argument("--batch-sites", type=int, default=100)
+    ap.add_argument("--processes", type=int, help="oit batch --processes (default: its own default)")
     a = ap.parse_args()
     sites = Path(a.sites)
     if a.only in (None, "real"):
@@ -343,8 +358,9 @@ def main() -> None:
     if a.only in (None, "scrapy"):
         scrapy_bench(sites, a.site, a.port)
     if a.only in (None, "batch"):
-        batch_bench(a.batch_sites, concurrency=a.concurrency)
-        batch_bench(a.batch_sites, concurrency=a.concurrency, js_every=20)  # with script-menu sites: Chromium too
+        for nights in (1, 2):  # a first night, then a night ordered by the first one's sizes
+            batch_bench(a.batch_sites, concurrency=a.concurrency, processes=a.processes, nights=nights)
+        batch_bench(a.batch_sites, concurrency=a.concurrency, processes=a.processes, js_every=20)  # Chromium too
 
 
 def scrapy_bench(sites: Path, site: str, port: int) -> None:
