@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urljoin, urlsplit
@@ -355,27 +356,17 @@ class _Tree:
 
     def _inline_label(self, sib: LexborNode | None) -> tuple[str | None, int]:
         """The nearest bold or heading label from `sib` back (a rule stops), and how many siblings away."""
-        path: list[LexborNode] = []
-        found: tuple[str | None, int] = (None, FAR)
-        while sib is not None:
-            known = self.inline.get(sib.mem_id)
-            if known is not None:
-                found = known
-                break
-            tag = sib.tag
-            if tag == "hr":
-                found = self.inline[sib.mem_id] = (None, FAR)
-                break
-            if tag in HEADINGS or tag in ("strong", "b", "span"):
-                label = self.text(sib, 120)
-                if label:
-                    found = self.inline[sib.mem_id] = (label, 1)
-                    break
-            path.append(sib)
-            sib = sib.prev
-        for sib in reversed(path):
-            found = self.inline[sib.mem_id] = (found[0], min(FAR, found[1] + 1))
-        return found
+        return _scan_back(sib, self.inline, self._inline_hit)
+
+    def _inline_hit(self, sib: LexborNode) -> tuple[str | None, int] | None:
+        tag = sib.tag
+        if tag == "hr":
+            return None, FAR
+        if tag in HEADINGS or tag in ("strong", "b", "span"):
+            label = self.text(sib, 120)
+            if label:
+                return label, 1
+        return None
 
     def headings(self, node: LexborNode) -> tuple[int, LexborNode | None]:
         """How many CARD_HEADS `node` is or holds (2 for two or more), and the first (`node.css(CARD_HEADS)`)."""
@@ -410,22 +401,11 @@ class _Tree:
 
     def _card_label(self, sib: LexborNode | None) -> tuple[str | None, int]:
         """The nearest heading from `sib` back ("" at a rule, which ends the block above it), and how far."""
-        path: list[LexborNode] = []
-        found: tuple[str | None, int] = (None, FAR)
-        while sib is not None:
-            known = self.card_labels.get(sib.mem_id)
-            if known is not None:
-                found = known
-                break
-            label = self._heading_of(sib)
-            if label is not None:
-                found = self.card_labels[sib.mem_id] = (label, 1)
-                break
-            path.append(sib)
-            sib = sib.prev
-        for sib in reversed(path):
-            found = self.card_labels[sib.mem_id] = (found[0], min(FAR, found[1] + 1))
-        return found
+        return _scan_back(sib, self.card_labels, self._card_hit)
+
+    def _card_hit(self, sib: LexborNode) -> tuple[str | None, int] | None:
+        label = self._heading_of(sib)
+        return None if label is None else (label, 1)
 
     def _heading_of(self, sib: LexborNode) -> str | None:
         """A sibling's heading: its text, or "" for a rule; None when it is neither."""
@@ -442,6 +422,28 @@ class _Tree:
             label = self.text(inner, 160) if inner is not None else ""
             found = self.wrapped[sib.mem_id] = label if label and len(self.text(sib, 200)) <= len(label) + 5 else ""
         return found or None
+
+
+def _scan_back(sib: LexborNode | None, memo: dict[int, tuple[str | None, int]],
+               hit: Callable[[LexborNode], tuple[str | None, int] | None]) -> tuple[str | None, int]:
+    """From `sib` back through its earlier siblings, the first `hit` (a label and 1), counted in siblings from
+    `sib`; every sibling passed keeps its own answer in `memo`, so links sharing siblings scan them once."""
+    path: list[LexborNode] = []
+    found: tuple[str | None, int] = (None, FAR)
+    while sib is not None:
+        known = memo.get(sib.mem_id)
+        if known is not None:
+            found = known
+            break
+        first = hit(sib)
+        if first is not None:
+            found = memo[sib.mem_id] = first
+            break
+        path.append(sib)
+        sib = sib.prev
+    for sib in reversed(path):
+        found = memo[sib.mem_id] = (found[0], min(FAR, found[1] + 1))
+    return found
 
 
 CARD_HEADS = "h1, h2, h3, h4, h5, h6, figcaption, caption, legend"
