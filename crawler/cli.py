@@ -19,7 +19,7 @@ from rich.console import Console
 from . import __version__
 from .audit import audit
 from .batch import CONCURRENCY as BATCH_CONCURRENCY
-from .batch import MAX_PROCESSES, default_processes, plain_report, run_batch
+from .batch import MAX_PROCESSES, SITES_PER_PROCESS, default_processes, plain_report, run_batch
 from .batch import summary as batch_summary
 from .checklist import DEFAULT_CHECKLIST, for_year, load, year_files
 from .config import DEFAULT_CHROMIUM, DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
@@ -183,8 +183,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="allow sites on loopback or private addresses (intranets, tests)")
     for cmd in (batch, nightly):
         cmd.add_argument("--processes", type=_number(int, 1, "--processes"), default=None,
-                         help=f"worker processes (default: 1 on a one-CPU machine, else one per CPU up to "
-                              f"{MAX_PROCESSES}); the sites of one server always go to the same process")
+                         help=f"worker processes (default: one per {SITES_PER_PROCESS} sites at a time, up to the "
+                              f"CPUs and {MAX_PROCESSES}); the sites of one server always go to the same process")
     broker = os.environ.get("OIT_BROKER") or None  # the URL holds a password: better in the environment than in ps
     worker = sub.add_parser("worker", help="audit sites sent by `oit dispatch` / `oit nightly --broker`")
     for cmd, required in ((nightly, False), (dispatch, broker is None), (worker, broker is None)):
@@ -355,7 +355,7 @@ def _batch(a: argparse.Namespace, console: Console) -> tuple[int, int]:
                                                         a.heartbeat)
         else:
             batch_id, progress, problems = run_batch(a.sites_csv, _options(a), max(1, a.concurrency), a.out,
-                                                     a.fresh, report, a.processes or default_processes())
+                                                     a.fresh, report, a.processes or default_processes(a.concurrency))
     finally:
         if bar is not None:
             bar.stop()

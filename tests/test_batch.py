@@ -82,7 +82,8 @@ def test_batch_runs_every_site_and_reports_bad_rows(province, tmp_path):
 def test_kill_9_then_resume_finishes_each_site_once(province, tmp_path):
     csv_path, _ = province
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    args = [sys.executable, "-m", "crawler", *batch_args(csv_path, tmp_path, "--concurrency", "2")]
+    # two worker processes: killing the parent must not leave them crawling (a rerun would redo their sites)
+    args = [sys.executable, "-m", "crawler", *batch_args(csv_path, tmp_path, "--concurrency", "2", "--processes", "2")]
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db_path = tmp_path / "oit.db"
     deadline = time.monotonic() + 120
