@@ -468,9 +468,15 @@ def _read_pdf_limited(pypdf, data: bytes, max_pages: int, deadline: float, max_c
     del reader, pages_found
     text = "\n".join(p for p in parts if p)
     text, cut = _cap(text, max_chars)
-    truncated = truncated or cut
-    dense = sum(not ch.isspace() for ch in text)
-    # no text at all, or next to none over pictures; a cut file may just have lost its fonts
+    return _pdf_result(text, pages, complete, truncated or cut, failed, lambda: images)
+
+
+def _pdf_result(text: str, pages: int, complete: bool, truncated: bool, failed: str | None,
+                has_images: Callable[[], bool]) -> DocText:
+    """A read PDF's text judged: scanned (no text at all, or next to none over pictures; a cut file may just
+    have lost its fonts) or broken. `has_images()` is asked only when the text is that thin."""
+    dense = len("".join(text.split()))  # characters other than whitespace
+    images = pages > 0 and dense < 20 * pages and has_images()
     scanned = pages > 0 and ((dense == 0 and (complete or images)) or (images and dense / pages < 20))
     error = None
     if not pages or (not complete and not dense):
@@ -651,15 +657,9 @@ def _pdfium_text(pdfium, pdf, count: int, complete: bool, max_pages: int, deadli
         parts.append(fixed)
         size += len(fixed) + 1
     text, cut = _cap("\n".join(p for p in parts if p), max_chars)
-    pages = len(read)
-    dense = len("".join(text.split()))  # characters other than whitespace
     # images only matter to a PDF with next to no text: only then are its pages looked through
-    images = pages > 0 and dense < 20 * pages and _any_image(pdfium, pdf, read, deadline)
-    scanned = pages > 0 and ((dense == 0 and (complete or images)) or (images and dense / pages < 20))
-    error = None
-    if not pages or (not complete and not dense):
-        error = "incomplete file" if not complete else f"broken PDF: {failed or 'no readable page'}"
-    return DocText("pdf", text, pages, scanned, truncated or cut, error)
+    return _pdf_result(text, len(read), complete, truncated or cut, failed,
+                       lambda: _any_image(pdfium, pdf, read, deadline))
 
 
 # ---------------------------------------------------------------------------------------------- Thai repair
