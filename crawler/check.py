@@ -87,11 +87,14 @@ class Checker:
             self._ranked[item.id] = rank(self.crawl.candidates, item, self.crawl.site, self.year)
         return self._ranked[item.id]
 
+    def to_try(self, item: Item) -> list[Candidate]:
+        """The candidates `gather` may open for the item, in order: good enough for review, MAX_TRIED at most."""
+        return [c for c in self.ranked(item) if c.score >= REVIEW][:MAX_TRIED]
+
     async def prefetch(self, items: tuple[Item, ...] | list[Item]) -> None:
         """Open side by side the candidates every item opens in any case (its first MAX_EVIDENCE), within the
         fetcher's per-server limits: the check step's requests do not wait for one another. Facts are the same."""
-        urls = dict.fromkeys(c.url for item in items
-                             for c in [c for c in self.ranked(item) if c.score >= REVIEW][:MAX_EVIDENCE])
+        urls = dict.fromkeys(c.url for item in items for c in self.to_try(item)[:MAX_EVIDENCE])
         await asyncio.gather(*(self.check(url) for url in urls), return_exceptions=True)  # gather says its own
 
     async def gather(self, item: Item) -> ItemFacts:
@@ -99,7 +102,7 @@ class Checker:
         ranked = self.ranked(item)
         checked: list[tuple[Candidate, Facts]] = []
         usable = 0
-        for cand in [c for c in ranked if c.score >= REVIEW][:MAX_TRIED]:
+        for cand in self.to_try(item):
             facts = await self.check(cand.url)
             checked.append((cand, facts))
             usable += facts.ok is not False

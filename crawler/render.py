@@ -45,8 +45,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--host-resolver-rules=MAP * ~NOTFOUND", "--dns-prefetch-disable",
                  "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
                  "--webrtc-ip-handling-policy=disable_non_proxied_udp",
-                 # memory: every site's pages share two renderer processes (each site has its own context, and
-                 # every request goes through our fetcher), no spare renderer waits, no back-forward cache
+                 # memory: every site's pages share one context and two renderer processes (every request of a
+                 # page goes through our fetcher), no spare renderer waits, no back-forward cache
                  "--renderer-process-limit=2", "--disable-site-isolation-trials",
                  "--disable-features=site-per-process,IsolateOrigins,BackForwardCache,SpareRendererForSitePerProcess",
                  "--disable-extensions", "--mute-audio", "--js-flags=--max-old-space-size=256",
