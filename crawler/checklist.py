@@ -76,6 +76,7 @@ class Item:
     continues: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (year, ids of that year this item carries on)
     review_labels: tuple[Pattern, ...] = ()  # labels of pages that may serve the item: review, never found
     sections: bool = True  # a headed block of a page (home-page news block) can be this item's evidence
+    signs: tuple[Requirement, ...] = ()  # what a page shows when it holds the item unnamed: offered for review
 
     def continued(self, year: int) -> tuple[str, ...]:
         """The ids of `year`'s checklist this item says it continues."""
@@ -195,7 +196,7 @@ class _Reader:
 _ITEM_FIELDS = {
     "id", "number", "indicator", "sub_indicator", "title", "gist", "must_show", "period", "kind",
     "phrases", "weak", "context", "child_phrases", "url_hints", "hosts", "url_decoys", "decoys", "requires",
-    "confirmed", "unseen", "source", "continues", "review_labels", "sections",
+    "confirmed", "unseen", "source", "continues", "review_labels", "sections", "signs",
 }
 _TOP_FIELDS = {
     "name", "assessment_year", "version", "status", "source", "numbering_years", "list_markers",
@@ -239,6 +240,8 @@ def _item(r: _Reader, data: Any, path: str) -> Item:
         continues=_continues(r, data, path),
         review_labels=r.patterns(data, path, "review_labels"),
         sections=r.get(data, path, "sections", bool, True),
+        signs=tuple(_requirement(r, d, f"{path}.signs[{i}]")
+                    for i, d in enumerate(r.get(data, path, "signs", list, []))),
     )
 
 

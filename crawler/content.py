@@ -14,18 +14,36 @@ import re
 from collections.abc import Iterator
 
 from .checklist import Checklist, Item
-from .match import FOUND, MAYBE, PAGING, Hit, is_decoy, is_list_page, page_label, score_label, score_link
+from .elements import Evidence, person
+from .elements import missing as missing_elements
+from .match import (
+    CONTEXTUAL,
+    FOUND,
+    MAYBE,
+    MAYBE_MARK,
+    PAGING,
+    Hit,
+    is_decoy,
+    is_generic,
+    is_list_page,
+    page_label,
+    score_label,
+    score_link,
+)
 from .parse import Page, Section
 from .patterns import first_match
 from .thai import key
-from .urls import is_media
+from .urls import is_document, is_media
 
 SECTION_FACTOR = 0.9  # a block of a page is a little weaker than a link naming the item
 SECTION_MIN_TEXT = 60  # characters of content besides the heading
 SECTION_KINDS = ("page", "document")
+SECTION_READ = 400  # characters of a block's content read to confirm what its short heading names
 HUB_REST = 60  # match-key characters a category page may say besides its links
 POST_TOP = 600  # characters at the top of a page's content where a post's title stands
 MIN_BODY = 6  # match-key characters of a page's own content besides its headings: nothing there
+DOC_PAGE_REST = 200  # match-key characters a page of documents says besides them (its content is the documents)
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 
 def openable(url: str) -> bool:
@@ -71,15 +89,42 @@ def section_hits(checklist: Checklist, page: Page, repeated: set[str], home: boo
         hits: list[Hit] = []
         body = len(sec.text) - len(sec.heading)
         if sec.heading and (body >= SECTION_MIN_TEXT or sec.links >= 2):
+            shown: list[Hit] | None = None  # what the block's own words name: they confirm a short heading
             for h in score_label(checklist, sec.heading, "", bonus=False):
                 item = _item(checklist, h.item)
                 if is_decoy(h) or item is None or item.kind not in SECTION_KINDS or not item.sections:
                     continue
-                hits.append(Hit(h.item, round(h.score * SECTION_FACTOR, 3), ("ส่วนของหน้า", *h.terms), h.strong))
+                score, terms = h.score, h.terms
+                if not h.strong and score < CONTEXTUAL:
+                    if shown is None:
+                        shown = score_label(checklist, sec.text[len(sec.heading):][:SECTION_READ], "", bonus=False)
+                    confirm = next((s for s in shown if s.item == h.item and s.strong and not is_decoy(s)), None)
+                    if confirm is not None:
+                        score, terms = CONTEXTUAL, (*terms, f"เนื้อหาในส่วนนี้: {confirm.terms[0]}")
+                hits.append(Hit(h.item, round(score * SECTION_FACTOR, 3), ("ส่วนของหน้า", *terms), h.strong))
         if sec.footer or not hits:
             hits += _shows_elements(checklist, sec, {h.item for h in hits})
         if hits:
             yield section_url(page, sec), sec.heading or _footer_label(sec), hits
+
+
+def sign_hits(checklist: Checklist, page: Page, everywhere: str) -> list[Hit]:
+    """Items whose `signs` the page's own content shows though nothing names them (the mayor's name and title
+    under a vision statement: the executives item, in part): review, never found. A name the home page shows too
+    (`everywhere`: a sidebar on every page) is not this page's."""
+    out = []
+    for item in checklist.items:
+        if not item.signs:
+            continue
+        ev = Evidence(page.content, page)
+        if missing_elements(item.signs, ev, checklist.year):
+            continue
+        name = person(page.content) if any(s.check == "person" for s in item.signs) else None
+        if name is not None and name in everywhere:
+            continue
+        shown = ", ".join(s.name for s in item.signs)
+        out.append(Hit(item.id, MAYBE, (f"{MAYBE_MARK} หน้านี้แสดง{shown}",)))
+    return out
 
 
 def _footer_label(sec: Section) -> str:
@@ -104,8 +149,12 @@ def _item(checklist: Checklist, item_id: str) -> Item | None:
     return next((i for i in checklist.items if i.id == item_id), None)
 
 
-def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, source: str = "link") -> str | None:
-    """Why evidence that names the item may not show it (then `review`, not `found`), or None."""
+def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, source: str = "link",
+          site_headings: frozenset[str] = frozenset()) -> str | None:
+    """Why evidence that names the item may not show it (then `review`, not `found`), or None.
+
+    `site_headings`: match keys of the home page's title and headings, which every page may repeat (the site's
+    name): they say nothing of what a page is."""
     test = first_match(checklist.test_markers, key(label))
     if test:
         return f"เป็นรายการทดสอบ ('{test.source}') ไม่ใช่ข้อมูลจริง"
@@ -134,7 +183,81 @@ def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, sourc
                 other = h
     if other is not None and not named:
         return f"หัวข้อของหน้าเป็นเรื่องอื่น ({other.item}: {other.terms[0]})"
-    return None
+    if named:
+        return _documents_of_other(checklist, item, label, page, own_links)
+    return (_heading_of_other(checklist, item, label, page, site_headings)
+            or _documents_of_other(checklist, item, label, page, own_links))
+
+
+OVERLAP = 6  # match-key characters two labels share when they speak of the same thing
+
+
+def _shares(a: str, b: str) -> bool:
+    """Two match keys share a run of OVERLAP characters (the same words, more or less)."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < OVERLAP:
+        return bool(short) and short in long_
+    return any(short[i:i + OVERLAP] in long_ for i in range(len(short) - OVERLAP + 1))
+
+
+def _names_item(checklist: Checklist, item: Item, text: str) -> bool:
+    """The text names the item at all: a phrase, a weak word, its URL words, or its section's words."""
+    if any(h.item == item.id and not is_decoy(h) for h in score_label(checklist, text, "", bonus=False)):
+        return True
+    k = key(text)
+    return any(p.matches(k) for p in item.context)
+
+
+def _main_headings(page: Page, site_headings: frozenset[str]) -> list[str]:
+    """The page's own headings: not the site's name that every page repeats (the title, or a part of it, or a
+    heading of the home page)."""
+    title = key(page.title)
+    out = []
+    for heading in page.headings[:4]:
+        k = key(heading)
+        if len(k) >= 2 and k not in site_headings and not (title and (k in title or title in k)):
+            out.append(heading)
+    return out[:2]
+
+
+def _heading_of_other(checklist: Checklist, item: Item, label: str, page: Page,
+                      site_headings: frozenset[str]) -> str | None:
+    """A page whose own heading is about something else than the link that led to it ("เทศบัญญัติฯ" under the
+    menu link "แนวปฏิบัติการจัดการเรื่องร้องเรียนการทุจริต"): right link, wrong content."""
+    heads = _main_headings(page, site_headings)
+    if not heads or is_generic(checklist, heads[0]) or len(key(heads[0])) < 4:
+        return None
+    lab = key(label)
+    for heading in heads:
+        if is_generic(checklist, heading) or _shares(key(heading), lab) or _names_item(checklist, item, heading):
+            return None
+    return f"หัวข้อของหน้า ('{heads[0][:60]}') ไม่ใช่เรื่องที่ลิงก์ระบุ"
+
+
+def _documents_of_other(checklist: Checklist, item: Item, label: str, page: Page, links: list) -> str | None:
+    """A page of documents whose every named document is about something else (a project list under the
+    heading of the annual procurement report): the heading is right, the content is not."""
+    docs = [lk for lk in links if is_document(lk.url) and lk.text and _THAI.search(lk.text)
+            and not is_generic(checklist, lk.text) and len(key(lk.text)) >= OVERLAP]
+    if not docs or len(key(_own_words(page))) > DOC_PAGE_REST:
+        return None
+    lab = key(label)
+    for lk in docs:
+        if _names_item(checklist, item, lk.text) or _shares(key(lk.text), lab):
+            return None
+    return f"เอกสารในหน้านี้ ('{docs[0].text[:60]}') ไม่ใช่เรื่องของข้อนี้"
+
+
+def names_other(checklist: Checklist, item: Item, label: str) -> str | None:
+    """Why a label that names the item only by a short or shared word is about another item: its words fully
+    name that one ("ประชาสัมพันธ์งบประมาณรายจ่าย" is the budget, not the news), or None."""
+    hits = [h for h in score_label(checklist, label, "", bonus=False) if not is_decoy(h)]
+    if any(h.item == item.id and h.strong for h in hits):
+        return None
+    other = next((h for h in hits if h.item != item.id and h.strong and h.score >= FOUND), None)
+    if other is None:
+        return None
+    return f"ชื่อลิงก์ระบุเรื่องอื่นชัดกว่า ({other.item}: {other.terms[0]})"
 
 
 def _own_words(page: Page) -> str:

@@ -73,6 +73,7 @@ class Crawler:
         self._site_links: set[tuple[str, str]] = set()  # (url, label) of the home page: navigation
         self._via: dict[str, tuple[str, list[Hit]]] = {}  # url -> (heading of the page linking it, its hits)
         self._home_sections: set[str] = set()  # content.py: section headings of the home page (sidebars)
+        self._home_text = ""  # the home page's content: what every page may repeat (a sidebar's names)
 
     async def run(self, start_url: str) -> CrawlResult:
         start = canonical(start_url)
@@ -171,6 +172,11 @@ class Crawler:
                 page_hits = [h for h in page_hits if h.item in {v.item for v in via_hits}]
             self._add(result, page_hits, page.url, visit.parent or page.url, heading, visit.crumbs,
                       visit.depth, "page", page_year)
+        if visit.depth == 0:
+            self._home_text = page.content
+        elif not list_page:
+            self._add(result, content.sign_hits(checklist, page, self._home_text), page.url, visit.parent or page.url,
+                      heading, visit.crumbs, visit.depth, "page", page_year)
         for url, text, hits in content.section_hits(checklist, page, self._home_sections, visit.depth == 0):
             self._add(result, hits, url, page.url, text, [*visit.crumbs, text[:80]], visit.depth, "section",
                       self._index_year([text]) or page_year)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
@@ -89,7 +90,22 @@ def month_gaps(mentions: list[Mention], year_be: int) -> tuple[int, list[str]]:
     return len(months), missing
 
 
-PAGE_CHECKS = {"form": _form, "image": _image, "map": _map}
+# a person's name: a Thai title, a given name and a family name ("นายสมเกียรติ วงษ์ลา"); not the word นายก (mayor)
+PERSON = re.compile(r"(?:นางสาว|นาง|นาย|น\.ส\.|ว่าที่\s?ร\.?ต\.?|ดร\.|ร\.ต\.)\s?(?!ก(?:เทศ|องค์|\s|ฯ|อบ|รัฐ))"
+                    r"[ก-ฮเแโใไ][\u0e00-\u0e7f]{1,24}\s+[ก-ฮเแโใไ][\u0e00-\u0e7f]{1,30}")
+
+
+def person(text: str) -> str | None:
+    """The first person's name the text shows, or None."""
+    m = PERSON.search(text[:20_000])
+    return m.group(0) if m else None
+
+
+def _person(ev: Evidence) -> bool:
+    return person(ev.text) is not None
+
+
+PAGE_CHECKS = {"form": _form, "image": _image, "map": _map, "person": _person}
 
 
 def missing(requires: tuple[Requirement, ...], ev: Evidence, year_be: int) -> list[str]:

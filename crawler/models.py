@@ -32,7 +32,7 @@ CHECKLIST_STATUSES = ("final", "draft")
 #: Shown beside an item whose number and title are not confirmed (checklist `confirmed: false`).
 UNCONFIRMED_TH = "รายการนี้ยังไม่ยืนยันจากคู่มือ ป.ป.ช."
 #: Mechanical element checks a checklist `requires` entry may name.
-CHECKS = ("form", "image", "map", "social", "months")
+CHECKS = ("form", "image", "map", "social", "months", "person")
 #: Thai month names, full and abbreviated, January first.
 MONTHS_TH = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน",
              "ตุลาคม", "พฤศจิกายน", "ธันวาคม")

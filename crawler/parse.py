@@ -558,16 +558,23 @@ def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> 
         if block.mem_id == h.mem_id or block.mem_id in seen or memo.in_chrome(h):
             continue
         hrefs = [(a.attributes.get("href") or "").strip() for a in block.css("a[href]")]
+        text = memo.text(block, 800)
+        if not hrefs and len(text) <= len(heading) + 20:  # a bare heading: what follows it is its content
+            after = _following(block, ranks, rank)
+            hrefs = [(a.attributes.get("href") or "").strip() for sib in after for a in sib.css("a[href]")]
+            text = " ".join([text, *(memo.text(sib, 800) for sib in after)])[:800]
+            anchor = anchor or next((sib.attributes.get("id") or "" for sib in after if sib.attributes.get("id")), "")
         targets = set(hrefs)
         if len(targets) == 1:
             continue  # a card: one post and its picture
-        sec = _section(memo.text(block, 800), hrefs, heading, anchor or "", join)
+        sec = _section(text, hrefs, heading, anchor or "", join)
         if not targets and len(sec.text) < len(heading) + 60:
             continue  # a heading with nothing under it
         seen.add(block.mem_id)
         out.append(sec)
         if len(out) >= 40:
             break
+    out += _targets(tree, memo, join, seen, 40 - len(out))
     for foot in tree.css("footer, #footer, .footer, #footerSection, .site-footer"):
         text = memo.text(foot, 800)
         if len(text) >= 10 and foot.mem_id not in seen:
@@ -579,6 +586,66 @@ def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> 
             sec.footer = True
             out.append(sec)
     return out
+
+
+FOLLOWING = 6  # blocks after a bare heading read as its content at most
+
+
+def _following(block: LexborNode, ranks: dict[int, tuple[int, int]], rank: int) -> list[LexborNode]:
+    """The elements after a heading's own block up to the next heading as good (its content in a layout that
+    puts the heading in a row of its own, the items in the next rows)."""
+    out: list[LexborNode] = []
+    sib = block.next
+    while sib is not None and len(out) < FOLLOWING:
+        if sib.tag not in ("-text", "-comment", "script", "style", "hr", "br"):
+            if ranks.get(sib.mem_id, (FAR, FAR))[0] <= rank:
+                break
+            out.append(sib)
+        sib = sib.next
+    return out
+
+
+TAB_TARGETS = "a[href^='#'], [data-target^='#'], [data-bs-target^='#']"
+
+
+def _targets(tree: LexborHTMLParser, memo: _Tree, join: _Joiner, seen: set[int], room: int) -> list[Section]:
+    """Blocks of the page shown by an in-page control (a tab, an accordion, a modal dialog: `href="#id"`,
+    `data-target`, `data-bs-target`): the control's words title the hidden block it opens."""
+    out: list[Section] = []
+    ids: dict[str, LexborNode] | None = None
+    for ctl in tree.css(TAB_TARGETS):
+        if len(out) >= room:
+            break
+        attrs = ctl.attributes
+        ref = next((v for v in (attrs.get("data-bs-target"), attrs.get("data-target"), attrs.get("href"))
+                    if v and v.startswith("#") and len(v) > 1), None)
+        title = memo.text(ctl, 160)
+        if ref is None or len(title) < 3 or attrs.get("data-slide") or attrs.get("data-bs-slide"):
+            continue
+        if ids is None:
+            ids = {}
+            for node in tree.css("[id]"):
+                ids.setdefault(node.attributes.get("id") or "", node)
+        target = ids.get(ref[1:])
+        if target is None or target.mem_id in seen or _chrome_mark(target) or _holds(target, ctl):
+            continue  # (a collapsed navigation bar is the menu, not a block of content)
+        text = memo.text(target, 800)
+        hrefs = [(a.attributes.get("href") or "").strip() for a in target.css("a[href]")]
+        if len(text) < 60 and len(set(hrefs)) < 2:
+            continue
+        seen.add(target.mem_id)
+        out.append(_section(f"{title} {text}"[:800], hrefs, title, ref[1:], join))
+    return out
+
+
+def _holds(outer: LexborNode, inner: LexborNode) -> bool:
+    """`inner` is `outer` or inside it (a "skip to content" link in the content it skips to)."""
+    node: LexborNode | None = inner
+    while node is not None:
+        if node.mem_id == outer.mem_id:
+            return True
+        node = node.parent
+    return False
 
 
 def _rank(node: LexborNode) -> int:

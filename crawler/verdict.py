@@ -61,9 +61,10 @@ def decide(item: Item, facts: ItemFacts, year: int) -> ItemResult:
     """The item's result from what its candidates turned out to be."""
     usable = [(c, f, period(item, c, f, year)) for c, f in facts.checked if f.ok is not False]
     rejected = [(c, f) for c, f in facts.checked if f.ok is False]
-    if not usable:
+    if not usable:  # a broken item carries the links to fix, with what opening them gave (HTTP status)
         status = "broken" if rejected else "missing"
-        return ItemResult(item.id, item.title, status, missing_reason(facts, rejected), 0.0, [])
+        return ItemResult(item.id, item.title, status, missing_reason(facts, rejected), 0.0,
+                          [_evidence(c, f) for c, f in rejected])
     own = [u for u in usable if not other_year(u[0], year)]  # another year's index comes after this year's
     usable = own + [u for u in usable if other_year(u[0], year)]
     best_score = usable[0][0].score
@@ -71,10 +72,14 @@ def decide(item: Item, facts: ItemFacts, year: int) -> ItemResult:
     if current and current[0] is not usable[0]:
         usable.remove(current[0])
         usable.insert(0, current[0])  # prefer the current one
+    lacks_of = {id(u): _lacks(item, u[0], u[1], facts, year) for u in usable}
+    fuller = _fuller(usable, lacks_of, year)
+    if fuller is not usable[0]:
+        usable.remove(fuller)
+        usable.insert(0, fuller)  # as good a candidate that shows more of what the item requires
     cand, chosen, verdict = usable[0]
-    evidence = [Evidence(c.url, c.found_on, c.text, c.click_path, c.score, c.terms, f.note) for c, f, _ in usable]
-    listed = facts.listings.get(cand.found_on, "")
-    lacks = lacking(item, chosen, mentions(" ".join([cand.text, chosen.text, listed])), facts.site_links, year)
+    lacks = lacks_of[id(usable[0])]
+    evidence = [_evidence(c, f) for c, f, _ in usable]
     status = "found" if cand.score >= FOUND else "review"
     reason = found_reason(cand, chosen.note, status)
     doubt = facts.doubts.get(cand.url)  # a heading without the content: an empty list, a test row ...
@@ -84,14 +89,41 @@ def decide(item: Item, facts: ItemFacts, year: int) -> ItemResult:
         status = "stale"
         reason = (f"พบในหน้ารวมข้อมูล ITA ปี {cand.index_year} ต้องเป็นของปี {year} "
                   f"('{cand.text[:60]}', {' > '.join(cand.click_path[-3:])})")
-    elif verdict.status == "stale":
+    elif verdict.status == "stale" and status == "found":  # surely the item, only its period is wrong
         status, reason = "stale", f"{verdict.reason} ('{cand.text[:60]}', พบที่{verdict.where})"
+    elif verdict.status == "stale":  # not surely the item: an old date does not make it the item out of date
+        reason += f"; {verdict.reason} (พบที่{verdict.where})"
     elif lacks and status == "found":
         status = "review"
         reason = f"พบ '{cand.text[:60]}' แต่ยังขาด: {', '.join(lacks)}; {chosen.note}"
-    elif lacks:
+    if lacks and status != "found" and "ยังขาด" not in reason:
         reason += f"; ยังขาด: {', '.join(lacks)}"
+    if status != "found":  # a link as sure that does not open: the admin fixes it
+        evidence += [_evidence(c, f) for c, f in rejected if c.score >= cand.score]
     return ItemResult(item.id, item.title, status, reason, cand.score, evidence, verdict, lacks)
+
+
+def _evidence(cand: Candidate, facts: Facts) -> Evidence:
+    return Evidence(cand.url, cand.found_on, cand.text, cand.click_path, cand.score, cand.terms, facts.note)
+
+
+def _lacks(item: Item, cand: Candidate, chosen: Facts, facts: ItemFacts, year: int) -> list[str]:
+    """The required elements a candidate does not show (its listing page counts for months)."""
+    listed = facts.listings.get(cand.found_on, "")
+    return lacking(item, chosen, mentions(" ".join([cand.text, chosen.text, listed])), facts.site_links, year)
+
+
+def _fuller(usable: list[tuple[Candidate, Facts, PeriodVerdict]], lacks_of: dict[int, list[str]], year: int,
+            ) -> tuple[Candidate, Facts, PeriodVerdict]:
+    """The first candidate, or one as good (same class, score near, period no worse) lacking fewer elements."""
+    first = usable[0]
+    best = first
+    for u in usable[1:]:
+        same = other_year(u[0], year) == other_year(first[0], year) and u[0].score >= first[0].score - NEAR_BEST
+        no_worse = u[2].status != "stale" or first[2].status == "stale"
+        if same and no_worse and u[0].strong >= first[0].strong and len(lacks_of[id(u)]) < len(lacks_of[id(best)]):
+            best = u
+    return best
 
 
 def found_reason(cand: Candidate, note: str, status: str) -> str:
