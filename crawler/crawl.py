@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from .decode import decode
 from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
 from .match import FOUND, Hit, decision, index_year, is_list_page, link_label, priority, score_link, score_page
-from .models import Candidate, CrawlResult, LinkRecord, PageRecord, now
+from .models import MONTHS_TH, MONTHS_TH_SHORT, Candidate, CrawlResult, LinkRecord, PageRecord, now
 from .parse import Link, Page, parse
 from .render import Renderer, script_links
 from .thai import key
@@ -26,12 +27,51 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 PageCallback = Callable[[PageRecord, list[LinkRecord]], None]
 
 
-def _crumbs(parent: list[str], link: Link, page: Page, label: str) -> list[str]:
+def _crumbs(parent: list[str], link: Link, page: Page, label: str, site_name: str = "") -> list[str]:
     """Click path to a link's target: the page's path, the link's parent menus, its label."""
     skip = {page.title, *page.headings[:1], HOME, label}
-    menu = link.menu[0] if link.menu else ""
+    menu = step(link.menu[0], site_name) if link.menu else None
     menus = [menu] if menu and menu not in skip and len(menu) <= 40 and not any(c in menu for c in "»>›/") else []
-    return [*parent, *menus, *([label[:80]] if label and link.tag == "a" else [])]
+    last = step(label[:80], site_name) if label and link.tag == "a" else None
+    return steps([*parent, *menus, *([last] if last else [])])
+
+
+_COUNTER = re.compile(r"^(?:จำนวน|ทั้งหมด|รวม|พบ|แสดง|total|showing)\D{0,24}\d[\d,]*\s*(?:รายการ|เรื่อง|ข่าว|หน้า|items?|"
+                      r"records?|results?)?$", re.IGNORECASE)
+_SCREEN_READER = re.compile(r"^\s*(?:toggle navigation|skip to (?:main )?content|main menu|menu)\s+", re.IGNORECASE)
+_DATE_WORDS = re.compile("|".join(sorted({key(m) for m in (*MONTHS_TH, *MONTHS_TH_SHORT)} | {"พศ", "คศ", "วันที่", "ปี"},
+                                         key=len, reverse=True)) + r"|\d+")
+
+
+def step(label: str, site_name: str = "") -> str | None:
+    """A menu or link label as a click-path step, or None when it is no step a person clicks: a counter
+    ("จำนวนทั้งหมด 20"), a bare date or number, a URL, the site's own name, a screen reader's words."""
+    text = _SCREEN_READER.sub("", label).strip()
+    if not text or text.lower().startswith(("http://", "https://", "www.")) or _COUNTER.match(text):
+        return None
+    k = key(text)
+    if len(_DATE_WORDS.sub("", k)) < 2 or (site_name and k == key(site_name)):
+        return None
+    return text
+
+
+def steps(path: list[str]) -> list[str]:
+    """A click path without a step said twice: of two steps where one begins the other and is most of it (a
+    card's title, then its link's cut title), the longer stays; a menu over its items ("รายงาน" >
+    "รายงานผลการดำเนินงาน") is two steps."""
+    out: list[str] = []
+    for s in path:
+        k = key(s)
+        prev = key(out[-1]) if out else ""
+        if prev and prev != key(HOME) and (k.startswith(prev) or prev.startswith(k)) \
+                and min(len(k), len(prev)) >= SAME_STEP * max(len(k), len(prev)):
+            out[-1] = out[-1] if len(prev) >= len(k) else s
+            continue
+        out.append(s)
+    return out
+
+
+SAME_STEP = 0.6  # a step that begins the next and is this much of it says the same
 
 
 def fill(record: PageRecord, resp: Response) -> None:
@@ -74,6 +114,7 @@ class Crawler:
         self._via: dict[str, tuple[str, list[Hit]]] = {}  # url -> (heading of the page linking it, its hits)
         self._home_sections: set[str] = set()  # content.py: section headings of the home page (sidebars)
         self._home_text = ""  # the home page's content: what every page may repeat (a sidebar's names)
+        self._site_name = ""  # the home page's title: the site's name is no click-path step
 
     async def run(self, start_url: str) -> CrawlResult:
         start = canonical(start_url)
@@ -173,18 +214,18 @@ class Crawler:
             self._add(result, page_hits, page.url, visit.parent or page.url, heading, visit.crumbs,
                       visit.depth, "page", page_year)
         if visit.depth == 0:
-            self._home_text = page.content
+            self._home_text, self._site_name = page.content, page.title
         elif not list_page:
             self._add(result, content.sign_hits(checklist, page, self._home_text), page.url, visit.parent or page.url,
                       heading, visit.crumbs, visit.depth, "page", page_year)
         for url, text, hits in content.section_hits(checklist, page, self._home_sections, visit.depth == 0):
-            self._add(result, hits, url, page.url, text, [*visit.crumbs, text[:80]], visit.depth, "section",
+            self._add(result, hits, url, page.url, text, steps([*visit.crumbs, text[:80]]), visit.depth, "section",
                       self._index_year([text]) or page_year)
         links = []
         for link in page.links:
             url = canonical(link.url)
             label = link_label(checklist, link)
-            crumbs = _crumbs(visit.crumbs, link, page, label)
+            crumbs = _crumbs(visit.crumbs, link, page, label, self._site_name)
             if visit.depth == 0:
                 self._site_links.add((url, label))
             if visit.depth == 0 or (url, label) not in self._site_links:

@@ -113,6 +113,7 @@ def clear_caches() -> None:
 
 
 _NUMBERED = re.compile(r"^(?:oit|o)?\d{1,3}")
+_YEAR = re.compile(r"^(?:24|25|26|19|20)\d\d$")  # a B.E. or C.E. year alone: a link to that year's document
 _DIGITS = re.compile(r"\d+")
 
 
@@ -162,10 +163,11 @@ def _link_label(c: _Compiled, anchors: frozenset[str], link: Link) -> str:
     own = " ".join(t for t in (link.text, link.title) if t)
     if own and not _generic(c, anchors, own):
         return own
-    card = "" if PAGING.match(key(own)) else link.card
+    year = bool(_YEAR.match(key(own)))  # a year is no page number: the document of that year under the heading
+    card = "" if PAGING.match(key(own)) and not year else link.card
     for other in (link.row, card):
         if other and not _generic(c, anchors, other):
-            return other
+            return f"{other} {own}" if year and own not in other else other
     return own or link.row or card
 
 
@@ -404,10 +406,27 @@ def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) 
     card = link.card if link.card and link.card != label and link.card not in link.menu else ""
     hits = score_label(checklist, label, " ".join([*link.menu, card, "" if link.chrome else context]), link.url,
                        number, trusted=list_page)
+    if not hits:
+        hits = _under_group(checklist, link, label)
     if link.tag in ("embed", "iframe"):  # a plugin's account, or a service shown in the page itself
         hits = [Hit(h.item, round(max(h.score, STRONG) + CONTEXT_BONUS + 0.1, 3), (EMBED_MARK, *h.terms), True)
                 if any(t.startswith("host ") for t in h.terms) else h for h in hits]
     return hits
+
+
+UNNAMED = 24  # match-key characters of a label that names nothing by itself: a year, a unit, a short word
+
+
+def _under_group(checklist: Checklist, link: Link, label: str) -> list[Hit]:
+    """Items a link means by the heading or menu group it stands under, when its own words name nothing and are
+    few ("2561" under "เทศบัญญัติงบประมาณรายจ่าย", "กองคลัง" under the group "อำนาจหน้าที่"): the group names
+    the item fully (a phrase), the link is one of its parts. Never more than CONTEXTUAL."""
+    group = link.card or (link.menu[0] if link.menu else "")
+    rest = _DIGITS.sub("", key(label))
+    if not group or group == label or len(rest) > UNNAMED or (rest and PAGING.match(key(label))):
+        return []
+    return [Hit(h.item, CONTEXTUAL, (f"ใต้หัวข้อ {group[:60]}", *h.terms), False)
+            for h in score_label(checklist, group, "", bonus=False) if h.strong and not is_decoy(h)]
 
 
 def decision(hit: Hit) -> str:

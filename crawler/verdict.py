@@ -115,9 +115,12 @@ def _lacks(item: Item, cand: Candidate, chosen: Facts, facts: ItemFacts, year: i
 
 def _fuller(usable: list[tuple[Candidate, Facts, PeriodVerdict]], lacks_of: dict[int, list[str]], year: int,
             ) -> tuple[Candidate, Facts, PeriodVerdict]:
-    """The first candidate, or one as good (same class, score near, period no worse) lacking fewer elements."""
+    """The first candidate, or when it is not sure (review) one as good (same class, score near, period no worse)
+    lacking fewer elements."""
     first = usable[0]
     best = first
+    if first[0].score >= FOUND:
+        return first
     for u in usable[1:]:
         same = other_year(u[0], year) == other_year(first[0], year) and u[0].score >= first[0].score - NEAR_BEST
         no_worse = u[2].status != "stale" or first[2].status == "stale"
