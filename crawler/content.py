@@ -19,6 +19,7 @@ from .elements import missing as missing_elements
 from .match import (
     CONTEXTUAL,
     FOUND,
+    GROUP_MARK,
     MAYBE,
     MAYBE_MARK,
     PAGING,
@@ -283,8 +284,8 @@ def _hub_of_others(checklist: Checklist, item: Item, links: list, body: str) -> 
     elsewhere = 0  # links naming another item, or turned down for this one by its decoys
     for lk in links:
         rest = rest.replace(key(lk.text), "") if lk.text else rest
-        scored = score_link(checklist, lk, "", False)
-        hits = [h for h in scored if not is_decoy(h)]
+        scored = [h for h in score_link(checklist, lk, "", False) if not h.terms[0].startswith(GROUP_MARK)]
+        hits = [h for h in scored if not is_decoy(h)]  # (what the page's own heading means is no link's word)
         if any(h.item == item.id and h.score >= FOUND for h in hits):
             return None
         if hits and hits[0].score >= FOUND:

@@ -23,6 +23,7 @@ FOUND, REVIEW = 0.8, 0.5
 HUB_PENALTY, OFFSITE_PENALTY = 0.2, 0.3  # ranking: a page listing the item; an off-site fallback
 DECOY_MARK, NUMBER_MARK = "ไม่ใช่:", "ข้อ O"
 EMBED_MARK, MAYBE_MARK = "แสดงในหน้าเว็บ (page plugin)", "อาจใช้แทนได้:"
+GROUP_MARK = "ใต้หัวข้อ"  # a link naming nothing itself, meant by its heading or menu group
 MAYBE = REVIEW  # a page under another item's label that may serve this one: review, never found
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 # page numbers and arrows of a list's pagination: not "read more", the card's title does not name them
@@ -425,8 +426,11 @@ def _under_group(checklist: Checklist, link: Link, label: str) -> list[Hit]:
     rest = _DIGITS.sub("", key(label))
     if not group or group == label or len(rest) > UNNAMED or (rest and PAGING.match(key(label))):
         return []
-    return [Hit(h.item, CONTEXTUAL, (f"ใต้หัวข้อ {group[:60]}", *h.terms), False)
-            for h in score_label(checklist, group, "", bonus=False) if h.strong and not is_decoy(h)]
+    c = _compiled(checklist)
+    turned = {checklist.items[n].id for n in _named(c, checklist, key(label)).decoys}  # its words say it is not
+    return [Hit(h.item, CONTEXTUAL, (f"{GROUP_MARK} {group[:60]}", *h.terms), False)
+            for h in score_label(checklist, group, "", bonus=False) if h.strong and not is_decoy(h)
+            and h.item not in turned]
 
 
 def decision(hit: Hit) -> str:

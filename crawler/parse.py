@@ -21,6 +21,7 @@ CHROME_MARKS = {"nav", "navbar", "navigation", "header", "footer", "topbar", "si
 INLINE = {"a", "area", "font", "span", "b", "strong", "em", "small", "i", "u", "frame", "iframe"}
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "file:", "data:", "about:", "#", "ftp:", "sms:")
 MAX_TEXT = 20000
+BLOCK_LABEL = 80  # characters of a block (not a heading) that labels the list after it at most
 MAX_LINKS = 5000
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.IGNORECASE)
 
@@ -349,8 +350,13 @@ class _Tree:
             if tag in ("-text", "-comment", "br", "script", "style", "img"):
                 sib = sib.prev
                 continue
-            if tag in HEADINGS or tag in LABELS:
+            if tag in HEADINGS:
                 return self.text(sib, 120) or None
+            if tag in LABELS:  # a block before a list labels it when it is a label: short, no links of its own
+                text = self.text(sib, 120)
+                if not text or len(text) > BLOCK_LABEL or sib.css_first("a[href]") is not None:
+                    return None
+                return text
             return None
         return None
 
