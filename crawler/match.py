@@ -407,7 +407,7 @@ def score_link(checklist: Checklist, link: Link, context: str, list_page: bool) 
     card = link.card if link.card and link.card != label and link.card not in link.menu else ""
     hits = score_label(checklist, label, " ".join([*link.menu, card, "" if link.chrome else context]), link.url,
                        number, trusted=list_page)
-    if not hits:
+    if not hits and link.tag == "a":
         hits = _under_group(checklist, link, label)
     if link.tag in ("embed", "iframe"):  # a plugin's account, or a service shown in the page itself
         hits = [Hit(h.item, round(max(h.score, STRONG) + CONTEXT_BONUS + 0.1, 3), (EMBED_MARK, *h.terms), True)

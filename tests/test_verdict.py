@@ -87,3 +87,44 @@ def test_one_rule_per_period_and_an_unknown_period_is_a_clear_error():
     assert (lo.year, lo.month, hi.year, hi.month) == (2021, 10, 2022, 3)
     with pytest.raises(ValueError, match="unknown period"):
         rule("sometimes")
+
+
+# -- real sites: no false stale, broken items carry their link, fuller review evidence --------------------------
+
+def test_a_weak_candidate_with_an_old_date_is_review_never_stale():
+    news = cand("O26", "http://x.go.th/news?id=259", 0.55, "โครงการอบรมให้ความรู้เรื่องขยะเป็นปุ๋ย")
+    f = Facts(True, "เปิดได้", page(news.url, "โครงการอบรม", "เมื่อวันที่ 24 มีนาคม 2557 เทศบาลจัดโครงการอบรม"))
+    r = decide(ITEMS["O26"], facts("O26", [(news, f)]), Y)
+    assert r.status == "review" and "2557" in r.reason  # the old date is said, the admin is not sent to update it
+    sure = cand("O26", "http://x.go.th/hrd", 1.0, "แผนพัฒนาบุคลากร")
+    assert decide(ITEMS["O26"], facts("O26", [(sure, f)]), Y).status == "stale"
+
+
+def test_a_doubted_candidate_with_an_old_date_is_review_never_stale():
+    c = cand("O7", "http://x.go.th/prspend", 1.0, "ประชาสัมพันธ์งบประมาณรายจ่าย")
+    f = Facts(True, "เปิดได้", page(c.url, "ประชาสัมพันธ์งบประมาณรายจ่าย", "งบประมาณรายจ่ายประจำปี 2561"))
+    item_facts = facts("O7", [(c, f)])
+    item_facts.doubts[c.url] = "ชื่อลิงก์ระบุเรื่องอื่นชัดกว่า (O18: งบประมาณรายจ่าย)"
+    r = decide(ITEMS["O7"], item_facts, Y)
+    assert r.status == "review" and "O18" in r.reason
+
+
+def test_a_broken_item_carries_the_link_to_fix_with_its_http_status():
+    c = cand("O14", "http://x.go.th/servicestandard.php", 1.0, "มาตรฐานการให้บริการ")
+    r = decide(ITEMS["O14"], facts("O14", [(c, Facts(False, "ไม่พบหน้านี้ (ลิงก์เสีย) (HTTP 404)"))]), Y)
+    assert r.status == "broken"
+    assert [e.url for e in r.evidence] == [c.url] and "HTTP 404" in r.evidence[0].check
+    assert r.evidence[0].click_path == ["หน้าแรก", "มาตรฐานการให้บริการ"]
+
+
+def test_among_review_candidates_the_one_showing_the_required_form_comes_first():
+    contact = cand("O32", "http://x.go.th/contact.php", 0.5, "ติดต่อเรา")
+    appeal = cand("O32", "http://x.go.th/appeal.php", 0.5, "ช่องทางร้องทุกข์")
+    plain = Facts(True, "เปิดได้", page(contact.url, "ติดต่อเรา", "ที่อยู่ หมู่ 16 โทร 042 854 034"))
+    with_form = page(appeal.url, "ช่องทางร้องทุกข์", "ชื่อ ที่อยู่ ข้อมูลการร้องเรียน")
+    with_form.forms, with_form.inputs = 1, 3
+    r = decide(ITEMS["O32"], facts("O32", [(contact, plain), (appeal, Facts(True, "เปิดได้", with_form))]), Y)
+    assert r.status == "review" and r.evidence[0].url == appeal.url and r.missing_elements == []
+    sure = cand("O32", "http://x.go.th/opinion", 1.0, "แสดงความคิดเห็น")
+    r = decide(ITEMS["O32"], facts("O32", [(sure, plain), (appeal, Facts(True, "เปิดได้", with_form))]), Y)
+    assert r.evidence[0].url == sure.url  # a sure candidate is not swapped for a partial one
