@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import scan
+from conftest import run_oit, scan
 
 from crawler.checklist import load
 from crawler.content import doubt, names_other, section_hits, sign_hits
@@ -170,6 +170,12 @@ def test_home_page_blocks_tabs_modals_partial_items_and_broken_links(site_server
     status, url, ev, reason = got["O14"]
     assert status == "broken" and url == "/service-standard.html" and "404" in ev["check"]
     assert ev["click_path"] == ["หน้าแรก", "มาตรฐานการให้บริการ"]
+    report = tmp_path / "report.html"  # the report shows the link to fix and what opening it gave
+    assert run_oit("report", "--db", str(tmp_path / "oit.db"), "--latest", "-o", str(report)).returncode == 0
+    html = report.read_text(encoding="utf-8")
+    row = html[html.index('data-item="O14"'):]
+    row = row[: row.index("</tr>")]
+    assert "service-standard.html" in row and "HTTP 404" in row
     assert not any(s == "found" for i, (s, *_) in got.items() if i not in ("O3", "O7", "O18"))
 
 
