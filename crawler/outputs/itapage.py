@@ -108,6 +108,13 @@ def _checklist_of(doc: dict) -> Checklist | None:
     return None
 
 
+def group_of(item) -> str:
+    """The heading an item is listed under: indicator and sub-indicator (a sub-indicator the checklist says was
+    not found is left out)."""
+    sub = item.sub_indicator if item.sub_indicator and not item.sub_indicator.startswith("ไม่พบ") else ""
+    return " · ".join(x for x in (item.indicator, sub) if x)
+
+
 def build(doc: dict, checklist: Checklist | None = None, accepted: dict[str, str] | None = None) -> ItaPage:
     """The ITA page of one stored run. `accepted`: item id -> URL an admin accepted (its link is shown)."""
     checklist = checklist or _checklist_of(doc)
@@ -116,8 +123,7 @@ def build(doc: dict, checklist: Checklist | None = None, accepted: dict[str, str
     by_id = {str(it.get("id")): it for it in doc.get("items") or []}
     accepted = accepted or {}
     if checklist is not None:
-        order = [(i.id, i.title, " · ".join(x for x in (i.indicator, i.sub_indicator) if x), i)
-                 for i in checklist.items]
+        order = [(i.id, i.title, group_of(i), i) for i in checklist.items]
     else:
         order = [(k, str(v.get("title") or ""), "", None) for k, v in sorted(
             by_id.items(), key=lambda kv: (item_no(kv[0]), kv[0]))]
