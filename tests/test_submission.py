@@ -88,6 +88,8 @@ def test_steps_are_written_from_the_click_path_as_admins_write_them():
     assert steps(["หน้าแรก", "ติดต่อเรา"]) == ["หน้าหลักของเว็บไซต์ เลือก ติดต่อเรา"]
     assert steps(["หน้าแรก", "ITA", "O23  สขร.1"], "http://x.go.th/f/skr.PDF") == [
         "หน้าหลักของเว็บไซต์ เลือกหัวข้อ ITA", "เลือก O23 สขร.1 (ไฟล์ PDF)"]
+    assert steps(["หน้าแรก", "แผนงาน", "ดาวน์โหลดแผน (ไฟล์ PDF)"], "http://x.go.th/plan.pdf")[-1] == \
+        "เลือก ดาวน์โหลดแผน (ไฟล์ PDF)"  # said once
     assert steps([]) == ["เปิดหน้าหลักของเว็บไซต์"]
 
 

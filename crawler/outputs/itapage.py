@@ -84,7 +84,7 @@ def steps(path: list[str] | tuple[str, ...], url: str = "") -> list[str]:
     if not parts:
         return ["เปิดหน้าหลักของเว็บไซต์"]
     kind = re.search(r"\.(pdf|docx?|xlsx?)(?:$|[?#])", url or "", re.IGNORECASE)
-    last = f" (ไฟล์ {kind.group(1).upper()})" if kind else ""
+    last = f" (ไฟล์ {kind.group(1).upper()})" if kind and kind.group(1).lower() not in parts[-1].lower() else ""
     if len(parts) == 1:
         return [f"หน้าหลักของเว็บไซต์ เลือก {parts[0]}{last}"]
     out = [f"หน้าหลักของเว็บไซต์ เลือกหัวข้อ {parts[0]}"] + [f"เลือก {p}" for p in parts[1:]]
