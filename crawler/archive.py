@@ -244,6 +244,14 @@ def commit(store: Store, run_id: int, spool: Spool, results: list[ItemResult], s
         findings.append(f"archive: the scan's answers passed {MAX_SPOOL // 1_000_000} MB; later ones not archived")
     notes = {"not_archived": missing[:50]} if missing else {}
     with store._write():
+        if ids:  # a record pruned since it was looked up (`oit prune` running beside the scan) is left out
+            marks = ",".join("?" * len(set(ids)))
+            alive = {r["id"] for r in store.db.query(f"select id from archive_records where id in ({marks})",
+                                                     sorted(set(ids)))}
+            if len(alive) < len(set(ids)):
+                findings.append(f"archive: {len(set(ids)) - len(alive)} copies were pruned while this scan ran")
+                records = json.dumps(sorted(alive))
+                set_hash = hashlib.sha1(records.encode()).hexdigest()
         store.db.execute("insert or ignore into archive_sets (hash, records) values (?, ?)", [set_hash, records])
         store.db.execute("insert or replace into archive_runs (run_id, set_hash, captured_at, new_records, "
                          "new_bytes, notes) values (?,?,?,?,?,?)",
@@ -350,7 +358,8 @@ def annotate(doc: dict, store: Store, base: str = "") -> dict:
 
 def prune(store: Store) -> dict[str, int]:
     """Drop the archive of pruned runs (`runs.pruned_at`), then the records no run refers to: a file keeping
-    none is deleted, a file keeping some is rewritten with those only."""
+    none is deleted, a file keeping some is rewritten with those only. The rows go in one transaction (a scan
+    storing its archive meanwhile either sees them gone, or its set is counted as in use)."""
     if not has_archive(store):
         return {"records": 0, "files": 0, "bytes": 0}
     folder = archive_dir(store.path)
@@ -358,26 +367,25 @@ def prune(store: Store) -> dict[str, int]:
         store.db.execute("delete from archive_runs where run_id in (select id from runs where pruned_at is not null)"
                          " or run_id not in (select id from runs)")
         store.db.execute("delete from archive_sets where hash not in (select set_hash from archive_runs)")
-    used: set[int] = set()
-    for row in store.db.query("select records from archive_sets"):
-        used.update(json.loads(row["records"]))
-    dead = [r for r in store.db.query("select id, file from archive_records") if r["id"] not in used]
-    files = {r["file"] for r in dead}
+        used: set[int] = set()
+        for row in store.db.query("select records from archive_sets"):
+            used.update(json.loads(row["records"]))
+        dead = [r for r in store.db.query("select id, file from archive_records") if r["id"] not in used]
+        for r in dead:
+            store.db.execute("delete from archive_records where id = ?", [r["id"]])
     freed, removed = 0, 0
-    for rel in sorted(files):
-        keep = [r for r in store.db.query("select * from archive_records where file = ? order by offset", [rel])
-                if r["id"] in used]
+    for rel in sorted({r["file"] for r in dead}):
+        keep = list(store.db.query("select id, offset, length from archive_records where file = ? order by offset",
+                                   [rel]))
         path = folder / rel
         before = path.stat().st_size if path.exists() else 0
         if not keep:
-            with store._write():
-                store.db.execute("delete from archive_records where file = ?", [rel])
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             removed += 1
             freed += before
             continue
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(path.name + ".tmp")
         moved = []
         with open(path, "rb") as src, open(tmp, "wb") as out:
             out.write(_warcinfo(path.name, {"description": "compacted by oit prune"}))
@@ -386,11 +394,10 @@ def prune(store: Store) -> dict[str, int]:
                 data = src.read(r["length"])
                 moved.append((out.tell(), r["id"]))
                 out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, path)
         with store._write():
-            marks = ",".join("?" * len(keep))
-            store.db.execute(f"delete from archive_records where file = ? and id not in ({marks})",
-                             [rel, *[r["id"] for r in keep]])
             for offset, rid in moved:
                 store.db.execute("update archive_records set offset = ? where id = ?", [offset, rid])
         freed += before - path.stat().st_size

@@ -209,6 +209,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", default=str(DEFAULT_DB))
     rep.add_argument("--format", choices=("html", "csv", "matrix-csv", "xlsx", "json", "nacc"), default="html")
     rep.add_argument("-o", "--output", help="file to write (default: standard output; required for xlsx)")
+    rep.add_argument("--serve-url", default=submission.SERVE_URL,
+                     help="HTML: address of `oit serve` for the links to archived copies ('' for none)")
 
     diff = sub.add_parser("diff", help="what changed between a site's (or a batch's) last two runs")
     which = diff.add_mutually_exclusive_group(required=True)
@@ -454,7 +456,7 @@ def _report(a: argparse.Namespace) -> int:
         Path(a.output).write_bytes(to_xlsx(docs, batch))
         return EXIT_OK
     if fmt == "html":
-        docs = [archive.annotate(d, store, submission.SERVE_URL) for d in docs]  # links to the archived copies
+        docs = [archive.annotate(d, store, a.serve_url) for d in docs] if a.serve_url else docs  # archived copies
         notes = for_result(docs[0]) if docs else {}
         text = html_batch(docs, batch, notes) if batch else html_site(docs[0], requirements=notes)
     elif fmt == "csv":

@@ -57,8 +57,11 @@ def run_command(a: argparse.Namespace, write_out) -> int:
     store = Store(a.db)
     run_id = _run(store, a)
     if a.command == "archive":
-        data = archive.export(store, run_id)
         records = len(archive.run_records(store, run_id))
+        if not records:
+            raise StoreError(f"run {run_id} has no archived evidence (scanned with --no-archive, by a worker, or "
+                             "before the archive existed, or pruned)")
+        data = archive.export(store, run_id)
         Path(a.output).write_bytes(data)
         print(f"run {run_id}: {records} archived responses, {len(data):,} bytes -> {a.output}")
         return 0

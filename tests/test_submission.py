@@ -282,6 +282,8 @@ def test_no_archive_and_prune_by_the_rules_of_runs(tmp_path):
         assert proc.returncode == 2 and not (tmp_path / "off" / "archive").exists()
         assert not sqlite3.connect(tmp_path / "off" / "oit.db").execute(
             "select name from sqlite_master where name = 'archive_runs'").fetchall()
+        proc = run_oit("archive", "--run", "1", "--db", str(tmp_path / "off" / "oit.db"), "-o", str(tmp_path / "x"))
+        assert proc.returncode == 1 and "no archived evidence" in proc.stderr and not (tmp_path / "x").exists()
 
         scan(srv.url, tmp_path, "-q")
         page = site / "oit" / "o1.html"
