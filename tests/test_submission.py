@@ -308,6 +308,23 @@ def test_no_archive_and_prune_by_the_rules_of_runs(tmp_path):
         srv.close()
 
 
+def test_batch_archives_each_site_and_no_archive_turns_it_off(site_server, tmp_path):
+    servers = [site_server("ita_table"), site_server("menu_cms")]
+    sites = tmp_path / "sites.csv"
+    sites.write_text("url,name\n" + "".join(f"{s.url},site {i}\n" for i, s in enumerate(servers)), encoding="utf-8")
+    db = tmp_path / "oit.db"
+    proc = run_oit("batch", str(sites), "--db", str(db), "--allow-private", *FAST, "-q")
+    assert proc.returncode in (0, 2), proc.stderr
+    conn = sqlite3.connect(db)
+    runs = [r[0] for r in conn.execute("select id from runs order by id")]
+    assert [r[0] for r in conn.execute("select run_id from archive_runs order by run_id")] == runs
+    assert len(list((tmp_path / "archive").glob("*/run-*.warc.gz"))) == 2
+    proc = run_oit("batch", str(sites), "--db", str(db), "--allow-private", *FAST, "-q", "--fresh", "--no-archive")
+    assert proc.returncode in (0, 2), proc.stderr
+    assert conn.execute("select count(*) from runs").fetchone()[0] == 4
+    assert conn.execute("select count(*) from archive_runs").fetchone()[0] == 2
+
+
 # ------------------------------------------------------------------------------------- served, no script
 
 
@@ -366,6 +383,9 @@ def test_archived_copy_is_served_read_only_and_its_script_never_runs(web, tmp_pa
         assert not srv.stats.paths  # and nothing reached the live site
         if ARTIFACTS.is_dir():
             archived.screenshot(path=str(ARTIFACTS / "archived-copy.png"))
+        page.goto(w.url + "/runs/1/ita-page")  # the ITA page reads on a phone: no sideways scrolling
+        assert page.locator("tr[data-item]").count() == 43
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         context.close()
 
         tokened = web(db=db, token="t0ken")
