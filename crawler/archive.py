@@ -25,6 +25,7 @@ import json
 import os
 import tempfile
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from .models import MONTHS_TH_SHORT, ItemResult
 from .urls import canonical
 
 if TYPE_CHECKING:
+    from .config import Options
     from .fetch import Response
     from .store import Store
 
@@ -137,6 +139,28 @@ class Spool:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._file.close()
+
+
+@contextlib.asynccontextmanager
+async def spooling(db: str | Path, options: Options) -> AsyncIterator[Spool | None]:
+    """The scan's spool beside the database's archive, closed at the end; None when the archive is off
+    (`--no-archive`) or the database is in memory (the workers of the distributed run)."""
+    if not options.archive or ":memory:" in (str(db), str(options.db)):
+        yield None
+        return
+    spool = Spool(archive_dir(db) / ".spool")
+    try:
+        yield spool
+    finally:
+        spool.close()
+
+
+def keep(store: Store, run_id: int, spool: Spool, results: list[ItemResult], site: str) -> list[str]:
+    """`commit`, whose failure (a full disk) is a finding of the run, never its end: the archive is a copy."""
+    try:
+        return commit(store, run_id, spool, results, site)
+    except OSError as e:
+        return [f"archive: not written ({e})"]
 
 
 def read_urls(results: list[ItemResult]) -> list[str]:

@@ -8,8 +8,7 @@ import re
 from dataclasses import asdict, replace
 
 from . import __version__
-from .archive import Spool, archive_dir
-from .archive import commit as archive_commit
+from .archive import keep, spooling
 from .check import Checker
 from .checklist import DEFAULT_CHECKLIST, Checklist, load
 from .config import Options
@@ -81,64 +80,42 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
 async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, options: Options, check_offsite: bool,
                 year: int, gate: HostGate | None, on_page: PageCallback | None = None,
                 name: str | None = None) -> None:
-    spool = start_archive(store, options)
-    async with Fetcher(options.settings, gate) as fetcher:
-        if spool is not None:
-            fetcher.tap = spool.add
-        try:
-            await _audit(start, checklist, store, run_id, options, check_offsite, year, fetcher, spool, on_page, name)
-        finally:
-            if spool is not None:
-                spool.close()
-
-
-def start_archive(store: Store, options: Options) -> Spool | None:
-    """The spool of the evidence archive, unless turned off (--no-archive) or the database is in memory."""
-    if not options.archive or str(options.db) == ":memory:" or str(store.path) == ":memory:":
-        return None
-    return Spool(archive_dir(store.path) / ".spool")
-
-
-async def _audit(start: str, checklist: Checklist, store: Store, run_id: int, options: Options, check_offsite: bool,
-                 year: int, fetcher: Fetcher, spool: Spool | None, on_page: PageCallback | None,
-                 name: str | None) -> None:
     def page(record, links):
         store.add_page(run_id, record, links)
         if on_page is not None:
             on_page(record, links)
 
-    renderer = Renderer(fetcher, options.render)
-    crawler = Crawler(checklist, fetcher, options.budget, on_page=page,
-                      workers=options.workers, renderer=renderer, year=year)
-    try:
-        crawl = await crawler.run(start)
-    except RenderUnavailable:
-        store.fail_run(run_id, "render_unavailable", [*fetcher.findings, *renderer.findings()])
-        raise
-    finally:
-        await renderer.close()  # the browser never outlives the crawl
-    home = crawl.pages.get(start)
-    if home is None or home.page is None:
-        why = (home.error if home and home.error else None) or (
-            f"HTTP {home.status} {home.content_type}" if home else "not fetched")
-        store.fail_run(run_id, "unreachable", fetcher.findings)
-        thai = error_th(home.error, home.status) if home and (home.error or home.status >= 400) else \
-            "หน้าแรกไม่ใช่หน้าเว็บที่อ่านได้"
-        raise SiteUnreachable(f"{start}: เปิดหน้าแรกไม่ได้: {thai} (home page could not be read: {why})")
-    store.name_run(run_id, name or site_title(home.page.title))
-    checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store,
-                      year=year)
-    results = await verify(checklist, checker, year)
-    findings = [*fetcher.findings, *renderer.findings()]
-    if crawl.stats.capped:
-        findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
-    if spool is not None:
+    async with Fetcher(options.settings, gate) as fetcher, spooling(store.path, options) as spool:
+        fetcher.tap = spool.add if spool is not None else None  # the evidence archive sees every answer
+        renderer = Renderer(fetcher, options.render)
+        crawler = Crawler(checklist, fetcher, options.budget, on_page=page,
+                          workers=options.workers, renderer=renderer, year=year)
         try:
-            findings += archive_commit(store, run_id, spool, results, crawl.site)
-        except OSError as e:  # the archive is a copy: a full disk there does not lose the run
-            findings.append(f"archive: not written ({e})")
-    store.finish_run(run_id, crawl.site, results, crawl.pages_fetched, fetcher.requests, crawl.stop_reason,
-                     findings)
+            crawl = await crawler.run(start)
+        except RenderUnavailable:
+            store.fail_run(run_id, "render_unavailable", [*fetcher.findings, *renderer.findings()])
+            raise
+        finally:
+            await renderer.close()  # the browser never outlives the crawl
+        home = crawl.pages.get(start)
+        if home is None or home.page is None:
+            why = (home.error if home and home.error else None) or (
+                f"HTTP {home.status} {home.content_type}" if home else "not fetched")
+            store.fail_run(run_id, "unreachable", fetcher.findings)
+            thai = error_th(home.error, home.status) if home and (home.error or home.status >= 400) else \
+                "หน้าแรกไม่ใช่หน้าเว็บที่อ่านได้"
+            raise SiteUnreachable(f"{start}: เปิดหน้าแรกไม่ได้: {thai} (home page could not be read: {why})")
+        store.name_run(run_id, name or site_title(home.page.title))
+        checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store,
+                          year=year)
+        results = await verify(checklist, checker, year)
+        findings = [*fetcher.findings, *renderer.findings()]
+        if crawl.stats.capped:
+            findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
+        if spool is not None:
+            findings += keep(store, run_id, spool, results, crawl.site)
+        store.finish_run(run_id, crawl.site, results, crawl.pages_fetched, fetcher.requests, crawl.stop_reason,
+                         findings)
 
 
 def site_title(title: str) -> str:
