@@ -24,8 +24,8 @@ from test_web import browser as browser  # noqa: F401, PLC0414
 from warcio.archiveiterator import ArchiveIterator
 
 from conftest import FAST, run_oit, scan
-from crawler.checklist import for_year, load
-from crawler.outputs.itapage import group_of, steps
+from crawler.checklist import for_year, load, year_files
+from crawler.outputs.itapage import build, group_of, rows, steps, to_html
 from sitesrv import SITES, SiteServer
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr", "source", "area", "base", "embed", "param",
@@ -94,6 +94,29 @@ def test_steps_are_written_from_the_click_path_as_admins_write_them():
 
 
 # ------------------------------------------------------------------------------------------- the ITA page
+
+
+@pytest.mark.parametrize("year", sorted(year_files()))
+def test_every_shipped_year_gives_its_items_in_its_groups(year):
+    """Whatever the year's list (43, 26, 28 items ...): every item once, in the checklist's order and groups."""
+    checklist = load(for_year(year))
+    items = []
+    for n, it in enumerate(checklist.items):
+        found = n % 2 == 0
+        items.append({"id": it.id, "title": it.title, "status": "found" if found else "missing", "reason": "",
+                      "evidence": [{"url": f"https://www.example.go.th/{it.id}.html", "found_on": "https://www.example.go.th/",
+                                    "click_path": ["หน้าแรก", "ITA", f"{it.id} {it.title}"]}] if found else []})
+    doc = {"run_id": 1, "site": {"url": "https://www.example.go.th/"}, "started_at": "2027-03-12T03:00:00+00:00",
+           "checklist": {"name": checklist.name, "year": year, "file": str(for_year(year)), "status": checklist.status},
+           "items": items[::-1]}  # any order in: the checklist's order out
+    page = build(doc)
+    assert [e.id for e in page.entries] == [i.id for i in checklist.items]
+    assert [g for g, _ in page.groups] == list(dict.fromkeys(group_of(i) for i in checklist.items))
+    assert page.gaps == len(checklist.items) // 2
+    text = to_html(page)
+    well_formed(text)
+    assert f"ยังขาดลิงก์ {page.gaps} ข้อ จาก {len(checklist.items)} ข้อ" in re.sub(r"<[^>]+>", "", text)
+    assert len(rows(page)) == len(checklist.items) + 1
 
 
 def ita_site(year: int, root: Path, skip: set[str]) -> None:
@@ -257,6 +280,10 @@ def test_a_scan_archives_its_evidence_and_a_second_scan_adds_almost_nothing(site
     proc = run_oit("archive", "--run", "1", "--db", str(tmp_path / "oit.db"), "-o", str(exported))
     assert proc.returncode == 0, proc.stderr
     assert warc_responses(exported.read_bytes()) == stored
+    report = tmp_path / "report.html"  # the HTML report links each piece of evidence to its copy on `oit serve`
+    assert run_oit("report", "--latest", "--db", str(tmp_path / "oit.db"), "-o", str(report)).returncode == 0
+    copy = f"http://127.0.0.1:8700/runs/1/archive?url={quote(srv.url + 'oit/o1.html', safe='')}"
+    assert f'href="{copy}"' in report.read_text(encoding="utf-8")
 
     proc, doc2 = scan(srv.url, tmp_path, "-q")  # the unchanged site, the next night
     second = archive_size(tmp_path) - first
