@@ -384,6 +384,9 @@ def test_archived_copy_is_served_read_only_and_its_script_never_runs(web, tmp_pa
             assert 'href="/runs/1/ita-page"' in run
             ita = c.get("/runs/1/ita-page")
             assert ita.status_code == 200 and "<script" not in ita.text and copy.replace("&", "&amp;") in ita.text
+            assert c.get("/runs/1/ita-page?format=csv").content.startswith(b"\xef\xbb\xbf\xe0\xb8\x82\xe0\xb9\x89")
+            assert "ข้อ".encode("cp874") in c.get("/runs/1/ita-page?format=csv&encoding=cp874").content[:10]
+            assert c.get("/runs/1/ita-page?format=xlsx").content.startswith(b"PK")
             pdf = next(u for u in re.findall(r'href="(/runs/1/archive\?url=[^"]+)"', run) if "pdf" in u)
             r = c.get(pdf.replace("&amp;", "&"))
             assert r.content.startswith(b"%PDF") and r.headers["content-disposition"].startswith("attachment")
