@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crawler.archive import size_on_disk  # noqa: E402
 from crawler.checklist import load  # noqa: E402
 from crawler.decode import decode  # noqa: E402
 from crawler.match import is_list_page, score_link, score_page  # noqa: E402
@@ -139,10 +140,12 @@ def real_bench() -> None:
             import sqlite3
             with sqlite3.connect(db) as con:  # the write-ahead log folded in: the database's own size
                 con.execute("pragma wal_checkpoint(truncate)")
-            sizes.append((db.stat().st_size, pages))
+            sizes.append((db.stat().st_size, pages, size_on_disk(db)))
             grown = sizes[-1][0] - (sizes[-2][0] if run == 2 else 0)
+            archived = sizes[-1][2] - (sizes[-2][2] if run == 2 else 0)
             print(f"real site scan {run}: {pages} pages, whole-scan CPU {cpu_ms:.1f} ms per fetched page, "
-                  f"{wall:.1f}s wall; database +{grown / max(1, pages) / 1000:.1f} KB per fetched page")
+                  f"{wall:.1f}s wall; database +{grown / max(1, pages) / 1000:.1f} KB per fetched page; "
+                  f"evidence archive +{archived:,} bytes")
     server.shutdown()
 
 

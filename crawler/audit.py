@@ -8,6 +8,7 @@ import re
 from dataclasses import asdict, replace
 
 from . import __version__
+from .archive import keep, spooling
 from .check import Checker
 from .checklist import DEFAULT_CHECKLIST, Checklist, load
 from .config import Options
@@ -84,7 +85,8 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
         if on_page is not None:
             on_page(record, links)
 
-    async with Fetcher(options.settings, gate) as fetcher:
+    async with Fetcher(options.settings, gate) as fetcher, spooling(store.path, options) as spool:
+        fetcher.tap = spool.add if spool is not None else None  # the evidence archive sees every answer
         renderer = Renderer(fetcher, options.render)
         crawler = Crawler(checklist, fetcher, options.budget, on_page=page,
                           workers=options.workers, renderer=renderer, year=year)
@@ -110,6 +112,8 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
         findings = [*fetcher.findings, *renderer.findings()]
         if crawl.stats.capped:
             findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
+        if spool is not None:
+            findings += keep(store, run_id, spool, results, crawl.site)
         store.finish_run(run_id, crawl.site, results, crawl.pages_fetched, fetcher.requests, crawl.stop_reason,
                          findings)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import __version__
+from . import __version__, archive, submission
 from .audit import audit
 from .batch import CONCURRENCY as BATCH_CONCURRENCY
 from .batch import MAX_PROCESSES, SITES_PER_PROCESS, default_processes, plain_report, run_batch
@@ -135,6 +135,7 @@ def _scan_options(p: argparse.ArgumentParser) -> None:
                    help="pages rendered per site at most")
     p.add_argument("--render-timeout", type=_number(float, 1, "--render-timeout"), default=15.0,
                    help="seconds to load one rendered page")
+    p.add_argument("--no-archive", action="store_true", help="keep no WARC copy of the evidence (data/archive/)")
 
 
 def _checklist(a: argparse.Namespace) -> str:
@@ -153,6 +154,7 @@ def _options(a: argparse.Namespace) -> Options:
         check_offsite=a.check_offsite, workers=max(1, a.per_host),
         render=RenderOptions(mode=a.render, chromium=a.chromium, budget=max(0, a.render_pages),
                              nav_timeout=max(1.0, a.render_timeout), deadline=max(1.0, a.render_timeout) + 10),
+        archive=not getattr(a, "no_archive", False),
     )
 
 
@@ -207,6 +209,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", default=str(DEFAULT_DB))
     rep.add_argument("--format", choices=("html", "csv", "matrix-csv", "xlsx", "json", "nacc"), default="html")
     rep.add_argument("-o", "--output", help="file to write (default: standard output; required for xlsx)")
+    rep.add_argument("--serve-url", default=submission.SERVE_URL,
+                     help="HTML: address of `oit serve` for the links to archived copies ('' for none)")
 
     diff = sub.add_parser("diff", help="what changed between a site's (or a batch's) last two runs")
     which = diff.add_mutually_exclusive_group(required=True)
@@ -249,6 +253,8 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--list", action="store_true", help="the label sits on an ITA/OIT list page")
     classify.add_argument("--checklist", help="checklist YAML (default: the one of --year, else 2565)")
     classify.add_argument("--year", type=int, help="assessment year B.E.: picks checklists/oit-YEAR.yaml")
+
+    submission.add_commands(sub, str(DEFAULT_DB))  # ita-page, archive
 
     serve = sub.add_parser("serve", help="the web app for ITA admins (Thai), on this computer")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (beyond loopback: a token is needed)")
@@ -450,6 +456,7 @@ def _report(a: argparse.Namespace) -> int:
         Path(a.output).write_bytes(to_xlsx(docs, batch))
         return EXIT_OK
     if fmt == "html":
+        docs = [archive.annotate(d, store, a.serve_url) for d in docs] if a.serve_url else docs  # archived copies
         notes = for_result(docs[0]) if docs else {}
         text = html_batch(docs, batch, notes) if batch else html_site(docs[0], requirements=notes)
     elif fmt == "csv":
@@ -476,10 +483,13 @@ def _prune(a: argparse.Namespace, console: Console) -> int:
     store = Store(a.db)
     before = Path(a.db).stat().st_size
     counts = store.prune(a.keep_runs, a.older_than)
+    archived = archive.prune(store)  # the archived evidence of the pruned runs, by the same rules
     if a.vacuum:
         store.vacuum()
     console.print(f"pruned {counts['runs']} runs: {counts['pages']} pages and {counts['linksets']} link sets dropped; "
-                  f"database {before / 1e6:.1f} MB -> {Path(a.db).stat().st_size / 1e6:.1f} MB", markup=False)
+                  f"database {before / 1e6:.1f} MB -> {Path(a.db).stat().st_size / 1e6:.1f} MB; archive: "
+                  f"{archived['records']} records and {archived['files']} files dropped, "
+                  f"{archived['bytes'] / 1e6:.1f} MB freed", markup=False)
     return EXIT_OK
 
 
@@ -549,6 +559,8 @@ def main(argv: list[str] | None = None) -> int:
             return _diff(a, console)
         if a.command == "report":
             return _report(a)
+        if a.command in submission.COMMANDS:
+            return submission.run_command(a, _write_out)
         if a.command == "prune":
             return _prune(a, console)
         if a.command == "serve":

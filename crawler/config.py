@@ -75,3 +75,4 @@ class Options:
     check_offsite: bool | None = None  # None: only when the site itself is not local
     workers: int = 2
     render: RenderOptions = field(default_factory=RenderOptions)
+    archive: bool = True  # keep a WARC copy of what the verdicts read, beside the database (crawler.archive)

@@ -16,6 +16,7 @@ import socket
 import ssl
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -209,6 +210,7 @@ class Fetcher:
         self.findings: list[str] = []
         self.requests = 0
         self.crawl_delay: dict[str, float] = {}
+        self.tap: Callable[[Response], None] | None = None  # sees every final answer (the evidence archive)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -307,6 +309,8 @@ class Fetcher:
             if 300 <= resp.status < 400:
                 resp.error = "too many redirects" if len(redirects) >= s.max_redirects else "redirect without Location"
             resp.url, resp.final_url, resp.redirects = url, current, redirects
+            if self.tap is not None:
+                self.tap(resp)
             return resp
 
     async def _guard(self, url: str) -> tuple[str | None, tuple[str, ...] | None]:

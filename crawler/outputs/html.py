@@ -150,13 +150,22 @@ def _where(item: dict) -> str:
     path = click_path(best)
     if path:
         out += f'<span class="path">{_e(path)}</span>'
-    out += _link(best.get("url"))
+    out += _link(best.get("url")) + _copy(best)
     if best.get("check"):
         out += f'<div class="muted">{_e(best["check"])}</div>'
     if rest:
-        lis = "".join(f"<li>{_e(click_path(ev))}<br>{_link(ev.get('url'))}</li>" for ev in rest)
+        lis = "".join(f"<li>{_e(click_path(ev))}<br>{_link(ev.get('url'))}{_copy(ev)}</li>" for ev in rest)
         out += f"<details><summary>หลักฐานอื่นอีก {len(rest)} รายการ</summary><ul class=\"more\">{lis}</ul></details>"
     return out
+
+
+def _copy(ev: dict) -> str:
+    """The link to the evidence's archived copy on `oit serve` (crawler.archive.annotate), '' when none."""
+    u = ev.get("archive")
+    if not isinstance(u, str) or not (u.startswith("/") or http_url(u)):
+        return ""
+    return (f' <a class="copy" href="{_e(u)}" target="_blank" rel="noopener noreferrer">'
+            f'{_e(ev.get("archive_label") or "สำเนา")}</a>')
 
 
 def _item_row(item: dict, explained: frozenset[str] = frozenset()) -> str:

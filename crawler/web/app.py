@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .. import archive
 from ..batch import BatchError, read_sites
 from ..batch import summary as batch_summary
 from ..checklist import DEFAULT_CHECKLIST, Checklist, year_files
@@ -41,6 +42,7 @@ from ..urls import BadURL, normalize_start, readable
 from . import queries
 from .guard import Guard, check_csrf
 from .jobs import Busy, Jobs
+from .submission import routes as submission_routes
 
 HERE = Path(__file__).resolve().parent
 MAX_CSV = 1_000_000  # bytes of an uploaded sites CSV
@@ -223,7 +225,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         job = next((j for j in jobs.scans.values() if j.run_id == run_id and j.state in ("queued", "running")), None)
         if job is not None:
             return RedirectResponse(f"/scans/{job.id}", 303)
-        doc = store.result(run_id)
+        doc = archive.annotate(store.result(run_id), store)  # evidence -> its archived copy
         name = queries.site_name(store, run["start_url"])
         title = queries.home_title(store, run_id)
         in_batch = None
@@ -448,6 +450,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         Route("/batches/{batch:int}/report", batch_report),
         Route("/batches/{batch:int}/download/{fmt}", batch_download),
         Route("/static/report.css", report_css),
+        *submission_routes(),  # the ITA page, archived evidence
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error},
