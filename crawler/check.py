@@ -68,25 +68,6 @@ def page_problem(checklist: Checklist, page: Page) -> str | None:
     return None
 
 
-SITE_WIDE = 0.3  # a heading on this share of the site's pages is the template's (the site's name, a sidebar)
-
-
-def site_headings(crawl: CrawlResult) -> frozenset[str]:
-    """Match keys of the headings that say nothing of a page: the home page's title and headings, and those the
-    site's template repeats on many pages ("อบต.ไทรย้อย" over every page's content)."""
-    out: set[str] = set()
-    home = crawl.pages.get(crawl.start_url)
-    if home is not None and home.page is not None:
-        out |= {key(t) for t in [home.page.title, *home.page.headings]}
-    pages = [r.page for r in crawl.pages.values() if r.page is not None]
-    counts: dict[str, int] = {}
-    for page in pages:
-        for k in {key(h) for h in page.headings}:
-            counts[k] = counts.get(k, 0) + 1
-    out |= {k for k, n in counts.items() if n >= 3 and n >= SITE_WIDE * len(pages)}
-    return frozenset(out)
-
-
 class Checker:
     """Opens candidate URLs once each and gathers what an item's candidates turned out to be."""
 
@@ -99,7 +80,6 @@ class Checker:
         self._cache: dict[str, Facts] = {}
         self._ranked: dict[str, list[Candidate]] = {}
         self.site_links = sorted({link.url for r in crawl.pages.values() if r.page for link in r.page.links})
-        self.site_headings = site_headings(crawl)
 
     def ranked(self, item: Item) -> list[Candidate]:
         """The item's candidates, best first (see match.rank), ranked once."""
@@ -135,7 +115,7 @@ class Checker:
             listing = self.crawl.pages.get(cand.found_on)  # the page that lists it: months of O23 are there
             if listing is not None and listing.page is not None:
                 listings[cand.found_on] = listing.page.content
-            why = doubt(self.checklist, item, cand.text, facts.page, cand.source, self.site_headings)
+            why = doubt(self.checklist, item, cand.text, facts.page, cand.source)
             if not why and not cand.strong:
                 why = names_other(self.checklist, item, cand.text)
             if why:

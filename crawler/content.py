@@ -150,12 +150,8 @@ def _item(checklist: Checklist, item_id: str) -> Item | None:
     return next((i for i in checklist.items if i.id == item_id), None)
 
 
-def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, source: str = "link",
-          site_headings: frozenset[str] = frozenset()) -> str | None:
-    """Why evidence that names the item may not show it (then `review`, not `found`), or None.
-
-    `site_headings`: match keys of the home page's title and headings, which every page may repeat (the site's
-    name): they say nothing of what a page is."""
+def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, source: str = "link") -> str | None:
+    """Why evidence that names the item may not show it (then `review`, not `found`), or None."""
     test = first_match(checklist.test_markers, key(label))
     if test:
         return f"เป็นรายการทดสอบ ('{test.source}') ไม่ใช่ข้อมูลจริง"
@@ -184,10 +180,7 @@ def doubt(checklist: Checklist, item: Item, label: str, page: Page | None, sourc
                 other = h
     if other is not None and not named:
         return f"หัวข้อของหน้าเป็นเรื่องอื่น ({other.item}: {other.terms[0]})"
-    if named:
-        return _documents_of_other(checklist, item, label, page, own_links)
-    return (_heading_of_other(checklist, item, label, page, site_headings)
-            or _documents_of_other(checklist, item, label, page, own_links))
+    return _documents_of_other(checklist, item, label, page, own_links)
 
 
 OVERLAP = 6  # match-key characters two labels share when they speak of the same thing
@@ -207,32 +200,6 @@ def _names_item(checklist: Checklist, item: Item, text: str) -> bool:
         return True
     k = key(text)
     return any(p.matches(k) for p in item.context)
-
-
-def _main_headings(page: Page, site_headings: frozenset[str]) -> list[str]:
-    """The page's own headings: not the site's name that every page repeats (the title, or a part of it, or a
-    heading of the home page)."""
-    title = key(page.title)
-    out = []
-    for heading in page.headings[:4]:
-        k = key(heading)
-        if len(k) >= 2 and k not in site_headings and not (title and (k in title or title in k)):
-            out.append(heading)
-    return out[:2]
-
-
-def _heading_of_other(checklist: Checklist, item: Item, label: str, page: Page,
-                      site_headings: frozenset[str]) -> str | None:
-    """A page whose own heading is about something else than the link that led to it ("เทศบัญญัติฯ" under the
-    menu link "แนวปฏิบัติการจัดการเรื่องร้องเรียนการทุจริต"): right link, wrong content."""
-    heads = _main_headings(page, site_headings)
-    if not heads or is_generic(checklist, heads[0]) or len(key(heads[0])) < 4:
-        return None
-    lab = key(label)
-    for heading in heads:
-        if is_generic(checklist, heading) or _shares(key(heading), lab) or _names_item(checklist, item, heading):
-            return None
-    return f"หัวข้อของหน้า ('{heads[0][:60]}') ไม่ใช่เรื่องที่ลิงก์ระบุ"
 
 
 def _documents_of_other(checklist: Checklist, item: Item, label: str, page: Page, links: list) -> str | None:
