@@ -338,12 +338,13 @@ def html_batch(docs: list[dict], batch: dict, requirements: dict[str, Explanatio
             if it is not None:
                 c[status_of(it)] += 1
         per_item.append((cid, ctitle, c))
-    per_item.sort(key=lambda t: (-(sum(t[2].values()) - t[2].get("found", 0)), -t[2].get("missing", 0),
+    per_item.sort(key=lambda t: (-(sum(t[2].values()) - t[2].get("found", 0) - t[2].get("not_due", 0)),
+                                 -t[2].get("missing", 0),
                                  item_no(t[0])))
     item_rows = []
     for cid, ctitle, c in per_item:
         n = sum(c.values())
-        not_ok = n - c.get("found", 0)
+        not_ok = n - c.get("found", 0) - c.get("not_due", 0)  # an item not due yet is no gap
         pct = f"{100 * not_ok / n:.0f}%" if n else "-"
         item_rows.append(f"<tr><td class=\"no\"><b>{_e(cid)}</b></td><td>{_e(ctitle)}</td>"
                          + "".join(f'<td class="n">{c.get(s, 0)}</td>' for s in STATUSES)

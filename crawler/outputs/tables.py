@@ -117,7 +117,7 @@ def _per_item_rows(docs: list[dict], batch: dict | None = None) -> list[list[obj
     for cid, ctitle in columns(ok):
         c = Counter(status_of(it) for d in ok for it in d.get("items") or [] if it.get("id") == cid)
         n = sum(c.values())
-        rows.append([cid, ctitle, *[c.get(s, 0) for s in STATUSES], n - c.get("found", 0), n])
+        rows.append([cid, ctitle, *[c.get(s, 0) for s in STATUSES], n - c.get("found", 0) - c.get("not_due", 0), n])
     return rows
 
 
