@@ -150,7 +150,7 @@ def test_every_report_says_which_list_and_year_and_shows_not_due(two_scans, tmp_
     assert BASIS in csv_.stdout.splitlines()[1] and label in rows[0] and "not_due" in rows[0]
     assert "เกณฑ์ที่ใช้" in csv_.stdout.splitlines()[0]
     export = run_oit("export", "--run", "1", "--db", str(db), "--format", "csv")
-    assert export.stdout.splitlines()[0].endswith(",basis") and BASIS in export.stdout
+    assert export.stdout.splitlines()[0].endswith(",basis,reason") and BASIS in export.stdout
     out = tmp_path / "r.xlsx"
     assert run_oit("report", "--run", "1", "--db", str(db), "--format", "xlsx", "-o", str(out)).returncode == 0
     with zipfile.ZipFile(io.BytesIO(out.read_bytes())) as z:

@@ -125,9 +125,9 @@ def to_xlsx(docs: list[dict], batch: dict | None = None) -> bytes:
     items = table(docs, batch, layout="items")
     per_item = table(docs, batch, layout="per-item")
     sheets = [
-        ("สรุป", _sheet(matrix, [28, 14, 14, 14, 30, 24, *[9] * n_items, *[10] * len(STATUSES), 40, 50], (1, 1),
+        ("สรุป", _sheet(matrix, [28, 14, 14, 14, 30, 24, *[9] * n_items, *[10] * len(STATUSES), 50, 40], (1, 1),
                        range(6, 6 + n_items))),
-        ("รายการ", _sheet(items, [28, 12, 12, 30, 24, 6, 36, 12, 9, 7, 40, 50, 30, 18, 24, 36, 60, 50], (1, 6),
+        ("รายการ", _sheet(items, [28, 12, 12, 30, 24, 6, 36, 12, 9, 7, 40, 50, 30, 18, 24, 36, 50, 60], (1, 6),
                          range(7, 8))),
         ("รายข้อ", _sheet(per_item, [6, 44, *[10] * len(STATUSES), 11, 14], (1, 2))),
     ]
