@@ -3,7 +3,8 @@ output), and an item whose period has not ended on that date is `not_due`, not a
 
 Fixture `half_year_due`: a municipality on the 2569 list showing its FY2569 six-month progress report (2569 O6),
 its FY2569 annual report (O7) and no monthly procurement summary (O11). Scanned on 4 Dec 2569 the six-month
-items of FY2570 are not due (after 31 Mar 2570); scanned on 15 Jun 2570 they are overdue.
+items of FY2570 are not due (after 31 Mar 2570); scanned on 15 Jun 2570 they are overdue. Fixture
+`half_year_posted`: the same site once FY2570's six-month report is posted: found in June.
 """
 
 from __future__ import annotations
@@ -138,6 +139,14 @@ def test_in_june_the_same_items_are_overdue(two_scans):
     assert items["O6"]["status"] == "stale" and "6 เดือนแรกของปีงบประมาณ 2569" in items["O6"]["reason"]
     assert items["O11"]["status"] == "missing" and items["O7"]["status"] == "found"
     assert not [i for i in items.values() if i["status"] == "not_due"]
+
+
+def test_in_june_a_posted_six_month_report_of_the_year_is_found(site_server, tmp_path):
+    srv = site_server("half_year_posted")
+    _, doc = _scan(srv.url, tmp_path / "oit.db", tmp_path / "o.json", JUNE)
+    o6 = next(it for it in doc["items"] if it["id"] == "O6")
+    assert o6["status"] == "found" and o6["evidence"][0]["url"] == srv.url + "plan/progress-6m-2570.html"
+    assert o6["period"]["found"] and "2570" in o6["period"]["found"]
 
 
 def test_every_report_says_which_list_and_year_and_shows_not_due(two_scans, tmp_path):
