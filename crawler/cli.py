@@ -278,6 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", default=str(DEFAULT_DB))
     serve.add_argument("--allow-private", action="store_true", help="allow scans of loopback or private addresses")
     serve.add_argument("--scans", type=int, default=2, help="scans at a time (default 2)")
+    _today_option(serve)
     return p
 
 
@@ -610,7 +611,8 @@ def main(argv: list[str] | None = None) -> int:
             return _prune(a, console)
         if a.command == "serve":
             from .web.server import serve  # the web stack is loaded only for `oit serve`
-            serve(a.host, a.port, a.db, a.allow_private, max(1, a.scans))
+            serve(a.host, a.port, a.db, a.allow_private, max(1, a.scans),
+                  today=scan_date(a.today).isoformat() if a.today else None)
             return EXIT_OK
         if a.command == "check-checklist":
             return _check_checklists(a.paths)
