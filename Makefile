@@ -48,7 +48,7 @@ bench: install redis
 	$(BIN)/python bench/workers.py
 
 eval: install
-	$(BIN)/python ../shared/eval/score.py ../shared/eval/sites --cmd "$(BIN)/oit scan {url} --db {db} --json {out}" -v
+	$(BIN)/python ../shared/eval/score.py ../shared/eval/sites --cmd "$(BIN)/oit scan {url} --year 2565 --db {db} --json {out}" -v
 
 clean:
 	rm -rf $(VENV) data/oit.db* data/demo.db* data/demo-result.json data/demo-report.html .pytest_cache

@@ -115,7 +115,7 @@ def real_scan(url: str, db: Path) -> tuple[float, int, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([str(ROOT / ".venv/bin/oit"), "scan", url, "--db", str(db),
+        subprocess.run([str(ROOT / ".venv/bin/oit"), "scan", url, "--year", "2565", "--db", str(db),
                         "--json", f"{tmp}/o.json", "--delay", "0", "-q"], capture_output=True, check=False)
         pages = json.loads(Path(f"{tmp}/o.json").read_text())["pages_fetched"]
     wall = time.monotonic() - t0
@@ -159,8 +159,8 @@ def serve(eval_dir: Path, sites_dir: Path, port: int) -> subprocess.Popen:
 def time_oit(url: str, delay: float) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
-        subprocess.run([str(ROOT / ".venv/bin/oit"), "scan", url, "--db", f"{tmp}/b.db", "--json", f"{tmp}/o.json",
-                        "--delay", str(delay), "-q"], capture_output=True, check=False)
+        subprocess.run([str(ROOT / ".venv/bin/oit"), "scan", url, "--year", "2565", "--db", f"{tmp}/b.db",
+                        "--json", f"{tmp}/o.json", "--delay", str(delay), "-q"], capture_output=True, check=False)
         dt = time.monotonic() - t0
         pages = json.loads(Path(f"{tmp}/o.json").read_text())["pages_fetched"]
     return dt, pages
@@ -292,8 +292,8 @@ def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 16, d
             csv_path = Path(tmp) / "sites.csv"
             csv_path.write_text("url,name\n" + "".join(f"http://127.0.0.1:{s.server_address[1]}/,site {i}\n"
                                                         for i, s in enumerate(servers)))
-            args = [str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--db", f"{tmp}/b.db", "--concurrency",
-                    str(concurrency), "--delay", str(delay), "--allow-private", "-q",
+            args = [str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--year", "2565", "--db", f"{tmp}/b.db",
+                    "--concurrency", str(concurrency), "--delay", str(delay), "--allow-private", "-q",
                     *(["--processes", str(processes)] if processes else [])]
             for _ in range(nights - 1):  # earlier nights: the sizes the next night orders its sites by
                 subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)

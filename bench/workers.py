@@ -59,9 +59,10 @@ def one_run(url: str, csv_path: Path, processes: int, a: argparse.Namespace, tmp
     time.sleep(2.0)  # started and waiting for jobs
     db = tmp / f"w{processes}.db"
     t0, children = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run([sys.executable, "-m", "crawler", "dispatch", str(csv_path), "--broker", url, "--db",
-                           str(db), "--allow-private", "--delay", str(a.delay), "--max-pages", str(a.max_pages),
-                           "--render", "never"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, "-m", "crawler", "dispatch", str(csv_path), "--year", "2565", "--broker",
+                           url, "--db", str(db), "--allow-private", "--delay", str(a.delay), "--max-pages",
+                           str(a.max_pages), "--render", "never"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=False)
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # only the dispatcher was reaped since `children`
     dispatcher_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime

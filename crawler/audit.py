@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import re
 from dataclasses import asdict, replace
 
 from . import __version__
 from .archive import keep, spooling
 from .check import Checker
-from .checklist import DEFAULT_CHECKLIST, Checklist, load
+from .checklist import DEFAULT_CHECKLIST, Checklist, basis_th, load, scan_date, year_files
 from .config import Options
 from .crawl import Crawler, PageCallback
 from .fetch import Fetcher, HostGate
@@ -18,7 +19,7 @@ from .models import ItemResult, OitError, ResultDoc, error_th
 from .render import Renderer, RenderUnavailable, unavailable
 from .store import Store, StoreError
 from .urls import is_local_host, normalize_start
-from .verdict import decide
+from .verdict import decide, pending
 
 
 class SiteUnreachable(OitError, RuntimeError):
@@ -42,10 +43,20 @@ def audit(url: str, options: Options | None = None, on_page: PageCallback | None
     return store.result(run_id)
 
 
-def run_settings(options: Options, year: int, check_offsite: bool) -> dict:
-    """What a run was asked to do, as stored with it."""
+def basis(checklist: Checklist, year: int) -> str:
+    """Which list judged which fiscal year, in Thai; says when the year has no list of its own yet."""
+    return basis_th(checklist.year, checklist.status == "draft", year, year != checklist.year
+                    and year not in year_files())
+
+
+def run_settings(options: Options, year: int, check_offsite: bool, checklist: Checklist | None = None) -> dict:
+    """What a run was asked to do, as stored with it: the list (its own year) and the fiscal year judged, the
+    scan date and the Thai sentence saying so."""
     checklist_file = str(options.checklist or DEFAULT_CHECKLIST)
-    return {"checklist_file": checklist_file, "year": year, "budget": asdict(options.budget),
+    about = {} if checklist is None else {
+        "checklist_year": checklist.year, "today": scan_date(options.today).isoformat(),
+        "basis": basis(checklist, year)}
+    return {"checklist_file": checklist_file, "year": year, **about, "budget": asdict(options.budget),
             "politeness": {k: v for k, v in asdict(options.settings).items() if k != "resolver"},  # a function
             "check_offsite": check_offsite, "workers": options.workers,
             "render": asdict(options.render)}
@@ -63,7 +74,8 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
     year = options.year or checklist.year
     check_offsite = (not is_local_host(start)) if options.check_offsite is None else options.check_offsite
     run_id = store.start_run(checklist.name, checklist.version, year, start,
-                             run_settings(options, year, check_offsite), __version__, batch_id, checklist.status)
+                             run_settings(options, year, check_offsite, checklist), __version__, batch_id,
+                             checklist.status)
     try:
         await _scan(start, checklist, store, run_id, options, check_offsite, year, gate, on_page, name)
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -108,7 +120,7 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
         store.name_run(run_id, name or site_title(home.page.title))
         checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store,
                           year=year)
-        results = await verify(checklist, checker, year)
+        results = await verify(checklist, checker, year, scan_date(options.today))
         findings = [*fetcher.findings, *renderer.findings()]
         if crawl.stats.capped:
             findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
@@ -123,8 +135,11 @@ def site_title(title: str) -> str:
     return re.split(r"\s+(?:[-|:]{1,2}|–)\s+", title.strip())[0][:120] if title else ""
 
 
-async def verify(checklist: Checklist, checker: Checker, year: int) -> list[ItemResult]:
-    """Each item's verdict from the facts its candidates turned out to be, marked when the item is unconfirmed."""
+async def verify(checklist: Checklist, checker: Checker, year: int, today: datetime.date | None = None
+                 ) -> list[ItemResult]:
+    """Each item's verdict from the facts its candidates turned out to be, marked when the item is unconfirmed;
+    an item whose period has not ended on `today` (default: the scan date) is not due yet."""
     await checker.prefetch(checklist.items)
-    return [replace(decide(item, await checker.gather(item), year), confirmed=item.confirmed)
-            for item in checklist.items]
+    today = today or scan_date()
+    return [replace(pending(item, decide(item, await checker.gather(item), year), year, today),
+                    confirmed=item.confirmed) for item in checklist.items]

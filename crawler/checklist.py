@@ -7,6 +7,7 @@ item says which items of other years it carries on (`continues`), and `follow` m
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from collections.abc import Iterable
@@ -18,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .models import CHECKLIST_STATUSES, CHECKS, KINDS, PERIODS, OitError
+from .models import CHECKLIST_STATUSES, CHECKS, KINDS, PERIODS, OitError, basis_th
 from .patterns import Pattern, compile_all
 from .thai import key
 
@@ -29,7 +30,8 @@ def checklists_dir() -> Path:
     return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "checklists"
 
 
-DEFAULT_CHECKLIST = checklists_dir() / "oit-2565.yaml"
+DEFAULT_CHECKLIST = checklists_dir() / "oit-2565.yaml"  # a fixed list for library callers; the command
+# line, batches and the web app default to the assessment of the scan date's fiscal year (`assessment`)
 
 
 _SCALARS = yaml.constructor.SafeConstructor()
@@ -452,3 +454,107 @@ def follow(checklists: Iterable[Checklist], item_id: str, from_year: int, to_yea
             else:
                 todo.append(nxt)
     return tuple(it.id for it in lists[to_year].items if it.id in found) if to_year in lists else ()
+
+
+# ------------------------------------------------------------------------------- today's assessment
+
+_BANGKOK = datetime.timezone(datetime.timedelta(hours=7))
+
+
+def scan_date(text: str | None = None) -> datetime.date:
+    """The date a scan is judged on: `text` ("2569-12-04" B.E. or "2026-12-04"), else env OIT_TODAY, else
+    today in Bangkok. A year of 2400 or more is B.E."""
+    text = (text or os.environ.get("OIT_TODAY") or "").strip()
+    if not text:
+        return datetime.datetime.now(_BANGKOK).date()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    try:
+        if not m:
+            raise ValueError
+        year, month, day = (int(g) for g in m.groups())
+        return datetime.date(year - 543 if year >= 2400 else year, month, day)
+    except ValueError:
+        raise ChecklistError(f"'{text}' is not a date: write YYYY-MM-DD, e.g. 2569-12-04 (B.E.) or 2026-12-04"
+                             ) from None
+
+
+def fiscal_year_of(day: datetime.date) -> int:
+    """The B.E. fiscal year a date falls in (October starts the next one)."""
+    return day.year + 543 + (1 if day.month >= 10 else 0)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Which list judges which fiscal year: the list's own year and the fiscal year its periods are judged for."""
+
+    path: Path
+    list_year: int  # the checklist's assessment_year
+    year: int  # the fiscal year (B.E.) periods are judged for
+    draft: bool
+    substitute: bool  # the fiscal year has no list of its own: the newest earlier one stands in
+
+    def basis(self) -> str:
+        """The Thai sentence every output heads with."""
+        return basis_th(self.list_year, self.draft, self.year, self.substitute)
+
+
+def _status_of(path: Path) -> str:
+    try:
+        return load(path).status
+    except ChecklistError:
+        return "final"
+
+
+def assessment(year: int | None = None, checklist: str | Path | None = None, today: datetime.date | None = None,
+               folder: str | Path | None = None) -> Assessment:
+    """The list and fiscal year a scan uses. `checklist` (a file) and/or `year` as asked; neither: the fiscal year
+    of `today` (default: `scan_date()`), judged against its own shipped list or, when there is none yet, the newest
+    shipped list not after it (FY2570 -> oit-2569.yaml, a draft)."""
+    if checklist is not None:
+        c = load(checklist)
+        return Assessment(Path(checklist), c.year, year or c.year, c.status == "draft", False)
+    if year is not None:
+        path = for_year(year, folder)
+        return Assessment(path, year, year, _status_of(path) == "draft", False)
+    fy = fiscal_year_of(today or scan_date())
+    files = year_files(folder)
+    usable = [y for y in files if y <= fy]
+    if not usable:
+        have = ", ".join(str(y) for y in files) or "none"
+        raise ChecklistError(f"no checklist for fiscal year {fy} or before; checklists exist for {have}")
+    list_year = max(usable)
+    return Assessment(files[list_year], list_year, fy, _status_of(files[list_year]) == "draft", list_year != fy)
+
+
+def new_year(year: int, source_year: int, folder: str | Path | None = None) -> str:
+    """The text of a draft `oit-YEAR.yaml` made from `source_year`'s list: every item continues its item of that
+    year, with its phrases, periods and elements, unconfirmed, for a person to edit when the NACC publishes."""
+    src = for_year(source_year, folder)
+    if year == source_year:
+        raise ChecklistError(f"a new checklist needs another year than {source_year}")
+    data = yaml.safe_load(src.read_text(encoding="utf-8"))
+    base = load(src)
+    data["name"] = f"OIT {year} (ร่าง)"
+    data["assessment_year"] = year
+    data["version"] = "0.1"
+    data["status"] = "draft"
+    data["source"] = (f"copied from oit-{source_year}.yaml by `oit checklist new {year} --from {source_year}`: "
+                      f"no {year} list seen yet; edit when the NACC publishes it")
+    data["numbering_years"] = sorted({*base.numbering_years, year})
+    for item in data["items"]:
+        item["confirmed"] = False
+        item.pop("unseen", None)
+        item["source"] = f"not seen for {year}: assumed unchanged from {source_year} {item['id']}"
+        item["continues"] = {source_year: [item["id"]]}
+    head = (f"# OIT {year} checklist: DRAFT made from oit-{source_year}.yaml (`oit checklist new {year} --from "
+            f"{source_year}`).\n# Every item is assumed unchanged from {source_year} and unconfirmed: renumber, "
+            f"rename and re-date it from\n# the NACC {year} manual or an agency's {year} page, then run "
+            f"`oit check-checklist`.\n")
+    # the order of the fields as in the source; `continues` after `source`
+    items = []
+    for item in data["items"]:
+        ordered = {k: item[k] for k in ("id", "number", "confirmed", "source", "continues") if k in item}
+        ordered.update({k: v for k, v in item.items() if k not in ordered})
+        items.append(ordered)
+    data["items"] = items
+    return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)

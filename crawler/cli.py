@@ -21,14 +21,14 @@ from .audit import audit
 from .batch import CONCURRENCY as BATCH_CONCURRENCY
 from .batch import MAX_PROCESSES, SITES_PER_PROCESS, default_processes, plain_report, run_batch
 from .batch import summary as batch_summary
-from .checklist import DEFAULT_CHECKLIST, for_year, load, year_files
+from .checklist import Assessment, assessment, checklists_dir, load, new_year, scan_date, year_files
 from .config import DEFAULT_CHROMIUM, DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
 from .diff import diff_batches, diff_runs
 from .diff import text as change_text
 from .documents import shutdown_readers
 from .explain import explain, for_result
 from .match import decision, score_link
-from .models import OitError
+from .models import NOT_GAPS, OitError
 from .outputs import html_batch, html_site, nacc_paste, print_table, summary_line, to_csv, to_json, to_xlsx
 from .parse import Link
 from .progress import ScanProgress
@@ -113,9 +113,12 @@ def _write_out(text: str) -> None:
 def _scan_options(p: argparse.ArgumentParser) -> None:
     """Options shared by scan, batch and nightly."""
     p.add_argument("--db", default=str(DEFAULT_DB), help="SQLite file (default data/oit.db)")
-    p.add_argument("--checklist", help="checklist YAML (default: the shipped one of --year, else 2565)")
+    p.add_argument("--checklist", help="checklist YAML (default: the shipped one of --year, else today's: see --year)")
     p.add_argument("--year", type=int, help="assessment year B.E.: picks checklists/oit-YEAR.yaml; with --checklist, "
-                                            "the year its periods are judged for (default: the checklist's)")
+                                            "the year its periods are judged for (default: the checklist's). Without "
+                                            "either: the fiscal year of the scan date, judged against its own list "
+                                            "or, until there is one, the newest list before it")
+    _today_option(p)
     p.add_argument("--max-pages", type=_number(int, 1, "--max-pages"), default=300)
     p.add_argument("--max-depth", type=_number(int, 0, "--max-depth"), default=5)
     p.add_argument("--time-limit", type=_number(float, 1, "--time-limit"), default=600.0,
@@ -138,16 +141,25 @@ def _scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-archive", action="store_true", help="keep no WARC copy of the evidence (data/archive/)")
 
 
+def _today_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--today", default=os.environ.get("OIT_TODAY") or None, metavar="YYYY-MM-DD",
+                   help="the scan date the fiscal year and the due dates are judged on, e.g. 2569-12-04 (B.E.) or "
+                        "2026-12-04 (default: env OIT_TODAY, else today in Bangkok)")
+
+
+def _assessment(a: argparse.Namespace) -> Assessment:
+    """--checklist FILE and/or --year, else the assessment of the scan date's fiscal year."""
+    return assessment(a.year, a.checklist or None, scan_date(getattr(a, "today", None)))
+
+
 def _checklist(a: argparse.Namespace) -> str:
-    """--checklist FILE, else the shipped checklist of --year, else the default (2565)."""
-    if a.checklist:
-        return a.checklist
-    return str(for_year(a.year) if a.year is not None else DEFAULT_CHECKLIST)
+    return str(_assessment(a).path)
 
 
 def _options(a: argparse.Namespace) -> Options:
+    chosen = _assessment(a)
     return Options(
-        checklist=_checklist(a), db=a.db, year=a.year,
+        checklist=str(chosen.path), db=a.db, year=chosen.year, today=scan_date(a.today).isoformat(),
         budget=Budget(max_pages=a.max_pages, max_depth=a.max_depth, time_limit=a.time_limit),
         settings=Settings(per_host=max(1, a.per_host), delay=max(0.0, a.delay), obey_robots=not a.ignore_robots,
                           allow_private=getattr(a, "allow_private", True)),  # batch and nightly refuse by default
@@ -235,15 +247,24 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--older-than", type=float, metavar="DAYS", help="only runs started more than DAYS ago")
     prune.add_argument("--vacuum", action="store_true", help="then give the freed space back to the disk")
 
-    check = sub.add_parser("check-checklist", help="validate checklist YAML files")
-    check.add_argument("paths", nargs="*", metavar="path", help=f"default: {DEFAULT_CHECKLIST.name}")
+    check = sub.add_parser("check-checklist", help="validate checklist YAML files; say what is still unconfirmed")
+    check.add_argument("paths", nargs="*", metavar="path", help="default: every shipped checklist")
 
-    sub.add_parser("checklists", help="the assessment years there are checklists for, with items and status")
+    lists = sub.add_parser("checklists", help="the assessment years there are checklists for, with items and status")
+    _today_option(lists)
+    one = sub.add_parser("checklist", help="make a checklist: `oit checklist new 2570 --from 2569`")
+    one_sub = one.add_subparsers(dest="action", required=True, parser_class=Parser)
+    new = one_sub.add_parser("new", help="a draft list for YEAR in which every item continues its item of --from")
+    new.add_argument("year", type=int, help="the new assessment year B.E.")
+    new.add_argument("--from", dest="source", type=int, required=True, help="the shipped year to start from")
+    new.add_argument("-o", "--output", help="file to write (default: checklists/oit-YEAR.yaml beside the shipped ones)")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     explain_cmd = sub.add_parser("explain", help="what an item must show, its period, where sites put it")
     explain_cmd.add_argument("items", nargs="*", metavar="ITEM", help="e.g. O23 (default: every item)")
-    explain_cmd.add_argument("--checklist", help="checklist YAML (default: the one of --year, else 2565)")
+    explain_cmd.add_argument("--checklist", help="checklist YAML (default: the one of --year, else today's)")
     explain_cmd.add_argument("--year", type=int, help="assessment year B.E.: picks checklists/oit-YEAR.yaml")
+    _today_option(explain_cmd)
 
     classify = sub.add_parser("classify", help="show which items a link label would match")
     classify.add_argument("text")
@@ -251,8 +272,9 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--url", default="")
     classify.add_argument("--row", default="", help="text of the table row, for generic anchors")
     classify.add_argument("--list", action="store_true", help="the label sits on an ITA/OIT list page")
-    classify.add_argument("--checklist", help="checklist YAML (default: the one of --year, else 2565)")
+    classify.add_argument("--checklist", help="checklist YAML (default: the one of --year, else today's)")
     classify.add_argument("--year", type=int, help="assessment year B.E.: picks checklists/oit-YEAR.yaml")
+    _today_option(classify)
 
     submission.add_commands(sub, str(DEFAULT_DB))  # ita-page, archive
 
@@ -262,6 +284,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", default=str(DEFAULT_DB))
     serve.add_argument("--allow-private", action="store_true", help="allow scans of loopback or private addresses")
     serve.add_argument("--scans", type=int, default=2, help="scans at a time (default 2)")
+    _today_option(serve)
     return p
 
 
@@ -276,7 +299,7 @@ def _scan(a: argparse.Namespace, console: Console) -> int:
         console.print(summary_line(doc), markup=False)
     else:
         print_table(doc, console)
-    return EXIT_OK if all(i["status"] == "found" for i in doc["items"]) else EXIT_GAPS
+    return EXIT_OK if all(i["status"] in NOT_GAPS for i in doc["items"]) else EXIT_GAPS
 
 
 @contextlib.contextmanager
@@ -369,7 +392,7 @@ def _batch(a: argparse.Namespace, console: Console) -> tuple[int, int]:
         print(f"oit: skipped: {problem}", file=sys.stderr)
     store = Store(a.db)
     runs = [s["run_id"] for s in store.batch_sites(batch_id) if s["status"] == "done" and s["run_id"]]
-    gaps = sum(1 for run_id in runs if set(store.status_counts(run_id)) - {"found"})
+    gaps = sum(1 for run_id in runs if set(store.status_counts(run_id)) - set(NOT_GAPS))
     console.print(f"batch {batch_id}: {progress.done} sites done, {progress.failed} failed, {gaps} with gaps, "
                   f"{progress.pages} pages, {len(problems)} rows skipped", markup=False)
     if progress.total and progress.failed == progress.total:
@@ -507,8 +530,10 @@ def _classify(a: argparse.Namespace, console: Console) -> int:
 
 def _explain(a: argparse.Namespace, console: Console) -> int:
     """Print what each asked item requires."""
-    checklist = load(_checklist(a))
-    year = a.year or checklist.year
+    chosen = _assessment(a)
+    checklist = load(chosen.path)
+    year = chosen.year
+    console.print(chosen.basis(), markup=False)
     by_id = {i.id.upper(): i for i in checklist.items}
     wanted = [w.upper() if not w.isdigit() else f"O{w}" for w in a.items] or list(by_id)
     unknown = [w for w in wanted if w not in by_id]
@@ -518,18 +543,51 @@ def _explain(a: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
-def _checklists() -> int:
-    """One line per shipped checklist: year, items, status, how many items are confirmed."""
+def _checklists(a: argparse.Namespace) -> int:
+    """One line per shipped checklist, newest first: year, items, status, how many items are confirmed; the
+    default (the list of the scan date's fiscal year) marked, with the sentence saying which year it judges."""
     files = year_files()
     if not files:
         raise OitError("no checklists shipped (checklists/oit-YYYY.yaml)")
+    today = assessment(today=scan_date(a.today))
     print("year  items  status  confirmed  unconfirmed  unseen  name")
-    for year, path in files.items():
+    for year, path in sorted(files.items(), reverse=True):
         c = load(path)
         unconfirmed = sum(not i.confirmed for i in c.items)
-        mark = "  (default)" if path.resolve() == DEFAULT_CHECKLIST.resolve() else ""
+        mark = f"  (default: FY {today.year})" if year == today.list_year else ""
         print(f"{year}  {len(c.items):>5}  {c.status:<6}  {len(c.items) - unconfirmed:>9}  {unconfirmed:>11}  "
               f"{sum(i.unseen for i in c.items):>6}  {c.name}{mark}")
+    print(f"default: {today.basis()}")
+    return EXIT_OK
+
+
+def _check_checklists(paths: list[str]) -> int:
+    """Validate each file; say which items are still unconfirmed or unseen, and whether the list is a draft."""
+    for path in paths or [str(p) for p in year_files().values()]:
+        c = load(path)
+        unconfirmed = [i.id for i in c.items if not i.confirmed]
+        unseen = [i.id for i in c.items if i.unseen]
+        print(f"{path}: {c.name}, {len(c.items)} items, year {c.year}, {c.status}, "
+              f"{len(unconfirmed)} unconfirmed: OK")
+        if c.status == "draft":
+            print(f"  draft: the {c.year} list itself is not settled (no NACC manual)")
+        if unconfirmed:
+            print(f"  unconfirmed ({len(unconfirmed)}): {', '.join(unconfirmed)}")
+        if unseen:
+            print(f"  unseen ({len(unseen)}): {', '.join(unseen)}")
+    return EXIT_OK
+
+
+def _new_checklist(a: argparse.Namespace) -> int:
+    """`oit checklist new 2570 --from 2569`: a draft list whose items all continue their 2569 items."""
+    text = new_year(a.year, a.source)
+    out = Path(a.output) if a.output else checklists_dir() / f"oit-{a.year}.yaml"
+    if out.exists() and not a.force:
+        raise OitError(f"{out} exists (use --force to overwrite it)")
+    out.write_text(text, encoding="utf-8")
+    c = load(out)  # the copy validates, its `continues` checked against the year beside it
+    print(f"{out}: {c.name}, {len(c.items)} items, every item continues {a.source} and is unconfirmed; edit it "
+          f"when the NACC publishes the {a.year} list, then run `oit check-checklist {out}`")
     return EXIT_OK
 
 
@@ -565,18 +623,17 @@ def main(argv: list[str] | None = None) -> int:
             return _prune(a, console)
         if a.command == "serve":
             from .web.server import serve  # the web stack is loaded only for `oit serve`
-            serve(a.host, a.port, a.db, a.allow_private, max(1, a.scans))
+            serve(a.host, a.port, a.db, a.allow_private, max(1, a.scans),
+                  today=scan_date(a.today).isoformat() if a.today else None)
             return EXIT_OK
         if a.command == "check-checklist":
-            for path in a.paths or [str(DEFAULT_CHECKLIST)]:
-                c = load(path)
-                print(f"{path}: {c.name}, {len(c.items)} items, year {c.year}, {c.status}, "
-                      f"{sum(not i.confirmed for i in c.items)} unconfirmed: OK")
-            return EXIT_OK
+            return _check_checklists(a.paths)
+        if a.command == "checklist":
+            return _new_checklist(a)
         if a.command == "explain":
             return _explain(a, console)
         if a.command == "checklists":
-            return _checklists()
+            return _checklists(a)
         return _classify(a, console)
     except OitError as e:
         stopped = isinstance(e, StoreError) and a.command in ("batch", "nightly") and "cannot write" in str(e)

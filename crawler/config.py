@@ -67,9 +67,10 @@ class RenderOptions:
 class Options:
     """Everything one scan is asked to do."""
 
-    checklist: str | Path | None = None  # None: the packaged default checklist
+    checklist: str | Path | None = None  # None: the packaged default (2565); the CLI and the web app pass today's
     db: str | Path = DEFAULT_DB
-    year: int | None = None  # None: the checklist's
+    year: int | None = None  # the fiscal year periods are judged for; None: the checklist's
+    today: str | None = None  # the scan date, "2569-12-04" (B.E.) or "2026-12-04"; None: env OIT_TODAY, else today
     budget: Budget = field(default_factory=Budget)
     settings: Settings = field(default_factory=Settings)
     check_offsite: bool | None = None  # None: only when the site itself is not local

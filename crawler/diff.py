@@ -12,7 +12,7 @@ KIND_TH = {"newly_missing": "หายไป", "newly_found": "พบใหม�
            "now_broken": "ลิงก์เสียแล้ว", "worse": "แย่ลง", "better": "ดีขึ้น", "evidence_changed": "ลิงก์หลักฐานเปลี่ยน",
            "newly_unreachable": "เข้าเว็บไม่ได้", "reachable_again": "เข้าเว็บได้อีกครั้ง",
            "unreachable_first": "เข้าเว็บไม่ได้ตั้งแต่คืนแรกที่ตรวจ", "merged": "รวมจากข้อเดิม",
-           "new_item": "ข้อใหม่ของเกณฑ์ปีนี้", "dropped": "ไม่มีในเกณฑ์ปีนี้แล้ว"}
+           "new_item": "ข้อใหม่ของเกณฑ์ปีนี้", "dropped": "ไม่มีในเกณฑ์ปีนี้แล้ว", "not_due": "ยังไม่ถึงกำหนด"}
 
 
 def _top(item: dict) -> str | None:
@@ -57,7 +57,9 @@ def diff_docs(old: dict, new: dict) -> list[dict]:
         a, b = prev["status"], item["status"]
         kind = None
         if a != b:
-            if b == "missing":
+            if b == "not_due":  # the period asked for has not ended: neither better nor worse
+                kind = "not_due"
+            elif b == "missing":
                 kind = "newly_missing"
             elif a == "missing":
                 kind = "newly_found"
@@ -87,7 +89,8 @@ def diff_runs(store: Store, old_run: int, new_run: int) -> dict:
     old, new = store.result(old_run), store.result(new_run)
     changes = diff_docs(old, new)
     return {"site": new["site"]["url"], "old_run": old_run, "new_run": new_run, "changes": changes,
-            "worse": any(c["kind"] in WORSE for c in changes)}
+            "worse": any(c["kind"] in WORSE for c in changes),
+            "old_basis": old.get("basis") or "", "new_basis": new.get("basis") or ""}
 
 
 def diff_batches(store: Store, old_batch: int | None, new_batch: int) -> dict:
@@ -125,6 +128,8 @@ def text(report: dict) -> str:
     lines = []
     for e in sorted(entries, key=lambda e: not e.get("worse")):
         lines.append(f"{e.get('name') or ''} {e['site']}".strip())
+        if e.get("old_basis") and e.get("new_basis") and e["old_basis"] != e["new_basis"]:
+            lines.append(f"  เกณฑ์: {e['old_basis']} -> {e['new_basis']}")
         for c in sorted(e["changes"], key=lambda c: c["kind"] not in WORSE):
             if c["item"] is None:
                 lines.append(f"  ! {KIND_TH[c['kind']]}: {c['reason'] or ''}")

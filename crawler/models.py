@@ -17,11 +17,15 @@ if TYPE_CHECKING:  # types only: parse and documents import nothing of the pipel
 
 # ---------------------------------------------------------------------------------------- vocabularies
 
-#: Item statuses, best first, with the Thai label an admin reads.
-STATUSES = ("found", "review", "stale", "broken", "missing")
-STATUS_TH = {"found": "พบ", "review": "ควรตรวจ", "missing": "ไม่พบ", "stale": "ไม่เป็นปัจจุบัน", "broken": "ลิงก์เสีย"}
+#: Item statuses, best first, with the Thai label an admin reads; last, `not_due`: the period the item asks
+#: for has not ended on the scan date (a six-month report in December), so it cannot be published yet.
+STATUSES = ("found", "review", "stale", "broken", "missing", "not_due")
+STATUS_TH = {"found": "พบ", "review": "ควรตรวจ", "missing": "ไม่พบ", "stale": "ไม่เป็นปัจจุบัน", "broken": "ลิงก์เสีย",
+             "not_due": "ยังไม่ถึงกำหนด"}
+#: Statuses that are not gaps: nothing for the admin to publish now.
+NOT_GAPS = ("found", "not_due")
 #: How good a status is (higher is better): what `oit diff` calls better or worse.
-STATUS_RANK = {"missing": 0, "broken": 1, "stale": 2, "review": 3, "found": 4}
+STATUS_RANK = {"missing": 0, "broken": 1, "stale": 2, "review": 3, "not_due": 3, "found": 4}
 
 #: The periods a checklist item may ask for (checklist `period:`).
 PERIODS = ("current", "in_year", "previous_year", "first_half", "covers_year", "exists")
@@ -37,6 +41,15 @@ CHECKS = ("form", "image", "map", "social", "months", "person")
 MONTHS_TH = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน",
              "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
 MONTHS_TH_SHORT = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+
+
+def basis_th(list_year: int, draft: bool, year: int, substitute: bool = False) -> str:
+    """Which list judged which fiscal year, as every output heads with: "ใช้รายการ ITA 2569 (ร่าง) ตรวจสำหรับ
+    ปีงบประมาณ 2570 เพราะยังไม่มีรายการปี 2570" (`substitute`: the year has no list of its own)."""
+    text = f"ใช้รายการ ITA {list_year}{' (ร่าง)' if draft else ''} ตรวจสำหรับปีงบประมาณ {year}"
+    return text + (f" เพราะยังไม่มีรายการปี {year}" if substitute and list_year != year else "")
+
+
 #: Why a crawl stopped, in Thai.
 STOP_TH = {"done": "ตรวจครบทุกหน้าที่ไปถึงได้", "max_pages": "ครบจำนวนหน้าสูงสุด", "time_limit": "หมดเวลาที่กำหนด",
            "unreachable": "เข้าเว็บไซต์ไม่ได้", "interrupted": "ถูกหยุดกลางคัน"}
@@ -284,7 +297,10 @@ class ResultDoc(TypedDict):
     schema: str
     run_id: int
     site: dict[str, str]
-    checklist: dict[str, object]
+    checklist: dict[str, object]  # the list used: name, its own year, version, status, file
+    assessment_year: int  # the fiscal year (B.E.) the periods were judged for
+    scan_date: str | None  # the date the run was judged on (ISO, CE); None for runs from before
+    basis: str  # Thai: "ใช้รายการ ITA 2569 (ร่าง) ตรวจสำหรับปีงบประมาณ 2570 เพราะยังไม่มีรายการปี 2570"
     started_at: str
     finished_at: str | None
     pages_fetched: int

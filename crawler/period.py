@@ -205,3 +205,31 @@ def judge(period: str, year_be: int, sources: list[tuple[str, list[Mention]]]) -
     if period == "exists" or r.satisfies(y, best, backed):
         return PeriodVerdict("current", expected, found, found_year, where, "")
     return PeriodVerdict("stale", expected, found, found_year, where, r.reason(y, best))
+
+
+# ------------------------------------------------------------------------------------ not due yet
+
+
+def due_after(period: str, year_be: int) -> datetime.date | None:
+    """The last day of the period an item reports on, when its evidence can only be published after that day:
+    the first half of FY Y ends 31 Mar Y, the previous fiscal year 30 Sep Y-1. None: the evidence is due from the
+    start of the year (plans, current data, things that simply exist)."""
+    if period == "first_half":
+        return datetime.date(year_be - 543, 3, 31)
+    if period == "previous_year":
+        return fiscal_year(year_be - 1)[1]
+    return None
+
+
+def not_yet_due(period: str, year_be: int, today: datetime.date) -> str | None:
+    """"ยังไม่ถึงกำหนด: เผยแพร่หลัง 31 มี.ค. 2570" when the period has not ended on `today`, else None."""
+    end = due_after(period, year_be)
+    if end is None or today > end:
+        return None
+    return f"ยังไม่ถึงกำหนด: เผยแพร่หลัง {_day(end)}"
+
+
+def previous_period(period: str, year_be: int) -> tuple[int, str]:
+    """The fiscal year and Thai description of the period before the one asked for (what the site shows now)."""
+    r = rule(period)
+    return year_be - 1 + r.target, r.expected(year_be - 1)

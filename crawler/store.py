@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .models import RESULT_SCHEMA, ItemDoc, ItemResult, LinkRecord, OitError, PageRecord, ResultDoc, now
+from .models import RESULT_SCHEMA, ItemDoc, ItemResult, LinkRecord, OitError, PageRecord, ResultDoc, basis_th, now
 
 SCHEMA: dict[str, dict[str, Any]] = {
     "batches": {"id": int, "csv_path": str, "name": str, "settings": str, "started_at": str, "finished_at": str,
@@ -412,11 +412,15 @@ class Store:
             "evidence": evidence.get(r["item"], []),
             "confirmed": r.get("confirmed") != 0} for r in self.results(run_id)]  # NULL: a run from before (2565)
         settings = json.loads(run["settings"] or "{}")
+        status = run.get("checklist_status") or "final"
+        list_year = settings.get("checklist_year") or run["year"]  # a run from before: the list judged its own year
         return {
             "schema": RESULT_SCHEMA, "run_id": run["id"], "site": {"url": run["start_url"], "host": run["site"],
                                                                  "name": run.get("name") or ""},
-            "checklist": {"name": run["checklist"], "year": run["year"], "version": run["checklist_version"],
-                          "status": run.get("checklist_status") or "final", "file": settings.get("checklist_file")},
+            "checklist": {"name": run["checklist"], "year": list_year, "version": run["checklist_version"],
+                          "status": status, "file": settings.get("checklist_file")},
+            "assessment_year": run["year"], "scan_date": settings.get("today"),
+            "basis": settings.get("basis") or basis_th(list_year, status == "draft", run["year"]),
             "started_at": run["started_at"], "finished_at": run["finished_at"],
             "pages_fetched": run["pages_fetched"], "requests": run["requests"], "stop_reason": run["stop_reason"],
             "findings": json.loads(run["findings"] or "[]"), "settings": settings,

@@ -1,11 +1,15 @@
 """Facts to a verdict: an item's status, reason, evidence, period and missing elements. Pure.
 
 Statuses: found, review, stale (evidence of another period), broken (the only evidence does not open
-or is empty), missing. The period is judged from every date the evidence shows; required elements
+or is empty), missing; `pending` (applied after `decide`) makes a missing or stale item whose period has not
+ended on the scan date not_due. The period is judged from every date the evidence shows; required elements
 are looked for in the chosen evidence.
 """
 
 from __future__ import annotations
+
+import datetime
+from dataclasses import replace
 
 from .checklist import Item
 from .dates import Mention, mentions, mentions_in_url
@@ -13,7 +17,7 @@ from .elements import Evidence as ElementEvidence
 from .elements import missing as missing_elements
 from .match import FOUND, other_year
 from .models import Candidate, Evidence, Facts, ItemFacts, ItemResult, PeriodVerdict
-from .period import judge
+from .period import judge, not_yet_due, previous_period
 from .urls import readable
 
 NEAR_BEST = 0.1  # a current candidate this close to the best one is preferred to a stale best
@@ -148,3 +152,25 @@ def missing_reason(facts: ItemFacts, rejected: list[tuple[Candidate, Facts]]) ->
     if facts.stop_reason != "done":
         reason += f"; การสำรวจหยุดก่อนครบ ({facts.stop_reason}) อาจอยู่นอกขอบเขตที่สำรวจ"
     return reason
+
+
+def pending(item: Item, result: ItemResult, year: int, today: datetime.date) -> ItemResult:
+    """Applied after `decide`: an item whose period has not ended on the scan date (a six-month report in
+    December) is `not_due` instead of missing or stale; the reason says when it falls due and what the previous
+    period's evidence looks like, whose URL stays the evidence. Found, review and broken stay as they are."""
+    due = not_yet_due(item.period, year, today)
+    if due is None or result.status not in ("missing", "stale"):
+        return result
+    before_year, before = previous_period(item.period, year)
+    if result.status == "missing" or not result.evidence:
+        note = f"ยังไม่พบหลักฐานของรอบก่อน ({before}) ด้วย"
+    else:
+        top = result.evidence[0]
+        shown = f"'{top.text[:60]}' {readable(top.url)}"
+        verdict = result.period
+        if verdict is not None and verdict.found_year == before_year:
+            note = f"หลักฐานของรอบก่อน ({before}): {shown}"
+        else:
+            found = f" ({verdict.found})" if verdict is not None and verdict.found else ""
+            note = f"หลักฐานล่าสุดที่พบ: {shown}{found} ยังไม่ใช่ของรอบก่อน ({before})"
+    return replace(result, status="not_due", reason=f"{due}; {note}")

@@ -119,13 +119,15 @@ def options_to_job(options: Options) -> dict[str, Any]:
     """What a worker needs of the dispatcher's options (JSON); the Chromium path stays the worker's own."""
     def plain(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in fields(obj) if f.name not in skip}
-    return {"year": options.year, "check_offsite": options.check_offsite, "workers": options.workers,
+    return {"year": options.year, "today": options.today, "check_offsite": options.check_offsite,
+            "workers": options.workers,
             "budget": plain(options.budget), "settings": plain(options.settings, ("resolver",)),
             "render": plain(options.render, ("chromium",))}
 
 
 def options_from_job(job: dict[str, Any], checklist: str | Path) -> Options:
-    return Options(checklist=checklist, db=":memory:", year=job["year"], check_offsite=job["check_offsite"],
+    return Options(checklist=checklist, db=":memory:", year=job["year"], today=job.get("today"),
+                   check_offsite=job["check_offsite"],
                    workers=job["workers"], budget=Budget(**job["budget"]), settings=Settings(**job["settings"]),
                    render=RenderOptions(**job["render"]))
 

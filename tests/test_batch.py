@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST, ROOT, SITES, run_oit
+from conftest import FAST, ROOT, SITES, dated, run_oit
 from sitesrv import SiteServer
 
 NAMES = ["menu_cms", "ita_table", "frames_874", "deep_groups", "wp_calendar", "decoys_only"]
@@ -41,7 +41,7 @@ def province(tmp_path):
 
 def batch_args(csv_path: Path, tmp_path: Path, *extra: str) -> list[str]:
     return ["batch", str(csv_path), "--db", str(tmp_path / "oit.db"), "--max-pages", "60", "--allow-private", *FAST,
-            *extra]
+            "--year", "2565", *extra]
 
 
 def test_batch_runs_every_site_and_reports_bad_rows(province, tmp_path):
@@ -295,7 +295,7 @@ def test_longest_site_first_on_the_next_run(tmp_path):
 
 def start_batch(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
+    return subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

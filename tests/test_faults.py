@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import ROOT
+from conftest import ROOT, dated
 from crawler.config import Settings
 from crawler.fetch import Fetcher
 from crawler.urls import canonical, normalize_start
@@ -115,7 +115,7 @@ def run_cli(name: str, args: list[str], workdir: Path, bound: float, db: Path | 
     parent_kb = _proc_kb("self")  # a child's ru_maxrss starts at its parent's peak (fork), not at its own
     t0 = time.monotonic()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], stdout=out, stderr=err,
+        proc = subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL, cwd=ROOT, env=env)
     peak_kb, killed, status, usage = 0, False, None, None
     try:

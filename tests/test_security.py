@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_oit, scan
+from conftest import ROOT, dated, run_oit, scan
 from crawler.checklist import ChecklistError, load
 from sitesrv import SiteServer, serve
 
@@ -132,7 +132,7 @@ def test_fresh_database_opened_by_many_processes_at_once(tmp_path, attempt):
 # -- SIGINT and SIGTERM mid-scan and mid-batch ------------------------------------------------------------
 
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
-FAST_CLI = ["--delay", "0.02", "--render", "never"]
+FAST_CLI = ["--delay", "0.02", "--render", "never", "--year", "2565"]
 
 
 def _count(db: Path, sql: str) -> int:
@@ -148,7 +148,7 @@ def _interrupt(args: list[str], db: Path, sig: int, ready: str, sigint_ignored: 
     """Start the real CLI, send `sig` once `ready` (a count query) is true, wait for it to end."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None  # `oit ... &`
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ignore)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None and not _count(db, ready):
@@ -228,7 +228,7 @@ def test_same_batch_started_twice_is_refused(tmp_path):
             "--render", "never"]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     try:
-        first = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
+        first = subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], cwd=ROOT, env=env, text=True,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not _count(db, "select count(*) >= 2 from pages"):
@@ -319,7 +319,7 @@ def test_disk_full_mid_batch_stops_it_and_resume_redoes_the_sites(small_disk, tm
     args = ["batch", str(csv_path), "--db", str(db), "--allow-private", "--concurrency", "2", *FAST_CLI]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
+        proc = subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], cwd=ROOT, env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not _count(db, "select count(*) >= 3 from pages"):

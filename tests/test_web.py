@@ -35,7 +35,7 @@ from sitesrv import SITES, SiteServer
 CHROMIUM = Path(os.environ.get("OIT_CHROMIUM") or "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 FONTS = ROOT / ".fonts"  # optional Thai fonts for nicer screenshots (not needed by any assertion)
-FAST = Options(settings=Settings(delay=0.02))
+FAST = Options(settings=Settings(delay=0.02), today="2565-06-01")  # a date in FY2565: its own list, 2565
 
 try:
     from playwright.sync_api import sync_playwright

@@ -229,12 +229,13 @@ def test_options_travel_to_the_workers_intact():
     from crawler import Budget, Options, RenderOptions, Settings
     from crawler.workers import options_from_job, options_to_job
 
-    options = Options(year=2566, check_offsite=False, workers=3, budget=Budget(max_pages=7, time_limit=42.0),
+    options = Options(year=2566, today="2569-12-04", check_offsite=False, workers=3,
+                      budget=Budget(max_pages=7, time_limit=42.0),
                       settings=Settings(per_host=1, delay=0.5, allow_private=True, obey_robots=False),
                       render=RenderOptions(mode="never", budget=4, chromium="/opt/elsewhere/chromium"))
     job = json.loads(json.dumps(options_to_job(options)))  # as it travels: JSON
     back = options_from_job(job, "/tmp/checklist.yaml")
-    assert (back.year, back.check_offsite, back.workers) == (2566, False, 3)
+    assert (back.year, back.today, back.check_offsite, back.workers) == (2566, "2569-12-04", False, 3)
     assert back.budget == options.budget and back.settings == options.settings
     assert back.render.mode == "never" and back.render.budget == 4
     assert back.render.chromium != "/opt/elsewhere/chromium"  # each worker uses its own Chromium

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from ..models import MONTHS_TH, STATUS_TH
+from ..models import MONTHS_TH, STATUS_TH, basis_th
 from ..urls import site_key
 
 BANGKOK = timezone(timedelta(hours=7))
@@ -30,6 +30,22 @@ def status_of(item: dict) -> str:
     """The item's status; anything unknown counts as missing."""
     s = item.get("status")
     return s if s in STATUS_TH else "missing"
+
+
+def basis(doc: dict) -> str:
+    """Which list judged which fiscal year ("ใช้รายการ ITA 2569 (ร่าง) ตรวจสำหรับปีงบประมาณ 2570 ..."), as every
+    output heads with; '' for a document without a checklist."""
+    if doc.get("basis"):
+        return str(doc["basis"])
+    c = doc.get("checklist") or {}
+    if not c.get("year"):
+        return ""
+    return basis_th(int(c["year"]), c.get("status") == "draft", int(doc.get("assessment_year") or c["year"]))
+
+
+def bases(docs: list[dict]) -> str:
+    """The distinct bases of several documents, joined ("; ")."""
+    return "; ".join(dict.fromkeys(b for b in (basis(d) for d in docs) if b))
 
 
 def counts(doc: dict) -> Counter:
@@ -135,6 +151,8 @@ def todo(item: dict) -> tuple[str, str]:
     reason = str(item.get("reason") or "")
     if status == "found":
         return "", ""
+    if status == "not_due":
+        return "ยังไม่ต้องเผยแพร่ตอนนี้: เตรียมไว้เผยแพร่เมื่อถึงกำหนด", reason
     period = item.get("period") or {}
     missing = [str(m) for m in item.get("missing_elements") or []]
     if status == "stale":

@@ -9,6 +9,8 @@ from ..explain import Explanation
 from ..models import STATUS_TH, STATUSES, STOP_TH, UNCONFIRMED_TH
 from ..urls import readable
 from .common import (
+    bases,
+    basis,
     click_path,
     columns,
     counts,
@@ -25,8 +27,8 @@ from .common import (
 )
 
 # Short code of a status in the batch matrix: text as well as colour.
-STATUS_CODE = {"found": "✓", "review": "?", "stale": "ปี", "broken": "เสีย", "missing": "✗"}
-STATUS_CSS = {"found": "ok", "review": "rv", "stale": "st", "broken": "bk", "missing": "ms"}
+STATUS_CODE = {"found": "✓", "review": "?", "stale": "ปี", "broken": "เสีย", "missing": "✗", "not_due": "รอ"}
+STATUS_CSS = {"found": "ok", "review": "rv", "stale": "st", "broken": "bk", "missing": "ms", "not_due": "nd"}
 
 
 def _e(value: object) -> str:
@@ -64,6 +66,7 @@ a{color:#0b57d0}
 .ok{background:#e3f5e8;color:#135c2c;border-color:#a9dcb8}
 .rv{background:#fff4d6;color:#7a5200;border-color:#f0d58a}
 .st{background:#efe6fb;color:#5b2d91;border-color:#cdb5ee}
+.nd{background:#e3f3f7;color:#17586b;border-color:#a9d7e3}
 .bk,.ms{background:#fde7e7;color:#9d1c1c;border-color:#f3b3b3}
 .fail{background:#eceff3;color:#39424e}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid #dde3ea;border-radius:8px;background:#fff}
@@ -98,7 +101,7 @@ table.counts{font-size:.93rem;min-width:640px}
 table.counts td.n,table.counts th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .bar{display:flex;height:12px;min-width:120px;border-radius:3px;overflow:hidden;background:#eceff3}
 .bar i{display:block;height:100%}
-.bar i.ok{background:#2e9e55}.bar i.rv{background:#e0a800}.bar i.st{background:#8a55c9}
+.bar i.ok{background:#2e9e55}.bar i.rv{background:#e0a800}.bar i.st{background:#8a55c9}.bar i.nd{background:#3a9bb5}
 .bar i.bk{background:#e35d5d}.bar i.ms{background:#b42323}
 section.site{margin-top:26px}
 main>section.site:first-child{margin-top:0}
@@ -223,7 +226,8 @@ def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = No
         draft = " (ฉบับร่าง: ยังไม่ยืนยันจากคู่มือ ป.ป.ช.)" if checklist.get("status") == "draft" else ""
         version = f" ฉบับ {checklist['version']}" if checklist.get("version") else ""
         meta.append(f"<p class=\"meta\"><b>เกณฑ์:</b> {_e(checklist.get('name') or '')}{_e(version)} "
-                    f"ปีงบประมาณ {_e(checklist.get('year') or '-')}{_e(draft)}</p>")
+                    f"ปีงบประมาณ {_e(doc.get('assessment_year') or checklist.get('year') or '-')}{_e(draft)}</p>")
+        meta.append(f'<p class="meta basis">{_e(basis(doc))}</p>')
     unconfirmed = sum(it.get("confirmed") is False for it in items)
     if unconfirmed:
         meta.append(f'<p class="meta"><b>ข้อที่ยังไม่ยืนยัน:</b> {unconfirmed} ข้อ '
@@ -290,6 +294,8 @@ def html_batch(docs: list[dict], batch: dict, requirements: dict[str, Explanatio
         head.append(f'<p class="meta"><b>รหัสชุดงาน:</b> {_e(batch.get("id"))}</p>')
     head.append(f'<p class="meta"><b>เริ่มตรวจ:</b> {_e(thai_date(batch.get("started_at")))}'
                 f' &nbsp; <b>เสร็จ:</b> {_e(thai_date(batch.get("finished_at")))}</p>')
+    if bases([d for _, d in ok]):
+        head.append(f'<p class="meta basis">{_e(bases([d for _, d in ok]))}</p>')
     head.append(f'<p class="meta"><b>หน่วยงาน:</b> {len(rows)} แห่ง — ตรวจได้ {len(ok)} แห่ง'
                 f", ตรวจไม่ได้ {len(failed)} แห่ง</p>")
     head.append(_chips(all_counts, sum(all_counts.values())).replace("ข้อ</li>", "ข้อ (ทุกหน่วยงาน)</li>"))
@@ -341,12 +347,13 @@ def html_batch(docs: list[dict], batch: dict, requirements: dict[str, Explanatio
             if it is not None:
                 c[status_of(it)] += 1
         per_item.append((cid, ctitle, c))
-    per_item.sort(key=lambda t: (-(sum(t[2].values()) - t[2].get("found", 0)), -t[2].get("missing", 0),
+    per_item.sort(key=lambda t: (-(sum(t[2].values()) - t[2].get("found", 0) - t[2].get("not_due", 0)),
+                                 -t[2].get("missing", 0),
                                  item_no(t[0])))
     item_rows = []
     for cid, ctitle, c in per_item:
         n = sum(c.values())
-        not_ok = n - c.get("found", 0)
+        not_ok = n - c.get("found", 0) - c.get("not_due", 0)  # an item not due yet is no gap
         pct = f"{100 * not_ok / n:.0f}%" if n else "-"
         item_rows.append(f"<tr><td class=\"no\"><b>{_e(cid)}</b></td><td>{_e(ctitle)}</td>"
                          + "".join(f'<td class="n">{c.get(s, 0)}</td>' for s in STATUSES)

@@ -11,6 +11,7 @@ from ..models import STATUS_TH, STATUSES
 from ..urls import readable
 from .common import (
     CONTROL,
+    basis,
     click_path,
     columns,
     counts,
@@ -25,10 +26,10 @@ from .common import (
 )
 
 EXPORT_HEADER = ["item", "title", "status", "score", "evidence_url", "click_path", "year_found", "period_expected",
-                 "missing_elements", "reason"]
+                 "missing_elements", "basis", "reason"]
 ITEM_HEADER = ["หน่วยงาน", "จังหวัด", "อำเภอ", "เว็บไซต์", "วันที่ตรวจ", "ข้อ", "ข้อมูล", "สถานะ", "status", "คะแนน",
                "ตำแหน่งข้อมูลบนเว็บไซต์", "URL หลักฐาน", "หลักฐานอื่น", "ปีที่พบ", "ช่วงเวลาที่ต้องการ", "สิ่งที่ต้องแก้ไข",
-               "เหตุผล"]
+               "เกณฑ์ที่ใช้", "เหตุผล"]
 
 
 def safe_cell(text: str) -> str:
@@ -59,7 +60,8 @@ def _export_rows(docs: list[dict], batch: dict | None = None) -> list[list[objec
             ev = it["evidence"][0] if it["evidence"] else {}
             rows.append([it["id"], it["title"], it["status"], it["score"], readable(ev.get("url", "")),
                          " > ".join(ev.get("click_path", [])), it["period"]["found"] or "",
-                         it["period"]["expected"] or "", "; ".join(it["missing_elements"]), it["reason"]])
+                         it["period"]["expected"] or "", "; ".join(it["missing_elements"]), basis(doc),
+                         it["reason"]])
     return rows
 
 
@@ -81,7 +83,7 @@ def _item_rows(docs: list[dict], batch: dict | None = None) -> list[list[object]
                          it.get("title"), STATUS_TH[s], s, it.get("score"), click_path(best),
                          readable(best.get("url") or ""),
                          " ".join(readable(ev.get("url") or "") for ev in evidence[1:]),
-                         year_found(it), (it.get("period") or {}).get("expected") or "", fix,
+                         year_found(it), (it.get("period") or {}).get("expected") or "", fix, basis(doc),
                          reason if s != "found" else ""])
     return rows
 
@@ -91,19 +93,20 @@ def _matrix_rows(docs: list[dict], batch: dict | None = None) -> list[list[objec
     rows_in = pair(docs, batch)
     cols = columns([d for _, d in rows_in if d])
     header: list[object] = ["หน่วยงาน", "ประเภท", "อำเภอ", "จังหวัด", "เว็บไซต์", "วันที่ตรวจ",
-                            *[cid for cid, _ in cols], *[STATUS_TH[s] for s in STATUSES], "หมายเหตุ"]
+                            *[cid for cid, _ in cols], *[STATUS_TH[s] for s in STATUSES], "เกณฑ์ที่ใช้", "หมายเหตุ"]
     rows: list[list[object]] = [header]
     for site, doc in rows_in:
         base = [site_name(doc, site), site.get("type") or "", site.get("district") or "", site.get("province") or "",
                 readable((doc or {}).get("site", {}).get("url") or site.get("url") or "")]
         if doc is None:
-            rows.append([*base, "", *[""] * len(cols), *[""] * len(STATUSES), "ตรวจไม่ได้: " + site_error(site, doc)])
+            rows.append([*base, "", *[""] * len(cols), *[""] * len(STATUSES), "",
+                         "ตรวจไม่ได้: " + site_error(site, doc)])
             continue
         by_id = {it.get("id"): it for it in doc.get("items") or []}
         c = counts(doc)
         rows.append([*base, thai_date(doc.get("started_at")),
                      *[STATUS_TH[status_of(by_id[cid])] if cid in by_id else "" for cid, _ in cols],
-                     *[c.get(s, 0) for s in STATUSES], ""])
+                     *[c.get(s, 0) for s in STATUSES], basis(doc), ""])
     return rows
 
 
@@ -114,7 +117,7 @@ def _per_item_rows(docs: list[dict], batch: dict | None = None) -> list[list[obj
     for cid, ctitle in columns(ok):
         c = Counter(status_of(it) for d in ok for it in d.get("items") or [] if it.get("id") == cid)
         n = sum(c.values())
-        rows.append([cid, ctitle, *[c.get(s, 0) for s in STATUSES], n - c.get("found", 0), n])
+        rows.append([cid, ctitle, *[c.get(s, 0) for s in STATUSES], n - c.get("found", 0) - c.get("not_due", 0), n])
     return rows
 
 

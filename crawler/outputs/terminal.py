@@ -8,8 +8,10 @@ from rich.table import Table
 
 from ..models import STATUS_TH, UNCONFIRMED_TH
 from ..urls import readable
+from .common import basis
 
-STATUS_STYLE = {"found": "green", "review": "yellow", "missing": "red", "stale": "magenta", "broken": "red"}
+STATUS_STYLE = {"found": "green", "review": "yellow", "missing": "red", "stale": "magenta", "broken": "red",
+                "not_due": "cyan"}
 
 
 def plain(text: str) -> str:
@@ -21,7 +23,8 @@ def summary_line(doc: dict) -> str:
     """One line per run: counts by status, pages, why the crawl stopped, run id."""
     s = doc["summary"]
     total = len(doc["items"])
-    parts = [f"{STATUS_TH[k]} {s[k]}" for k in ("found", "review", "stale", "broken", "missing") if s.get(k)]
+    parts = [f"{STATUS_TH[k]} {s[k]}" for k in ("found", "review", "not_due", "stale", "broken", "missing")
+             if s.get(k)]
     return (f"{doc['site']['url']}: {' · '.join(parts)} จาก {total} ข้อ | "
             f"pages {doc['pages_fetched']}, stop: {doc['stop_reason']}, run {doc['run_id']}")
 
@@ -31,7 +34,7 @@ def print_table(doc: dict, console: Console | None = None) -> None:
     console = console or Console()
     name = doc["site"].get("name")
     heading = f"{doc['checklist']['name']} · {name + ' · ' if name else ''}{doc['site']['url']}"
-    table = Table(title=escape(plain(heading)), show_lines=False)
+    table = Table(title=escape(plain(heading)), caption=escape(basis(doc)), caption_justify="left", show_lines=False)
     table.add_column("ข้อ", no_wrap=True)
     table.add_column("ข้อมูล", max_width=38)
     table.add_column("สถานะ", no_wrap=True)
@@ -49,6 +52,7 @@ def print_table(doc: dict, console: Console | None = None) -> None:
         if it.get("confirmed") is False:
             title += f"\n[dim]({UNCONFIRMED_TH})[/]"
         table.add_row(it["id"], title, f"[{STATUS_STYLE[status]}]{STATUS_TH[status]}[/]", escape(plain(where)))
+    console.print(escape(basis(doc)))  # before the table too: the first thing read
     console.print(table)
     unconfirmed = sum(it.get("confirmed") is False for it in doc["items"])
     checklist = doc.get("checklist") or {}

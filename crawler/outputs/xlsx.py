@@ -13,9 +13,10 @@ from .tables import table
 
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-# style ids in styles.xml: 0 normal, 1 header, 2..6 the statuses, 7 wrapped text
-_STYLE = {"header": 1, **{s: 2 + i for i, s in enumerate(STATUSES)}, "wrap": 7}
-_FILLS = {"found": "FFE3F5E8", "review": "FFFFF4D6", "stale": "FFEFE6FB", "broken": "FFFDE7E7", "missing": "FFFDE7E7"}
+# style ids in styles.xml: 0 normal, 1 header, 2.. the statuses, then wrapped text
+_STYLE = {"header": 1, **{s: 2 + i for i, s in enumerate(STATUSES)}, "wrap": 2 + len(STATUSES)}
+_FILLS = {"found": "FFE3F5E8", "review": "FFFFF4D6", "stale": "FFEFE6FB", "broken": "FFFDE7E7", "missing": "FFFDE7E7",
+          "not_due": "FFE3F3F7"}
 _TH_STATUS = {v: k for k, v in STATUS_TH.items()}
 
 
@@ -120,13 +121,13 @@ def _sheet_name(name: str) -> str:
 def to_xlsx(docs: list[dict], batch: dict | None = None) -> bytes:
     """An Excel workbook (no dependency): สรุป (matrix), รายการ (site x item), รายข้อ (counts per item)."""
     matrix = table(docs, batch, layout="matrix")
-    n_items = len(matrix[0]) - 6 - len(STATUSES) - 1
+    n_items = len(matrix[0]) - 6 - len(STATUSES) - 2
     items = table(docs, batch, layout="items")
     per_item = table(docs, batch, layout="per-item")
     sheets = [
-        ("สรุป", _sheet(matrix, [28, 14, 14, 14, 30, 24, *[9] * n_items, *[10] * len(STATUSES), 40], (1, 1),
+        ("สรุป", _sheet(matrix, [28, 14, 14, 14, 30, 24, *[9] * n_items, *[10] * len(STATUSES), 50, 40], (1, 1),
                        range(6, 6 + n_items))),
-        ("รายการ", _sheet(items, [28, 12, 12, 30, 24, 6, 36, 12, 9, 7, 40, 50, 30, 18, 24, 36, 60], (1, 6),
+        ("รายการ", _sheet(items, [28, 12, 12, 30, 24, 6, 36, 12, 9, 7, 40, 50, 30, 18, 24, 36, 50, 60], (1, 6),
                          range(7, 8))),
         ("รายข้อ", _sheet(per_item, [6, 44, *[10] * len(STATUSES), 11, 14], (1, 2))),
     ]

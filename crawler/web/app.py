@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from .. import archive
 from ..batch import BatchError, read_sites
 from ..batch import summary as batch_summary
-from ..checklist import DEFAULT_CHECKLIST, Checklist, year_files
+from ..checklist import Checklist, ChecklistError, assessment, load, scan_date, year_files
 from ..config import Options
 from ..diff import KIND_TH, WORSE, diff_runs
 from ..explain import explain
@@ -50,11 +50,26 @@ MAX_SITES = 500
 
 
 def checklists() -> dict[int, Path]:
-    """The assessment years a checklist ships for, the default year (2565) first, then the newest first."""
+    """The assessment years a checklist ships for, newest first."""
     found = year_files()
-    default = next((y for y, p in found.items() if p.resolve() == DEFAULT_CHECKLIST.resolve()), None)
-    order = sorted(found, key=lambda y: (y != default, -y))
-    return {y: found[y] for y in order}
+    return {y: found[y] for y in sorted(found, reverse=True)}
+
+
+def year_choices(today: str | None = None) -> list[dict]:
+    """The year list of the forms: first today's assessment (value ""), then every shipped year, newest first,
+    each with its item count and a draft marked "(ร่าง)"."""
+    choices = []
+    try:
+        now = assessment(today=scan_date(today))
+        choices.append({"value": "", "label": f"ปีงบประมาณ {now.year} (ค่าเริ่มต้น: {now.basis()})",
+                        "basis": now.basis()})
+    except ChecklistError:
+        pass
+    for year, path in checklists().items():
+        c = load(path)
+        draft = " (ร่าง)" if c.status == "draft" else ""
+        choices.append({"value": str(year), "label": f"{year}{draft} · {len(c.items)} ข้อ", "basis": ""})
+    return choices
 
 
 def _env() -> Environment:
@@ -113,7 +128,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             await jobs.close()
 
     def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLResponse:
-        ctx.update(request=request, csrf=request.state.csrf, years=list(checklists()))
+        ctx.update(request=request, csrf=request.state.csrf, years=year_choices(base.today))
         return HTMLResponse(env.get_template(template).render(**ctx), status)
 
     def store_of(request: Request) -> Store:
@@ -129,15 +144,22 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         return form
 
     def checklist_for(year: str | int | None) -> tuple[int, Path]:
+        """The fiscal year judged and its list: a shipped year as asked, none: today's assessment; an unknown
+        year is refused with the years there are."""
         available = checklists()
         if not available:
             raise HTTPException(500, "ไม่พบไฟล์เกณฑ์ (checklist)")
-        try:
-            y = int(year) if year else 0
-        except ValueError:
-            y = 0
-        if y not in available:  # no checklist of that year: the default one
-            y = next(iter(available))
+        text = str(year or "").strip()
+        if not text:
+            try:
+                now = assessment(today=scan_date(base.today))
+            except ChecklistError as e:
+                raise HTTPException(500, str(e)) from None
+            return now.year, now.path
+        y = int(text) if text.isdigit() else 0
+        if y not in available:
+            have = ", ".join(str(x) for x in available)
+            raise HTTPException(400, f"ไม่มีเกณฑ์ปี {text[:20]}: มีเกณฑ์ปี {have} (no checklist for that year)")
         return y, available[y]
 
     # --------------------------------------------------------------------------------- pages
@@ -158,11 +180,11 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             start = normalize_start(url)
         except BadURL:
             return await home(request, "ที่อยู่เว็บไซต์ไม่ถูกต้อง ตัวอย่าง: www.example.go.th", values, 400)
-        _, path = checklist_for(form.get("year"))
+        year, path = checklist_for(form.get("year"))
         if not allow_private and (why := await _private(start)):
             return await home(request, why, values, 400)
         try:
-            job = jobs_of(request).start_scan(start, name, str(path))
+            job = jobs_of(request).start_scan(start, name, str(path), year)
         except Busy as e:
             if e.job is not None:
                 return RedirectResponse(f"/scans/{e.job.id}", 303)
@@ -281,18 +303,23 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
 
     async def item_page(request: Request) -> Response:
         item_id = request.path_params["item"].upper()
-        year, path = checklist_for(request.query_params.get("year"))
-        checklist: Checklist = jobs_of(request).checklist(str(path))
-        item = next((i for i in checklist.items if i.id == item_id), None)
-        if item is None:
-            raise HTTPException(404, f"ไม่มีข้อ {item_id} ในเกณฑ์ปี {year}")
-        result, run = None, None
+        result, run, doc = None, None, None
         with contextlib.suppress(ValueError):
             run_id = int(request.query_params.get("run", ""))
             store = store_of(request)
             run = store.run(run_id)
             if run is not None and run["status"] == "finished":
-                result = next((r for r in _items(store.result(run_id)) if r["id"] == item_id), None)
+                doc = store.result(run_id)
+                result = next((r for r in _items(doc) if r["id"] == item_id), None)
+        file = ((doc or {}).get("checklist") or {}).get("file")
+        if doc is not None and file and Path(file).is_file():  # the run's own list, judged for its fiscal year
+            year, path = int(doc["assessment_year"]), Path(file)
+        else:
+            year, path = checklist_for(request.query_params.get("year"))
+        checklist: Checklist = jobs_of(request).checklist(str(path))
+        item = next((i for i in checklist.items if i.id == item_id), None)
+        if item is None:
+            raise HTTPException(404, f"ไม่มีข้อ {item_id} ในเกณฑ์ปี {year}")
         ex = explain(item, year)
         return render(request, "item.html", item=item, year=year, expected=ex.period, phrases=ex.labels,
                       menus=ex.menus, result=result, run=run)
@@ -319,7 +346,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         data = await upload.read(MAX_CSV + 1)
         if len(data) > MAX_CSV:
             return await batches_page(request, "ไฟล์ใหญ่เกินไป (ไม่เกิน 1 MB)", status=413)
-        _, path = checklist_for(form.get("year"))
+        year, path = checklist_for(form.get("year"))
         stem = re.sub(r"[^\w.-]+", "_", Path(upload.filename).stem)[:60] or "sites"
         csv_path = uploads / f"{datetime.now():%Y%m%d-%H%M%S}-{time.monotonic_ns() % 10**6}-{stem}.csv"
         csv_path.write_bytes(data)
@@ -336,7 +363,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             csv_path.unlink(missing_ok=True)
             return await batches_page(request, f"มีเว็บไซต์มากเกินไป (ไม่เกิน {MAX_SITES} แห่งต่อชุด)", status=400)
         name = str(form.get("name") or "").strip()[:200] or Path(upload.filename).stem[:200]
-        batch_id = jobs_of(request).start_batch(csv_path, name, sites.sites, str(path))
+        batch_id = jobs_of(request).start_batch(csv_path, name, sites.sites, str(path), year)
         if problems:
             (csv_path.with_suffix(".problems.json")).write_text(json.dumps(problems, ensure_ascii=False),
                                                                  encoding="utf-8")

@@ -50,6 +50,7 @@ class ScanJob:
     error: str | None = None
     task: asyncio.Task | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    year: int | None = None  # the fiscal year judged; None: the checklist's own
 
     def snapshot(self) -> dict:
         return {"job": self.id, "state": self.state, "run_id": self.run_id, "error": self.error,
@@ -99,10 +100,12 @@ class Jobs:
         return self._locks.setdefault(key, asyncio.Lock())
 
     async def _scan(self, url: str, checklist_path: str, progress: ScanProgress, batch_id: int | None = None,
-                    on_start: Callable[[], None] | None = None, notify: Callable[[], None] | None = None) -> int:
-        """scan_site with the server's options, progress hook and shared host gate; returns the run id."""
+                    on_start: Callable[[], None] | None = None, notify: Callable[[], None] | None = None,
+                    year: int | None = None) -> int:
+        """scan_site with the server's options, progress hook and shared host gate; returns the run id.
+        `year`: the fiscal year judged (None: the checklist's own)."""
         checklist = self.checklist(checklist_path)
-        options = replace(self.options, checklist=checklist_path, year=None)
+        options = replace(self.options, checklist=checklist_path, year=year)
         progress.started = time.monotonic()
         if on_start:
             on_start()
@@ -120,7 +123,7 @@ class Jobs:
 
     # ------------------------------------------------------------------------------ one site
 
-    def start_scan(self, url: str, name: str, checklist_path: str) -> ScanJob:
+    def start_scan(self, url: str, name: str, checklist_path: str, year: int | None = None) -> ScanJob:
         """Queue a scan of a normalised URL; Busy when the site is being scanned already."""
         key = site_key(url)
         if key in self.active:
@@ -128,7 +131,7 @@ class Jobs:
         if self._lock(key).locked():
             raise Busy("เว็บไซต์นี้กำลังตรวจอยู่ในชุดงานหลายหน่วยงาน")
         job = ScanJob(next(self._ids), url, key, name, checklist_path,
-                      ScanProgress(url, self.options.budget.max_pages))
+                      ScanProgress(url, self.options.budget.max_pages), year=year)
         if name:
             queries.set_name(self.store, url, name)
         self.scans[job.id] = job
@@ -149,7 +152,7 @@ class Jobs:
 
         try:
             async with self.slots, self._lock(job.key):
-                job.run_id = await self._scan(job.url, job.checklist, job.progress, None, started, notify)
+                job.run_id = await self._scan(job.url, job.checklist, job.progress, None, started, notify, job.year)
                 job.state = "finished"
         except SiteUnreachable as e:
             job.state, job.error = "failed", str(e)
@@ -166,9 +169,11 @@ class Jobs:
 
     # ------------------------------------------------------------------------------ batches
 
-    def start_batch(self, csv_path: Path, name: str, sites: list[dict], checklist_path: str) -> int:
+    def start_batch(self, csv_path: Path, name: str, sites: list[dict], checklist_path: str,
+                    year: int | None = None) -> int:
         """A new batch of the sites read from an uploaded CSV, started now; returns its id."""
-        settings = {"concurrency": self.batch_concurrency, "checklist_file": checklist_path, "web": True}
+        settings = {"concurrency": self.batch_concurrency, "checklist_file": checklist_path, "web": True,
+                    "year": year}
         batch_id = self.store.start_batch(str(csv_path.resolve()), name, settings, sites)
         self._launch(batch_id)
         return batch_id
@@ -192,15 +197,17 @@ class Jobs:
 
     async def _run_batch(self, job: BatchJob) -> None:
         b = self.store.batch(job.id) or {}
-        checklist_path = json.loads(b.get("settings") or "{}").get("checklist_file") or str(self.options.checklist)
+        settings = json.loads(b.get("settings") or "{}")
+        checklist_path = settings.get("checklist_file") or str(self.options.checklist)
         todo = [s for s in self.store.batch_sites(job.id) if s["status"] in ("pending", "running")]
-        results = await asyncio.gather(*(self._batch_site(job, s, checklist_path) for s in todo),
+        results = await asyncio.gather(*(self._batch_site(job, s, checklist_path, settings.get("year"))
+                                         for s in todo),
                                        return_exceptions=True)
         if not any(isinstance(r, BaseException) for r in results) and not self.closing.is_set():
             self.store.finish_batch(job.id)
         job.changed.set()
 
-    async def _batch_site(self, job: BatchJob, site: dict, checklist_path: str) -> None:
+    async def _batch_site(self, job: BatchJob, site: dict, checklist_path: str, year: int | None = None) -> None:
         key = site_key(site["url"])
         async with self.batch_slots, self.slots, self._lock(key):
             progress = ScanProgress(site["url"], self.options.budget.max_pages)
@@ -209,7 +216,8 @@ class Jobs:
             job.changed.set()
             run_id, error = None, None
             try:
-                run_id = await self._scan(site["url"], checklist_path, progress, job.id, notify=job.changed.set)
+                run_id = await self._scan(site["url"], checklist_path, progress, job.id, notify=job.changed.set,
+                                          year=year)
             except SiteUnreachable as e:
                 error = str(e)
                 run_id = self.store.batch_run(site["url"], job.id)

@@ -24,14 +24,15 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8700, db: str | Path = "data/oit.db", allow_private: bool = False,
-          scans: int = 2, max_pages: int = 300, delay: float = 0.2) -> None:
+          scans: int = 2, max_pages: int = 300, delay: float = 0.2, today: str | None = None) -> None:
     """Run `oit serve` until Ctrl-C; prints the address to open (with the token beyond loopback)."""
     import uvicorn
 
     Store(db)  # an unusable database is one line of error now, not a traceback from the server's start
     local = is_loopback(host)
     token = None if local else secrets.token_urlsafe(24)
-    options = Options(budget=Budget(max_pages=max(1, max_pages)), settings=Settings(delay=max(0.0, delay)))
+    options = Options(budget=Budget(max_pages=max(1, max_pages)), settings=Settings(delay=max(0.0, delay)),
+                      today=today)  # None: each scan's own date (env OIT_TODAY, else today)
     app = create_app(db, allow_private, token, allowed_hosts=LOOPBACK_NAMES if local else None, options=options,
                      scans=scans)
     shown = host
