@@ -103,7 +103,7 @@ def test_every_year_carries_the_2565_knowledge_of_the_items_it_continues():
                 assert source in {p.source for p in getattr(c.item(other), field)}, (year, other, field)
         for other in follow(lists.values(), "O20", 2565, year):
             assert "ประมาณการ" in {p.source for p in c.item(other).decoys}, (year, other)
-    assert [i.id for i in lists[2569].items if i.review_labels] == ["O3"]  # Q&A merged into contact
+    assert "O3" in [i.id for i in lists[2569].items if i.review_labels]  # Q&A merged into contact
 
 def _copy(tmp_path: Path, years: list[int], edit=None) -> Path:
     """Shipped checklists copied to a folder of the test's own; `edit(year, data)` changes them."""
