@@ -581,7 +581,11 @@ def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> 
         if len(out) >= 40:
             break
     out += _targets(tree, memo, join, seen, 40 - len(out))
-    for foot in tree.css("footer, #footer, .footer, #footerSection, .site-footer"):
+    feet: list[LexborNode] = []
+    for foot in tree.css(FOOTERS):
+        if any(_holds(outer, foot) for outer in feet):
+            continue  # a block of a footer already read (footer-widget in footer)
+        feet.append(foot)
         text = memo.text(foot, 800)
         if len(text) >= 10 and foot.mem_id not in seen:
             seen.add(foot.mem_id)
@@ -594,6 +598,9 @@ def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> 
     return out
 
 
+# the page's footer, where contact details live, by the names themes give it
+FOOTERS = ("footer, #footer, .footer, #footerSection, .site-footer, [class*=footer], [id*=footer], #foot, .foot, "
+           "#bottom, .bottom, .copyright, #copyright")
 FOLLOWING = 6  # blocks after a bare heading read as its content at most
 
 

@@ -196,3 +196,13 @@ def test_right_headings_over_wrong_content_and_old_posts_are_no_claims(item, sit
         for e in it["evidence"]:
             assert not any("จำนวนทั้งหมด" in s or s.startswith("http") for s in e["click_path"]), e["click_path"]
     assert got["O24"][0] != "stale" and got["O24"][1] != "/news/n2.html"
+
+
+def test_a_footer_by_any_usual_name_is_read_once_for_contact_details():
+    html = ('<html><body><div class="main-footer"><div class="footer-widget"><p>เทศบาลตำบลหนองบัว ที่อยู่ 99 หมู่ 1'
+            ' ตำบลหนองบัว อำเภอเมือง จังหวัดขอนแก่น 40000</p><p>โทรศัพท์ 043-123456 โทรสาร 043-123457 อีเมล'
+            ' saraban@nongbua.go.th</p></div></div></body></html>')
+    page = parse("http://x.go.th/", html)
+    assert [s.footer for s in page.sections] == [True]
+    hits = [(h.item, h.score) for _, _, hs in section_hits(CHECKLIST, page, set(), True) for h in hs]
+    assert hits == [("O5", REVIEW)]
