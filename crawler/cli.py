@@ -196,6 +196,10 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--processes", type=int, default=1, help="worker processes (default 1; about one per core)")
     worker.add_argument("--concurrency", type=int, default=4, help="sites at a time per process (default 4)")
     worker.add_argument("--heartbeat", type=float, default=30.0, help="seconds before a silent worker is dead")
+    worker.add_argument("--allow-private", action="store_true",
+                        help="this worker may fetch loopback or private addresses (intranets, tests); a job cannot ask")
+    worker.add_argument("--chromium", default=None,
+                        help="Chromium executable of this worker (default /usr/bin/chromium, env OIT_CHROMIUM)")
     worker.add_argument("--documents", default="data/worker-documents.db",
                         help="the machine's document cache, shared by its processes ('' for none)")
 
@@ -542,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
             return _batch(a, console)[1]
         if a.command == "worker":
             from .workers import run_workers
-            return run_workers(a.broker, max(1, a.processes), max(1, a.concurrency), a.heartbeat, a.documents)
+            return run_workers(a.broker, max(1, a.processes), max(1, a.concurrency), a.heartbeat, a.documents,
+                               a.allow_private, a.chromium)
         if a.command == "nightly":
             return _nightly(a, console)
         if a.command == "diff":

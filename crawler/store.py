@@ -101,7 +101,10 @@ class Store:
             with self._atomic():
                 yield
         except sqlite3.Error as e:
-            raise StoreError(f"cannot write database {self.path}: {e}") from None
+            err = StoreError(f"cannot write database {self.path}: {e}")
+            err.data_error = isinstance(e, (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError,
+                                            sqlite3.DataError))  # the rows, not the disk
+            raise err from None
 
     def _create(self) -> None:
         migrated = "links" in self.db.table_names()
