@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from dataclasses import asdict, replace
 
 from . import __version__
-from .check import Checker
+from .check import NOT_CHECKED, Checker
 from .checklist import DEFAULT_CHECKLIST, Checklist, load
 from .config import Options
 from .crawl import Crawler, PageCallback
@@ -84,6 +85,7 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
         if on_page is not None:
             on_page(record, links)
 
+    deadline = time.monotonic() + options.budget.time_limit  # the whole site's: crawl and check
     async with Fetcher(options.settings, gate) as fetcher:
         renderer = Renderer(fetcher, options.render)
         crawler = Crawler(checklist, fetcher, options.budget, on_page=page,
@@ -105,9 +107,14 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
             raise SiteUnreachable(f"{start}: เปิดหน้าแรกไม่ได้: {thai} (home page could not be read: {why})")
         store.name_run(run_id, name or site_title(home.page.title))
         checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store,
-                          year=year)
+                          year=year, deadline=deadline)
         results = await verify(checklist, checker, year)
         findings = [*fetcher.findings, *renderer.findings()]
+        if checker.not_checked:
+            items = [r.id for r in results if any(e.check == NOT_CHECKED for e in r.evidence)]
+            findings.append(f"time limit: {len(checker.not_checked)} evidence links were not checked before the "
+                            f"site's time ran out (--time-limit {options.budget.time_limit:g} s); items left to "
+                            f"review: {', '.join(items) or 'none'}")
         if crawl.stats.capped:
             findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
         store.finish_run(run_id, crawl.site, results, crawl.pages_fetched, fetcher.requests, crawl.stop_reason,

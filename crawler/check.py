@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from typing import Protocol
 
 from .checklist import Checklist, Item
@@ -27,6 +28,7 @@ from .urls import canonical, in_scope, is_document
 
 MAX_TRIED = 6  # candidates opened per item at most
 MAX_EVIDENCE = 3  # usable candidates kept per item
+NOT_CHECKED = "ไม่ได้ตรวจ: หมดเวลาของการตรวจเว็บไซต์ (--time-limit)"  # the site's time ran out before this URL
 
 
 def _cached_text(row: dict) -> DocText:
@@ -72,8 +74,11 @@ class Checker:
     """Opens candidate URLs once each and gathers what an item's candidates turned out to be."""
 
     def __init__(self, checklist: Checklist, crawl: CrawlResult, fetcher: Fetcher, check_offsite: bool,
-                 settings: Settings, documents: DocumentCache | None = None, year: int | None = None):
+                 settings: Settings, documents: DocumentCache | None = None, year: int | None = None,
+                 deadline: float | None = None):
         self.checklist, self.crawl, self.fetcher = checklist, crawl, fetcher
+        self.deadline = deadline  # time.monotonic() by which the site's time limit runs out: no URL opened after
+        self.not_checked: set[str] = set()
         self.year = year or checklist.year  # the assessed year: its own index's candidates are tried first
         self.check_offsite, self.settings = check_offsite, settings
         self.documents = documents or NoCache()
@@ -122,7 +127,17 @@ class Checker:
 
     async def check(self, url: str) -> Facts:
         if url not in self._cache:
-            self._cache[url] = await self._check(url)
+            left = None if self.deadline is None else self.deadline - time.monotonic()
+            if left is not None and left <= 0:
+                facts = Facts(None, NOT_CHECKED)
+            else:
+                try:
+                    facts = await asyncio.wait_for(self._check(url), left)
+                except TimeoutError:
+                    facts = Facts(None, NOT_CHECKED)
+            if facts.note == NOT_CHECKED:
+                self.not_checked.add(url)
+            self._cache[url] = facts
         return self._cache[url]
 
     async def _check(self, url: str) -> Facts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -196,3 +197,33 @@ def test_scraped_text_never_runs_in_terminal_or_spreadsheet(tmp_path):
     cells = [c for row in rows[1:] for c in row]
     assert all(not c.startswith(("=", "+", "-", "@")) for c in cells)
     assert not any("\x1b" in c or "\x07" in c for c in cells)
+
+
+def test_time_limit_bounds_the_whole_site_and_says_what_was_not_checked(tmp_path):
+    """--time-limit covers the check step too: evidence not opened in time is said, and its items are review."""
+    from crawler.checklist import load
+
+    site = tmp_path / "site"
+    (site / "docs").mkdir(parents=True)
+    items = load().items
+    links = "".join(f'<li><a href="/docs/o{n}.pdf">{item.title}</a></li>' for n, item in enumerate(items, 1))
+    (site / "index.html").write_text(f"<html><head><meta charset='utf-8'><title>เทศบาลตำบลช้า</title></head>"
+                                     f"<body><h1>ข้อมูลสาธารณะ OIT</h1><ul>{links}</ul></body></html>",
+                                     encoding="utf-8")
+    for n in range(1, len(items) + 1):
+        (site / "docs" / f"o{n}.pdf").write_bytes(b"%PDF-1.4\n% not much of a document\n%%EOF\n")
+    srv = SiteServer(site, latency=1.0)  # every answer takes a second: 43 documents take 20 s two at a time
+    try:
+        t0 = time.monotonic()
+        proc = run_oit("scan", srv.url, "--db", str(tmp_path / "oit.db"), "--json", str(tmp_path / "r.json"),
+                       "--time-limit", "5", "--delay", "0", "--render", "never", "-q", timeout=120)
+        took = time.monotonic() - t0
+    finally:
+        srv.close()
+    assert proc.returncode == 2, proc.stderr
+    assert took < 5 + 6, took  # the limit, the process start and the last answer in flight
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    said = [f for f in doc["findings"] if f.startswith("time limit:")]
+    assert said and "were not checked" in said[0], doc["findings"]
+    unchecked = [i for i in doc["items"] if "หมดเวลาของการตรวจ" in i["reason"]]
+    assert unchecked and all(i["status"] == "review" for i in unchecked), unchecked[:2]

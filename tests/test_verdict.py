@@ -87,3 +87,17 @@ def test_one_rule_per_period_and_an_unknown_period_is_a_clear_error():
     assert (lo.year, lo.month, hi.year, hi.month) == (2021, 10, 2022, 3)
     with pytest.raises(ValueError, match="unknown period"):
         rule("sometimes")
+
+
+@pytest.mark.parametrize("note", ["ลิงก์ภายนอก ไม่ได้ตรวจ (สแกนเว็บในเครือข่ายภายใน)",
+                                  "ตรวจลิงก์ภายนอกไม่ได้: เชื่อมต่อไม่ได้",
+                                  "ไม่ได้ตรวจ: หมดเวลาของการตรวจเว็บไซต์ (--time-limit)"],
+                         ids=["offsite-local-scan", "offsite-unreachable", "time-limit"])
+def test_evidence_that_could_not_be_checked_is_review_with_the_reason(note):
+    """An item whose only evidence is an off-site link not checked (or not checked in time) is not `found`."""
+    c = cand("O1", "https://www.facebook.com/org-chart", 1.0, "โครงสร้างองค์กร")
+    r = decide(ITEMS["O1"], facts("O1", [(c, Facts(None, note))]), Y)
+    assert r.status == "review" and note in r.reason, r
+    opened = cand("O1", "http://x.go.th/org", 0.9, "โครงสร้างองค์กร")
+    f = Facts(True, "เปิดได้", page("http://x.go.th/org", "โครงสร้าง", "แผนผังโครงสร้าง ปีงบประมาณ 2565"))
+    assert decide(ITEMS["O1"], facts("O1", [(c, Facts(None, note)), (opened, f)]), Y).status == "found"
