@@ -44,6 +44,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "results": {"id": int, "run_id": int, "item": str, "title": str, "status": str, "reason": str,
                 "score": float, "evidence_url": str, "period_expected": str, "period_found": str,
                 "period_where": str, "found_year": int, "missing_elements": str, "confirmed": int},
+    "web_queue": {"id": int, "url": str, "name": str, "checklist": str, "asked_at": str},  # `oit serve`: waiting
     "documents": {"url": str, "etag": str, "last_modified": str, "content_type": str, "bytes": int, "kind": str,
                   "text": str, "pages": int, "scanned": int, "truncated": int, "error": str, "fetched_at": str,
                   "sha1": str},
@@ -296,6 +297,19 @@ class Store:
         """Keep a document's text for later runs (DocumentCache)."""
         with self._write():
             self.db["documents"].upsert({"url": url, **row, "fetched_at": now()}, pk="url")
+
+    def queue_scan(self, url: str, name: str, checklist: str) -> int:
+        """A scan asked for in the web app, kept until it starts (a restart runs it then)."""
+        with self._write():
+            return int(self.db["web_queue"].insert({"url": url, "name": name, "checklist": checklist,
+                                                    "asked_at": now()}).last_pk)
+
+    def unqueue_scan(self, queue_id: int) -> None:
+        with self._write():
+            self.db.execute("delete from web_queue where id = ?", [queue_id])
+
+    def queued_scans(self) -> list[dict]:
+        return list(self.db.query("select * from web_queue order by id"))
 
     def latest_run(self) -> int | None:
         """The newest finished run, if any."""
