@@ -482,7 +482,9 @@ def _prune(a: argparse.Namespace, console: Console) -> int:
     counts = store.prune(a.keep_runs, a.older_than)
     if a.vacuum:
         store.vacuum()
-    console.print(f"pruned {counts['runs']} runs: {counts['pages']} pages and {counts['linksets']} link sets dropped; "
+    old = f", {counts['old_links']} link rows of the former format" if counts.get("old_links") else ""
+    console.print(f"pruned {counts['runs']} runs: {counts['pages']} pages and {counts['linksets']} link sets{old} "
+                  "dropped; "
                   f"database {before / 1e6:.1f} MB -> {Path(a.db).stat().st_size / 1e6:.1f} MB", markup=False)
     return EXIT_OK
 

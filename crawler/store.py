@@ -458,9 +458,7 @@ class Store:
                 if kept[row["start_url"]] < keep_runs:
                     kept[row["start_url"]] += 1
                     keep.add(row["id"])
-        latest_batches = [r["id"] for r in self.db.query(
-            "select max(id) as id from batches group by csv_path")]
-        for batch_id in latest_batches:
+        for batch_id in self._latest_batches():
             keep.update(r["run_id"] for r in self.batch_sites(batch_id) if r["run_id"])
         where, args = "status != 'running' and pruned_at is null", []
         if older_than_days is not None:
@@ -469,13 +467,34 @@ class Store:
             args.append(cutoff.isoformat(timespec="seconds"))
         runs = [r["id"] for r in self.db.query(f"select id from runs where {where}", args) if r["id"] not in keep]
         with self._write():
-            pages = 0
+            pages = old_links = 0
+            migrated = "links_v1" in self.db.table_names()  # the link rows of a database from before link sets
             for run_id in runs:
                 pages += self.db.execute("delete from pages where run_id = ?", [run_id]).rowcount
+                if migrated:
+                    old_links += self.db.execute("delete from links_v1 where run_id = ?", [run_id]).rowcount
                 self.db["runs"].update(run_id, {"pruned_at": now()})
             linksets = self.db.execute("delete from linksets where hash not in "
                                        "(select links_hash from pages where links_hash is not null)").rowcount
-        return {"runs": len(runs), "pages": pages, "linksets": linksets}
+        return {"runs": len(runs), "pages": pages, "linksets": linksets, "old_links": old_links}
+
+    def _latest_batches(self) -> list[int]:
+        """The latest batch of each list of sites: of each sites CSV for `oit batch`; for the web app, whose
+        every upload is a new file, of each set of sites (the same list uploaded again is the same list)."""
+        latest: dict[object, int] = {}
+        for b in self.db.query("select id, csv_path, settings from batches order by id"):
+            try:
+                web = bool(json.loads(b["settings"] or "{}").get("web"))
+            except (ValueError, AttributeError):
+                web = False
+            if web:
+                urls = sorted({r["url"] for r in self.db.query(
+                    "select url from batch_sites where batch_id = ?", [b["id"]])})
+                key: object = ("web", hashlib.sha1("\n".join(urls).encode()).hexdigest())
+            else:
+                key = ("csv", b["csv_path"])
+            latest[key] = b["id"]
+        return list(latest.values())
 
     def vacuum(self) -> None:
         """Give the space of deleted rows back to the disk."""
