@@ -174,7 +174,19 @@ def options_from_job(job: dict[str, Any], checklist: str | Path, allow_private: 
         if not isinstance(given, dict):
             raise TypeError(f"job: {name} is not an object")
         known = {f.name for f in fields(cls)} - set(WORKER_OWN.get(name, ()))
-        return cls(**{k: v for k, v in given.items() if k in known})
+        taken = {k: v for k, v in given.items() if k in known}
+        defaults = cls()
+        for k, v in taken.items():  # each value of the type of its default (a float may be given as an int)
+            want = type(getattr(defaults, k))
+            ok = isinstance(v, bool) if want is bool else (
+                isinstance(v, (int, float)) and not isinstance(v, bool) if want is float else
+                isinstance(v, want) and not isinstance(v, bool) if want is int else isinstance(v, want))
+            if not ok:
+                raise TypeError(f"job: {name}.{k} is not a {want.__name__}")
+        return cls(**taken)
+    for key, want in (("year", (int, type(None))), ("check_offsite", (bool, type(None))), ("workers", int)):
+        if key not in job or not isinstance(job[key], want):
+            raise TypeError(f"job: {key} is missing or of another type")
     render = part("render", RenderOptions)
     if chromium:
         render.chromium = chromium
@@ -416,11 +428,36 @@ def _from_redis(exc: BaseException | None) -> bool:
     return False
 
 
+def job_problem(job: object) -> str | None:
+    """Why a message is not a job this worker can run (None: it is one); checked before anything is done."""
+    if not isinstance(job, dict):
+        return f"a {type(job).__name__}, not a job"
+    for key, want in (("batch", str), ("url", str), ("checklist_file", str), ("options", dict)):
+        if not isinstance(job.get(key), want):
+            return f"{key} is missing or not a {want.__name__}"
+    for key in ("site_id", "attempt"):
+        if type(job.get(key)) is not int or not 0 <= job[key] < 2**53:
+            return f"{key} is missing or not a number"
+    if not job["url"].startswith(("http://", "https://")) or len(job["url"]) > 2000:
+        return "url is not a web address"
+    try:
+        options_from_job(job["options"], "-")
+    except (TypeError, KeyError, ValueError) as e:
+        return f"options: {e}"
+    return None
+
+
 async def audit_site(job: dict) -> None:
-    """The actor: audit one site of a batch and post its run; a job already collected is skipped."""
+    """The actor: audit one site of a batch and post its run; a job already collected is skipped.
+
+    A message that is not a job fails at once (Dramatiq dead-letters it: max_retries is 0)."""
     proc = _PROCESS
     if proc is None:
         raise RuntimeError("audit_site runs in `oit worker` only")
+    problem = job_problem(job)
+    if problem:
+        log.warning("%s: a message that is not a job was refused: %s", proc.name, problem)
+        raise ValueError(f"not a job: {problem}")
     r, keys = proc.client, Keys(job["batch"])
     sid, attempt, url = str(job["site_id"]), job["attempt"], job["url"]
     async with r.pipeline(transaction=False) as pipe:

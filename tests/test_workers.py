@@ -222,7 +222,10 @@ def test_dispatch_on_three_workers(province, workers, tmp_path):
     from crawler.workers import make_broker
     key = redis.Redis.from_url(workers.url).keys("oit:batch:*:closed")[0].decode().split(":")[2]
     actor = make_broker(workers.url).get_actor("audit_site")
-    actor.send({"batch": key, "site_id": 1, "attempt": 1, "url": servers[0].url, "options": {}, "checklist_file": ""})
+    from crawler import Options
+    from crawler.workers import options_to_job
+    actor.send({"batch": key, "site_id": 1, "attempt": 1, "url": servers[0].url, "options": options_to_job(Options()),
+                "checklist_file": ""})
     wait_until(lambda: f"skip {servers[0].url} (already closed)" in workers.log(), 30, "the duplicate to be skipped")
     assert not redis.Redis.from_url(workers.url).exists(f"oit:batch:{key}:results")
 
