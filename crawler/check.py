@@ -129,12 +129,12 @@ class Checker:
         if url not in self._cache:
             left = None if self.deadline is None else self.deadline - time.monotonic()
             if left is not None and left <= 0:
-                facts = Facts(None, NOT_CHECKED)
+                facts = Facts(None, NOT_CHECKED, checked=False)
             else:
                 try:
                     facts = await asyncio.wait_for(self._check(url), left)
                 except TimeoutError:
-                    facts = Facts(None, NOT_CHECKED)
+                    facts = Facts(None, NOT_CHECKED, checked=False)
             if facts.note == NOT_CHECKED:
                 self.not_checked.add(url)
             self._cache[url] = facts
@@ -210,7 +210,7 @@ class Checker:
 
     async def _offsite(self, url: str) -> Facts:
         if not self.check_offsite:
-            return Facts(None, "ลิงก์ภายนอก ไม่ได้ตรวจ (สแกนเว็บในเครือข่ายภายใน)")
+            return Facts(None, "ลิงก์ภายนอก ไม่ได้ตรวจ (สแกนเว็บในเครือข่ายภายใน)", checked=False)
         resp = await self.fetcher.request(url, cap=self.settings.offsite_bytes, retries=0)
         if resp.status in (401, 403) or "login" in resp.final_url.lower():
             return Facts(None, "ลิงก์ภายนอกต้องเข้าสู่ระบบ (ไม่ใช่ลิงก์เสีย)")
@@ -218,4 +218,4 @@ class Checker:
             return Facts(False, f"ลิงก์ภายนอกเสีย: {error_th(None, resp.status)}")
         if resp.ok:
             return Facts(True, "ลิงก์ภายนอกเปิดได้")
-        return Facts(None, f"ตรวจลิงก์ภายนอกไม่ได้: {error_th(resp.error, resp.status)}")
+        return Facts(None, f"ตรวจลิงก์ภายนอกไม่ได้: {error_th(resp.error, resp.status)}", checked=False)

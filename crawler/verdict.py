@@ -80,7 +80,7 @@ def decide(item: Item, facts: ItemFacts, year: int) -> ItemResult:
     doubt = facts.doubts.get(cand.url)  # a heading without the content: an empty list, a test row ...
     if doubt and status == "found":
         status, reason = "review", f"ควรตรวจด้วยตนเอง: {doubt}; {reason}"
-    if status == "found" and all(f.ok is None for _, f, _ in usable):  # nothing of it was seen to open
+    if status == "found" and not any(f.checked for _, f, _ in usable):  # nothing of it was seen to answer
         status = "review"
         reason = f"ควรตรวจด้วยตนเอง: หลักฐานยังไม่ได้ตรวจว่าเปิดได้ ({chosen.note}); '{cand.text[:60]}'"
     if other_year(cand, year):  # only under another assessment year's ITA/OIT index: never this year's evidence
