@@ -20,6 +20,8 @@ from .store import Store, StoreError
 from .urls import is_local_host, normalize_start
 from .verdict import decide
 
+CHECK_SHARE = 0.2  # of --time-limit kept for checking the evidence: the crawl stops at the rest
+
 
 class SiteUnreachable(OitError, RuntimeError):
     """The home page could not be fetched at all; the message says why."""
@@ -88,7 +90,8 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
     deadline = time.monotonic() + options.budget.time_limit  # the whole site's: crawl and check
     async with Fetcher(options.settings, gate) as fetcher:
         renderer = Renderer(fetcher, options.render)
-        crawler = Crawler(checklist, fetcher, options.budget, on_page=page,
+        crawl_budget = replace(options.budget, time_limit=options.budget.time_limit * (1 - CHECK_SHARE))
+        crawler = Crawler(checklist, fetcher, crawl_budget, on_page=page,
                           workers=options.workers, renderer=renderer, year=year)
         try:
             crawl = await crawler.run(start)
