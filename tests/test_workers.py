@@ -677,3 +677,10 @@ def test_a_message_that_is_not_a_job_is_dead_lettered(workers):
     acks = [k for k in client.keys(f"{DRAMATIQ_NAMESPACE}:__acks__.*") if client.sismember(k, "bad-1")]
     assert acks == []
     assert "not a job was dead-lettered" in workers.log()
+    # a message Dramatiq can decode, but not a job: refused before anything runs, dead-lettered too
+    from crawler.workers import make_broker
+    message = make_broker(workers.url).get_actor("audit_site").send({"batch": "k", "url": "file:///etc/passwd"})
+    mid = message.options["redis_message_id"]
+    wait_until(lambda: client.zscore(f"{base}.XQ", mid) is not None, 30, "the job dead-lettered")
+    assert not client.hexists(f"{base}.msgs", mid)
+    assert "a message that is not a job was refused" in workers.log()
