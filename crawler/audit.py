@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import datetime
 import re
+import time
 from dataclasses import asdict, replace
 
 from . import __version__
 from .archive import keep, spooling
-from .check import Checker
+from .check import NOT_CHECKED, Checker
 from .checklist import DEFAULT_CHECKLIST, Checklist, basis_th, load, scan_date, year_files
 from .config import Options
 from .crawl import Crawler, PageCallback
@@ -20,6 +21,8 @@ from .render import Renderer, RenderUnavailable, unavailable
 from .store import Store, StoreError
 from .urls import is_local_host, normalize_start
 from .verdict import decide, pending
+
+CHECK_SHARE = 0.2  # of --time-limit kept for checking the evidence: the crawl stops at the rest
 
 
 class SiteUnreachable(OitError, RuntimeError):
@@ -97,10 +100,12 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
         if on_page is not None:
             on_page(record, links)
 
+    deadline = time.monotonic() + options.budget.time_limit  # the whole site's: crawl and check
     async with Fetcher(options.settings, gate) as fetcher, spooling(store.path, options) as spool:
         fetcher.tap = spool.add if spool is not None else None  # the evidence archive sees every answer
         renderer = Renderer(fetcher, options.render)
-        crawler = Crawler(checklist, fetcher, options.budget, on_page=page,
+        crawl_budget = replace(options.budget, time_limit=options.budget.time_limit * (1 - CHECK_SHARE))
+        crawler = Crawler(checklist, fetcher, crawl_budget, on_page=page,
                           workers=options.workers, renderer=renderer, year=year)
         try:
             crawl = await crawler.run(start)
@@ -119,9 +124,14 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
             raise SiteUnreachable(f"{start}: เปิดหน้าแรกไม่ได้: {thai} (home page could not be read: {why})")
         store.name_run(run_id, name or site_title(home.page.title))
         checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store,
-                          year=year)
+                          year=year, deadline=deadline)
         results = await verify(checklist, checker, year, scan_date(options.today))
         findings = [*fetcher.findings, *renderer.findings()]
+        if checker.not_checked:
+            items = [r.id for r in results if any(e.check == NOT_CHECKED for e in r.evidence)]
+            findings.append(f"time limit: {len(checker.not_checked)} evidence links were not checked before the "
+                            f"site's time ran out (--time-limit {options.budget.time_limit:g} s); items left to "
+                            f"review: {', '.join(items) or 'none'}")
         if crawl.stats.capped:
             findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
         if spool is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from typing import Protocol
 
 from .checklist import Checklist, Item
@@ -27,6 +28,7 @@ from .urls import canonical, in_scope, is_document
 
 MAX_TRIED = 6  # candidates opened per item at most
 MAX_EVIDENCE = 3  # usable candidates kept per item
+NOT_CHECKED = "ไม่ได้ตรวจ: หมดเวลาของการตรวจเว็บไซต์ (--time-limit)"  # the site's time ran out before this URL
 
 
 def _cached_text(row: dict) -> DocText:
@@ -72,8 +74,11 @@ class Checker:
     """Opens candidate URLs once each and gathers what an item's candidates turned out to be."""
 
     def __init__(self, checklist: Checklist, crawl: CrawlResult, fetcher: Fetcher, check_offsite: bool,
-                 settings: Settings, documents: DocumentCache | None = None, year: int | None = None):
+                 settings: Settings, documents: DocumentCache | None = None, year: int | None = None,
+                 deadline: float | None = None):
         self.checklist, self.crawl, self.fetcher = checklist, crawl, fetcher
+        self.deadline = deadline  # time.monotonic() by which the site's time limit runs out: no URL opened after
+        self.not_checked: set[str] = set()
         self.year = year or checklist.year  # the assessed year: its own index's candidates are tried first
         self.check_offsite, self.settings = check_offsite, settings
         self.documents = documents or NoCache()
@@ -124,7 +129,17 @@ class Checker:
 
     async def check(self, url: str) -> Facts:
         if url not in self._cache:
-            self._cache[url] = await self._check(url)
+            left = None if self.deadline is None else self.deadline - time.monotonic()
+            if left is not None and left <= 0:
+                facts = Facts(None, NOT_CHECKED, checked=False)
+            else:
+                try:
+                    facts = await asyncio.wait_for(self._check(url), left)
+                except TimeoutError:
+                    facts = Facts(None, NOT_CHECKED, checked=False)
+            if facts.note == NOT_CHECKED:
+                self.not_checked.add(url)
+            self._cache[url] = facts
         return self._cache[url]
 
     async def _check(self, url: str) -> Facts:
@@ -197,7 +212,7 @@ class Checker:
 
     async def _offsite(self, url: str) -> Facts:
         if not self.check_offsite:
-            return Facts(None, "ลิงก์ภายนอก ไม่ได้ตรวจ (สแกนเว็บในเครือข่ายภายใน)")
+            return Facts(None, "ลิงก์ภายนอก ไม่ได้ตรวจ (สแกนเว็บในเครือข่ายภายใน)", checked=False)
         resp = await self.fetcher.request(url, cap=self.settings.offsite_bytes, retries=0)
         if resp.status in (401, 403) or "login" in resp.final_url.lower():
             return Facts(None, "ลิงก์ภายนอกต้องเข้าสู่ระบบ (ไม่ใช่ลิงก์เสีย)")
@@ -205,4 +220,4 @@ class Checker:
             return Facts(False, f"ลิงก์ภายนอกเสีย: {error_th(None, resp.status)}")
         if resp.ok:
             return Facts(True, "ลิงก์ภายนอกเปิดได้")
-        return Facts(None, f"ตรวจลิงก์ภายนอกไม่ได้: {error_th(resp.error, resp.status)}")
+        return Facts(None, f"ตรวจลิงก์ภายนอกไม่ได้: {error_th(resp.error, resp.status)}", checked=False)

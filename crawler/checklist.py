@@ -142,7 +142,19 @@ def _plain(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_plain(v, f"{path}[{i}]", lines) for i, v in enumerate(node.value)]
-    return _SCALARS.construct_object(node)
+    try:
+        return _SCALARS.construct_object(node)
+    except (ValueError, OverflowError, ArithmeticError, yaml.YAMLError) as e:  # a 200,000-digit number ...
+        digits = sum(c.isdigit() for c in str(node.value))
+        problem = (f"a number of {digits:,} digits is not a value a checklist can hold" if digits > 100
+                   else f"cannot be read as a value ({type(e).__name__})")
+        raise _BadScalar(path, lines[path], problem) from None
+
+
+class _BadScalar(Exception):
+    def __init__(self, path: str, line: int, problem: str):
+        super().__init__(problem)
+        self.path, self.line, self.problem = path, line, problem
 
 
 class _Reader:
@@ -320,7 +332,10 @@ def _load(path: str) -> Checklist:
             problem = f"nested more than {MAX_DEPTH} levels deep"
         raise ChecklistError(f"{file}:{line}: YAML syntax: {problem}") from None
     lines: dict[str, int] = {}
-    data = _plain(node, "", lines) if node is not None else None
+    try:
+        data = _plain(node, "", lines) if node is not None else None
+    except _BadScalar as e:
+        raise ChecklistError(f"{file}:{e.line}: {e.path or 'file'}: {e.problem}") from None
     r = _Reader(file, lines)
     if not isinstance(data, dict):
         raise r.fail("", "must be a mapping with name, assessment_year and items")

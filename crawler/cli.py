@@ -210,6 +210,10 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--processes", type=int, default=1, help="worker processes (default 1; about one per core)")
     worker.add_argument("--concurrency", type=int, default=4, help="sites at a time per process (default 4)")
     worker.add_argument("--heartbeat", type=float, default=30.0, help="seconds before a silent worker is dead")
+    worker.add_argument("--allow-private", action="store_true",
+                        help="this worker may fetch loopback or private addresses (intranets, tests); a job cannot ask")
+    worker.add_argument("--chromium", default=None,
+                        help="Chromium executable of this worker (default /usr/bin/chromium, env OIT_CHROMIUM)")
     worker.add_argument("--documents", default="data/worker-documents.db",
                         help="the machine's document cache, shared by its processes ('' for none)")
 
@@ -509,8 +513,9 @@ def _prune(a: argparse.Namespace, console: Console) -> int:
     archived = archive.prune(store)  # the archived evidence of the pruned runs, by the same rules
     if a.vacuum:
         store.vacuum()
-    console.print(f"pruned {counts['runs']} runs: {counts['pages']} pages and {counts['linksets']} link sets dropped; "
-                  f"database {before / 1e6:.1f} MB -> {Path(a.db).stat().st_size / 1e6:.1f} MB; archive: "
+    old = f", {counts['old_links']} link rows of the former format" if counts.get("old_links") else ""
+    console.print(f"pruned {counts['runs']} runs: {counts['pages']} pages and {counts['linksets']} link sets{old} "
+                  f"dropped; database {before / 1e6:.1f} MB -> {Path(a.db).stat().st_size / 1e6:.1f} MB; archive: "
                   f"{archived['records']} records and {archived['files']} files dropped, "
                   f"{archived['bytes'] / 1e6:.1f} MB freed", markup=False)
     return EXIT_OK
@@ -610,7 +615,8 @@ def main(argv: list[str] | None = None) -> int:
             return _batch(a, console)[1]
         if a.command == "worker":
             from .workers import run_workers
-            return run_workers(a.broker, max(1, a.processes), max(1, a.concurrency), a.heartbeat, a.documents)
+            return run_workers(a.broker, max(1, a.processes), max(1, a.concurrency), a.heartbeat, a.documents,
+                               a.allow_private, a.chromium)
         if a.command == "nightly":
             return _nightly(a, console)
         if a.command == "diff":

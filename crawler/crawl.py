@@ -6,6 +6,7 @@ import asyncio
 import re
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 
 from . import content
@@ -117,65 +118,82 @@ class Crawler:
         self._site_name = ""  # the home page's title: the site's name is no click-path step
 
     async def run(self, start_url: str) -> CrawlResult:
+        """Crawl from the start URL until the frontier is empty or a budget is spent.
+
+        Up to `workers` pages are fetched at a time, but they are taken from the frontier and harvested in
+        one fixed order (a page's links are queued, its candidates numbered, in the order the pages were
+        taken), and a page is taken only right after the one before it was harvested: the same site gives
+        the same crawl, whichever answer comes first on a busy machine. Only the time limit depends on
+        the clock, and it says so (stop_reason `time_limit`)."""
         start = canonical(start_url)
         result = CrawlResult(site=site_key(start), start_url=start)
         frontier = Frontier(result.site, self.budget.max_depth, self.budget.per_pattern)
         frontier.seed(start)
         deadline = time.monotonic() + self.budget.time_limit
-        active = 0
-        stop = asyncio.Event()
+        window: deque[tuple[Visit, asyncio.Task]] = deque()
 
-        async def worker() -> None:
-            nonlocal active
-            while not stop.is_set():
-                if time.monotonic() > deadline:
-                    result.stop_reason = "time_limit"
-                    stop.set()
-                    return
-                if result.stats.pages_fetched >= self.budget.max_pages:
+        def take() -> None:  # fill the window, in frontier order, within the page budget
+            while len(window) < self.workers:
+                if result.stats.pages_fetched + len(window) >= self.budget.max_pages:
                     if len(frontier):
                         result.stop_reason = "max_pages"
-                    stop.set()
                     return
                 visit = frontier.pop()
                 if visit is None:
-                    if active == 0:
-                        stop.set()
-                        return
-                    await asyncio.sleep(0.02)
-                    continue
-                active += 1
-                try:
-                    await self._visit(visit, frontier, result)
-                finally:
-                    active -= 1
+                    return
+                window.append((visit, asyncio.create_task(self._load(visit))))
 
-        tasks = [asyncio.create_task(worker()) for _ in range(self.workers)]
-        gathered = asyncio.gather(*tasks)
+        async def crawl() -> None:
+            take()
+            while window:
+                visit, task = window[0]
+                loaded = await task
+                window.popleft()
+                await self._settle(visit, loaded, frontier, result)
+                if time.monotonic() > deadline:
+                    result.stop_reason = "time_limit"
+                    return
+                take()
+
         try:
-            await asyncio.wait_for(gathered, timeout=max(1.0, self.budget.time_limit + 5))
+            await asyncio.wait_for(crawl(), timeout=max(1.0, self.budget.time_limit + 5))
         except TimeoutError:
             result.stop_reason = "time_limit"
-        finally:  # its error seen, even when cancelled twice: no "exception was never retrieved" on a signal
-            gathered.add_done_callback(lambda f: f.cancelled() or f.exception())
-            for task in tasks:  # one worker failed (a full disk) or the crawl was cancelled: no worker outlives it,
-                task.cancel()  # since the fetcher closes right after
-            await asyncio.wait(tasks, timeout=10)
+        finally:  # one load failed (a full disk) or the crawl was cancelled: no load outlives it,
+            tasks = [t for _, t in window]  # since the fetcher closes right after
+            for task in tasks:
+                task.add_done_callback(lambda f: f.cancelled() or f.exception())
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=10)
         result.stats.capped = frontier.capped
         if self.renderer is not None:
             result.stats.rendered, result.stats.render_failed = self.renderer.rendered, self.renderer.failed
         return result
 
-    async def _visit(self, visit: Visit, frontier: Frontier, result: CrawlResult) -> None:
+    async def _load(self, visit: Visit) -> tuple[PageRecord, Response | None, str]:
+        """Fetch one page (robots.txt first): its record, the response and its text; nothing shared is changed."""
         record = PageRecord(visit.url, visit.depth, visit.crumbs, visit.parent, fetched_at=now())
-        result.pages[visit.url] = record
         if not await self.fetcher.allowed(visit.url):
             record.error = "robots.txt disallows this page"
+            return record, None, ""
+        resp = await self.fetcher.request(visit.url)
+        fill(record, resp)
+        text = ""
+        if resp.ok and record.content_type in HTML_TYPES:
+            text, record.encoding = decode(resp.content, resp.headers.get("content-type"))
+        return record, resp, text
+
+    async def _settle(self, visit: Visit, loaded: tuple[PageRecord, Response | None, str], frontier: Frontier,
+                      result: CrawlResult) -> None:
+        """A loaded page into the crawl, in frontier order: its redirect, its rendering, its links queued and
+        its candidates numbered."""
+        record, resp, text = loaded
+        result.pages[visit.url] = record
+        if resp is None:
             self.on_page(record, [])
             return
         result.stats.pages_fetched += 1
-        resp = await self.fetcher.request(visit.url)
-        fill(record, resp)
         if resp.final_url != visit.url:
             if visit.depth == 0 and not in_scope(resp.final_url, result.site) and resp.ok:
                 result.site = site_key(resp.final_url)  # the home page moved: follow the site
@@ -184,9 +202,8 @@ class Crawler:
             result.pages.setdefault(canonical(resp.final_url), record)
         links: list[LinkRecord] = []
         if resp.ok and record.content_type in HTML_TYPES and in_scope(resp.final_url, result.site):
-            text, record.encoding = decode(resp.content, resp.headers.get("content-type"))
             page = parse(resp.final_url, text)
-            if self.renderer is not None:
+            if self.renderer is not None:  # in order too: the render budget goes to the same pages every time
                 page = await self.renderer.enrich(page, text, home=visit.parent is None)
             else:
                 page.links += script_links(page, text)  # window.open / location targets of script menus

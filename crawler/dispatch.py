@@ -12,6 +12,7 @@ again with the next attempt number, at most `MAX_ATTEMPTS` times.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from hashlib import sha1
 from pathlib import Path
@@ -22,8 +23,9 @@ from .batch import Progress, Report, plain_report, read_sites, summary
 from .checklist import DEFAULT_CHECKLIST, load
 from .config import Options
 from .outputs import to_json
-from .store import Store
+from .store import Store, StoreError
 from .workers import (
+    DEAD_KEPT,
     HEARTBEAT,
     KEEP,
     BrokerError,
@@ -38,6 +40,31 @@ from .workers import (
 )
 
 MAX_ATTEMPTS = 3
+
+
+def result_problem(payload: object) -> str | None:
+    """Why a posted result is not one the dispatcher can store (None: it is), checked before any of it is."""
+    if not isinstance(payload, dict):
+        return f"a {type(payload).__name__}, not an object"
+    if not isinstance(payload.get("batch"), str):
+        return "no batch"
+    if type(payload.get("site_id")) is not int:
+        return "site_id is not a number"
+    if payload.get("error") is not None and not isinstance(payload["error"], str):
+        return "error is not text"
+    rows = payload.get("rows")
+    if rows is None:
+        return None if payload.get("error") else "neither rows nor an error"
+    if not isinstance(rows, dict) or not isinstance(rows.get("run"), dict):
+        return "rows without a run"
+    if not isinstance(rows["run"].get("start_url"), str):
+        return "the run has no URL"
+    for name, table in rows.items():
+        if name == "run":
+            continue
+        if not isinstance(table, list) or not all(isinstance(r, dict) for r in table):
+            return f"rows.{name} is not a list of rows"
+    return None
 
 
 def batch_key(store: Store, batch_id: int) -> str:
@@ -109,18 +136,44 @@ class Dispatcher:
         self.redis.hset(self.keys.sent, str(site["id"]), json.dumps(
             {"attempt": attempt, "message": message.options["redis_message_id"], "at": time.time()}))
 
+    def _dead(self, data: bytes, why: str) -> None:
+        """A result that cannot be stored: said, kept aside (the newest DEAD_KEPT) and never taken again."""
+        self.report(f"unusable result set aside: {why}", self.progress)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.lpush(self.keys.dead, data[:1_000_000])
+        pipe.ltrim(self.keys.dead, 0, DEAD_KEPT - 1)
+        pipe.execute()
+
     def _collect(self, data: bytes) -> None:
-        """Store one posted result, once; then mark it collected (a late duplicate is ignored)."""
+        """Store one posted result, once; then mark it collected (a late duplicate is ignored).
+
+        A result that is not one (corrupt, too large once decompressed, another shape, a run of another URL)
+        is set aside: it never stops the batch, nor the next start (the caller removes it from `processing`)."""
         try:
             payload = unpack(data)
-        except Exception as e:  # noqa: BLE001 - a corrupt entry (zlib, JSON) never stops the batch
-            self.report(f"unreadable result skipped: {type(e).__name__}: {e}", self.progress)
+        except Exception as e:  # noqa: BLE001 - a corrupt entry (zlib, JSON, a bomb) never stops the batch
+            self._dead(data, f"unreadable: {type(e).__name__}: {e}"[:300])
             return
-        sid = payload.get("site_id")
-        if payload.get("batch") != self.key or sid not in self.sites:
+        problem = result_problem(payload)
+        if problem:
+            self._dead(data, problem)
             return
-        error = payload.get("error")
-        imported, run_id = self.store.import_run(payload.get("rows"), self.batch_id, sid, error)
+        sid = payload["site_id"]
+        if payload["batch"] != self.key or sid not in self.sites:
+            return
+        rows, error = payload.get("rows"), payload.get("error")
+        if rows is not None and rows["run"]["start_url"] != self.sites[sid]["url"]:
+            self._dead(data, f"the run of site {sid} is of {rows['run']['start_url'][:200]}, not of its URL "
+                             f"{self.sites[sid]['url']}")
+            return
+        try:
+            imported, run_id = self.store.import_run(rows, self.batch_id, sid, error)
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError, sqlite3.Error,
+                StoreError) as e:  # rows of another shape: nothing was written (a full disk still stops the batch)
+            if isinstance(e, StoreError) and not getattr(e, "data_error", False):
+                raise
+            self._dead(data, f"rows not stored: {type(e).__name__}: {e}"[:300])
+            return
         self.finished.add(sid)
         if imported:
             site = self.sites[sid]

@@ -40,6 +40,9 @@ PARSE_RATE = 400_000  # content-stream bytes pypdf parses and extracts per secon
 MAX_STREAM = 10 * 1024 * 1024  # decoded bytes of one PDF stream (pypdf's decompression limits)
 MAX_INFLATE = 40 * 1024 * 1024  # decoded page content (content and form streams) read per PDF
 MAX_PAGE_NODES = 200_000  # page-tree nodes walked per PDF
+# the reader's own caps count the CPU time it spent, not the wall clock: a busy machine reads the same pages
+# of a document as an idle one (the hard deadline below, on the wall clock, is only the safety net)
+_clock = time.process_time
 TIMEOUT = 10.0  # hard deadline of read_text_isolated, reader process start-up included
 WORKER_MEMORY = 512 * 1024 * 1024  # address space of a reader process (RLIMIT_AS, where supported)
 WORKER_RETIRE = 300 * 1024 * 1024  # a reader process whose peak RSS passed this is replaced
@@ -142,7 +145,7 @@ def read_text(
     kind = "other"
     try:
         kind = sniff(data or b"", content_type, url)
-        deadline = time.monotonic() + max_seconds
+        deadline = _clock() + max_seconds
         if kind == "pdf":
             return _read_pdf(data or b"", max_pages, deadline, max_chars)
         if kind in ("docx", "xlsx"):
@@ -282,7 +285,7 @@ def _walk_pages(pypdf, reader, limit: int, deadline: float) -> list:
         nodes += 1
         if nodes > MAX_PAGE_NODES:
             break
-        if nodes % 256 == 0 and time.monotonic() > deadline:
+        if nodes % 256 == 0 and _clock() > deadline:
             raise _Timeout
         indirect = ref if isinstance(ref, IndirectObject) else None
         if indirect is not None:
@@ -403,7 +406,7 @@ def _read_pdf_limited(pypdf, data: bytes, max_pages: int, deadline: float, max_c
     except Exception as exc:
         patched = None if complete else _with_trailer(data)
         try:
-            if patched is None or time.monotonic() > deadline:
+            if patched is None or _clock() > deadline:
                 raise
             reader = _open_pdf(pypdf, patched)
             pages_found = _walk_pages(pypdf, reader, max_pages + 1, deadline)
@@ -416,7 +419,7 @@ def _read_pdf_limited(pypdf, data: bytes, max_pages: int, deadline: float, max_c
         return DocText("pdf", "", 0, False, not complete, "incomplete file" if not complete else "no pages")
 
     def check(*_args: object) -> None:
-        if time.monotonic() > deadline:
+        if _clock() > deadline:
             raise _Timeout
 
     parts: list[str] = []
@@ -427,14 +430,14 @@ def _read_pdf_limited(pypdf, data: bytes, max_pages: int, deadline: float, max_c
     truncated = not complete
     failed: str | None = None
     for index, page in enumerate(pages_found):
-        if index >= max_pages or size >= max_chars or time.monotonic() > deadline:
+        if index >= max_pages or size >= max_chars or _clock() > deadline:
             truncated = True
             break
         streams = []
         try:
             # pypdf parses a whole content stream before the first operator reaches `check`: a page
             # too big to parse in the time left is skipped, not started; its size is counted, not kept
-            budget = int((deadline - time.monotonic()) * PARSE_RATE)
+            budget = int((deadline - _clock()) * PARSE_RATE)
             cost = 0
             for stream in _streams(page):
                 streams.append(stream)
@@ -545,7 +548,7 @@ def _fits_pdfium(data: bytes, deadline: float) -> bool:
     for count, m in enumerate(_STREAM_START.finditer(data)):
         if m.start() < end:  # inside the data of the stream before
             continue
-        if count >= MAX_STREAMS or (count % 256 == 255 and time.monotonic() > deadline):
+        if count >= MAX_STREAMS or (count % 256 == 255 and _clock() > deadline):
             return False
         head = _stream_dict(data, m.start())
         if _IMAGE.search(head):
@@ -600,7 +603,7 @@ def _any_image(pdfium, pdf, indexes: list[int], deadline: float) -> bool:
     """Whether one of these pages draws an image (looked at within the deadline and MAX_OBJECTS)."""
     budget = [MAX_OBJECTS]
     for index in indexes:
-        if time.monotonic() > deadline or budget[0] <= 0:
+        if _clock() > deadline or budget[0] <= 0:
             return False
         try:
             page = pdf[index]
@@ -641,7 +644,7 @@ def _pdfium_text(pdfium, pdf, count: int, complete: bool, max_pages: int, deadli
     truncated = not complete
     failed: str | None = None
     for index in range(count):
-        if index >= max_pages or size >= max_chars or time.monotonic() > deadline:
+        if index >= max_pages or size >= max_chars or _clock() > deadline:
             truncated = True
             break
         try:
@@ -835,7 +838,7 @@ def _events(chunks: Iterator[bytes], deadline: float) -> Iterator[tuple[str, obj
             yield from parser.read_events()
         except ParseError:
             return
-        if time.monotonic() > deadline:
+        if _clock() > deadline:
             raise TimeoutError
     try:
         parser.close()

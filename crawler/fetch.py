@@ -368,14 +368,33 @@ class Fetcher:
         return rules
 
 
+# not globally routable, though Python 3.11's `is_global` says they are (shared address space and the
+# IETF protocol block among them); IPv6 forms carrying an IPv4 address are judged by that address
+_NOT_GLOBAL = [ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24",
+    "192.88.99.0/24", "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4",
+    "::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7", "fe80::/10")]
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def not_public(address: str) -> bool:
-    """Loopback, private, link-local (cloud metadata 169.254.169.254), multicast or reserved."""
+    """Any address that is not globally routable: loopback, private, shared (100.64/10), link-local (cloud
+    metadata 169.254.169.254), multicast, reserved, documentation; and IPv6 forms that carry one of these
+    (IPv4-mapped, 6to4 `2002::/16`, NAT64 `64:ff9b::/96`; Teredo and the other IPv6 special ranges)."""
     try:
         ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return True
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved \
-        or ip.is_unspecified
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour
+        if inner is None and ip in _NAT64:
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None:
+            return not_public(str(inner))
+    if any(ip in net for net in _NOT_GLOBAL if net.version == ip.version):
+        return True
+    return not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast \
+        or ip.is_reserved or ip.is_unspecified
 
 
 def _short(exc: BaseException) -> str:

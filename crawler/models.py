@@ -195,6 +195,7 @@ class Facts:
     note: str
     page: Page | None = None
     doc: DocText | None = None
+    checked: bool = True  # False: never opened (an off-site link not checked or not reached, out of time)
 
     @property
     def text(self) -> str:

@@ -44,6 +44,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "results": {"id": int, "run_id": int, "item": str, "title": str, "status": str, "reason": str,
                 "score": float, "evidence_url": str, "period_expected": str, "period_found": str,
                 "period_where": str, "found_year": int, "missing_elements": str, "confirmed": int},
+    "web_queue": {"id": int, "url": str, "name": str, "checklist": str, "asked_at": str},  # `oit serve`: waiting
     "documents": {"url": str, "etag": str, "last_modified": str, "content_type": str, "bytes": int, "kind": str,
                   "text": str, "pages": int, "scanned": int, "truncated": int, "error": str, "fetched_at": str,
                   "sha1": str},
@@ -101,7 +102,10 @@ class Store:
             with self._atomic():
                 yield
         except sqlite3.Error as e:
-            raise StoreError(f"cannot write database {self.path}: {e}") from None
+            err = StoreError(f"cannot write database {self.path}: {e}")
+            err.data_error = isinstance(e, (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError,
+                                            sqlite3.DataError))  # the rows, not the disk
+            raise err from None
 
     def _create(self) -> None:
         migrated = "links" in self.db.table_names()
@@ -294,6 +298,19 @@ class Store:
         with self._write():
             self.db["documents"].upsert({"url": url, **row, "fetched_at": now()}, pk="url")
 
+    def queue_scan(self, url: str, name: str, checklist: str) -> int:
+        """A scan asked for in the web app, kept until it starts (a restart runs it then)."""
+        with self._write():
+            return int(self.db["web_queue"].insert({"url": url, "name": name, "checklist": checklist,
+                                                    "asked_at": now()}).last_pk)
+
+    def unqueue_scan(self, queue_id: int) -> None:
+        with self._write():
+            self.db.execute("delete from web_queue where id = ?", [queue_id])
+
+    def queued_scans(self) -> list[dict]:
+        return list(self.db.query("select * from web_queue order by id"))
+
     def latest_run(self) -> int | None:
         """The newest finished run, if any."""
         rows = list(self.db.query("select id from runs where status = 'finished' order by id desc limit 1"))
@@ -445,9 +462,7 @@ class Store:
                 if kept[row["start_url"]] < keep_runs:
                     kept[row["start_url"]] += 1
                     keep.add(row["id"])
-        latest_batches = [r["id"] for r in self.db.query(
-            "select max(id) as id from batches group by csv_path")]
-        for batch_id in latest_batches:
+        for batch_id in self._latest_batches():
             keep.update(r["run_id"] for r in self.batch_sites(batch_id) if r["run_id"])
         where, args = "status != 'running' and pruned_at is null", []
         if older_than_days is not None:
@@ -456,13 +471,34 @@ class Store:
             args.append(cutoff.isoformat(timespec="seconds"))
         runs = [r["id"] for r in self.db.query(f"select id from runs where {where}", args) if r["id"] not in keep]
         with self._write():
-            pages = 0
+            pages = old_links = 0
+            migrated = "links_v1" in self.db.table_names()  # the link rows of a database from before link sets
             for run_id in runs:
                 pages += self.db.execute("delete from pages where run_id = ?", [run_id]).rowcount
+                if migrated:
+                    old_links += self.db.execute("delete from links_v1 where run_id = ?", [run_id]).rowcount
                 self.db["runs"].update(run_id, {"pruned_at": now()})
             linksets = self.db.execute("delete from linksets where hash not in "
                                        "(select links_hash from pages where links_hash is not null)").rowcount
-        return {"runs": len(runs), "pages": pages, "linksets": linksets}
+        return {"runs": len(runs), "pages": pages, "linksets": linksets, "old_links": old_links}
+
+    def _latest_batches(self) -> list[int]:
+        """The latest batch of each list of sites: of each sites CSV for `oit batch`; for the web app, whose
+        every upload is a new file, of each set of sites (the same list uploaded again is the same list)."""
+        latest: dict[object, int] = {}
+        for b in self.db.query("select id, csv_path, settings from batches order by id"):
+            try:
+                web = bool(json.loads(b["settings"] or "{}").get("web"))
+            except (ValueError, AttributeError):
+                web = False
+            if web:
+                urls = sorted({r["url"] for r in self.db.query(
+                    "select url from batch_sites where batch_id = ?", [b["id"]])})
+                key: object = ("web", hashlib.sha1("\n".join(urls).encode()).hexdigest())
+            else:
+                key = ("csv", b["csv_path"])
+            latest[key] = b["id"]
+        return list(latest.values())
 
     def vacuum(self) -> None:
         """Give the space of deleted rows back to the disk."""

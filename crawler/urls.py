@@ -53,7 +53,10 @@ def normalize_start(url: str) -> str:
         raise BadURL("empty URL")
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:  # "Invalid IPv6 URL": an unclosed [
+        raise BadURL(f"'{url}': {e}") from None
     if parts.scheme not in ("http", "https"):
         raise BadURL(f"'{url}': only http and https sites can be scanned")
     if not parts.hostname or " " in parts.netloc or ".." in parts.hostname:
@@ -62,7 +65,10 @@ def normalize_start(url: str) -> str:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
         raise BadURL(f"'{url}': bad port") from None
-    return canonical(url)
+    try:
+        return canonical(url)
+    except ValueError as e:
+        raise BadURL(f"'{url}': {e}") from None
 
 
 @lru_cache(maxsize=65_536)  # every page repeats its menus' URLs

@@ -12,7 +12,11 @@
 Redis keys of a batch (KEY is `dispatch.batch_key`): `results` (list of zlib JSON), `processing` (taken
 by the dispatcher, not yet stored), `sent` (site -> attempt and message id), `running` (site -> worker),
 `posted` (site -> attempt), `collected` (sites stored), `deliveries` (site:attempt -> count), `checklist`,
-`closed`.
+`closed`, `dead` (results the dispatcher could not use, kept for a person to look at).
+
+A worker trusts its queue for what to audit, never for how: the Chromium it runs and whether private
+addresses may be fetched are its own configuration (`oit worker --allow-private`, `--chromium`), whatever
+a message says.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ from typing import Any
 import dramatiq
 import redis
 import redis.asyncio as aredis
-from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.errors import DecodeError
 from dramatiq.middleware import AsyncIO
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -62,6 +67,8 @@ MAX_DELIVERIES = 3  # a site that killed this many workers fails instead of kill
 GATE_TTL = 15.0  # seconds a gate slot outlives a worker that died holding it (refreshed while held)
 DOCUMENTS = "data/worker-documents.db"  # the machine's document cache (ETag / Last-Modified and text)
 KEEP = 7 * 86400  # seconds a finished batch's keys are kept (late duplicates are recognised and ignored)
+MAX_RESULT = 64 * 1024 * 1024  # bytes of one posted result once decompressed; past it, the result is refused
+DEAD_KEPT = 100  # unusable results kept in a batch's `dead` list, for a person to look at
 
 log = logging.getLogger("oit.worker")
 
@@ -88,11 +95,41 @@ class Keys:
     def __init__(self, batch_key: str, prefix: str = PREFIX):
         base = f"{prefix}:batch:{batch_key}:"
         for name in ("results", "processing", "sent", "running", "posted", "collected", "deliveries",
-                     "checklist", "closed"):
+                     "checklist", "closed", "dead"):
             setattr(self, name, base + name)
 
     def all(self) -> list[str]:
         return [v for k, v in vars(self).items()]
+
+
+class _Consumer(_RedisConsumer):
+    """Dramatiq's Redis consumer, but a message that cannot be decoded is dead-lettered: Dramatiq's own would
+    raise, restart the consumer and leave the message in this worker's ack set and the queue's hash for ever."""
+
+    def __next__(self):
+        try:
+            return super().__next__()
+        except DecodeError as e:
+            self._dead_letter(e.data)
+            return None
+
+    def _dead_letter(self, data: bytes) -> None:
+        broker = self.broker
+        acks = f"{broker.namespace}:__acks__.{broker.broker_id}.{self.queue_name}"
+        msgs = f"{broker.namespace}:{self.queue_name}.msgs"
+        raw = data if isinstance(data, bytes) else str(data).encode("utf-8", "replace")
+        for mid in broker.client.smembers(acks):
+            if broker.client.hget(msgs, mid) == raw:
+                broker.do_nack(self.queue_name, mid.decode() if isinstance(mid, bytes) else mid)
+                log.warning("a message that is not a job was dead-lettered (%s): %r", mid, raw[:120])
+                return
+        log.warning("a message that is not a job could not be found to dead-letter: %r", raw[:120])
+
+
+class _Broker(RedisBroker):
+    @property
+    def consumer_class(self):
+        return _Consumer
 
 
 def make_broker(url: str, heartbeat: float = HEARTBEAT, maintenance: float = 0.01) -> RedisBroker:
@@ -101,7 +138,7 @@ def make_broker(url: str, heartbeat: float = HEARTBEAT, maintenance: float = 0.0
     `maintenance` is the share of broker commands that also hand the jobs of silent workers (no
     heartbeat for `heartbeat` seconds) back to the queue; the dispatcher uses 1.0.
     """
-    broker = RedisBroker(url=url, namespace=DRAMATIQ_NAMESPACE, heartbeat_timeout=int(heartbeat * 1000),
+    broker = _Broker(url=url, namespace=DRAMATIQ_NAMESPACE, heartbeat_timeout=int(heartbeat * 1000),
                          maintenance_chance=int(1_000_000 * maintenance))
     broker.add_middleware(AsyncIO())
     dramatiq.set_broker(broker)
@@ -125,19 +162,62 @@ def options_to_job(options: Options) -> dict[str, Any]:
             "render": plain(options.render, ("chromium",))}
 
 
-def options_from_job(job: dict[str, Any], checklist: str | Path) -> Options:
-    return Options(checklist=checklist, db=":memory:", year=job["year"], today=job.get("today"),
-                   check_offsite=job["check_offsite"],
-                   workers=job["workers"], budget=Budget(**job["budget"]), settings=Settings(**job["settings"]),
-                   render=RenderOptions(**job["render"]))
+# what the worker decides, never a message: the executable it runs and what it may connect to
+WORKER_OWN = {"settings": ("allow_private", "resolver"), "render": ("chromium",)}
+
+
+def options_from_job(job: dict[str, Any], checklist: str | Path, allow_private: bool = False,
+                     chromium: str | None = None) -> Options:
+    """The scan's options from a job: the dispatcher's budget and politeness, the worker's own Chromium and
+    private-address policy (a message naming an executable or `allow_private` is not obeyed)."""
+    def part(name: str, cls: type) -> Any:
+        given = job[name]
+        if not isinstance(given, dict):
+            raise TypeError(f"job: {name} is not an object")
+        known = {f.name for f in fields(cls)} - set(WORKER_OWN.get(name, ()))
+        taken = {k: v for k, v in given.items() if k in known}
+        defaults = cls()
+        for k, v in taken.items():  # each value of the type of its default (a float may be given as an int)
+            want = type(getattr(defaults, k))
+            ok = isinstance(v, bool) if want is bool else (
+                isinstance(v, (int, float)) and not isinstance(v, bool) if want is float else
+                isinstance(v, want) and not isinstance(v, bool) if want is int else isinstance(v, want))
+            if not ok:
+                raise TypeError(f"job: {name}.{k} is not a {want.__name__}")
+        return cls(**taken)
+    today = job.get("today")
+    if today is not None and not isinstance(today, str):
+        raise TypeError("job: today is not a date")
+    for key, want in (("year", (int, type(None))), ("check_offsite", (bool, type(None))), ("workers", int)):
+        if key not in job or not isinstance(job[key], want):
+            raise TypeError(f"job: {key} is missing or of another type")
+    render = part("render", RenderOptions)
+    if chromium:
+        render.chromium = chromium
+    settings = part("settings", Settings)
+    settings.allow_private = allow_private
+    return Options(checklist=checklist, db=":memory:", year=job["year"], today=today,
+                   check_offsite=job["check_offsite"], workers=job["workers"], budget=part("budget", Budget),
+                   settings=settings, render=render)
 
 
 def pack(payload: dict) -> bytes:
     return zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
 
 
-def unpack(data: bytes) -> dict:
-    return json.loads(zlib.decompress(data).decode("utf-8"))
+class ResultTooLarge(ValueError):
+    pass
+
+
+def unpack(data: bytes, limit: int = MAX_RESULT) -> dict:
+    """A posted result, decompressed no further than `limit` bytes (a zlib bomb stops there)."""
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(data, limit)
+    if inflater.unconsumed_tail or (not inflater.eof and len(raw) >= limit):
+        raise ResultTooLarge(f"larger than {limit // (1024 * 1024)} MB once decompressed")
+    if not inflater.eof:
+        raise zlib.error("truncated zlib stream")
+    return json.loads(raw.decode("utf-8"))
 
 
 # -- the distributed per-server gate ---------------------------------------------------------------------
@@ -269,8 +349,10 @@ class RedisGate(HostGate):
 class _Process:
     """What one worker process keeps between jobs: its Redis client, gates and checklists (on its event loop)."""
 
-    def __init__(self, url: str, documents: str | None = None):
+    def __init__(self, url: str, documents: str | None = None, allow_private: bool = False,
+                 chromium: str | None = None):
         self.url, self.documents_path = url, documents
+        self.allow_private, self.chromium = allow_private, chromium  # this worker's own, never a message's
         self._documents: Store | None = None
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._client: aredis.Redis | None = None
@@ -351,11 +433,36 @@ def _from_redis(exc: BaseException | None) -> bool:
     return False
 
 
+def job_problem(job: object) -> str | None:
+    """Why a message is not a job this worker can run (None: it is one); checked before anything is done."""
+    if not isinstance(job, dict):
+        return f"a {type(job).__name__}, not a job"
+    for key, want in (("batch", str), ("url", str), ("checklist_file", str), ("options", dict)):
+        if not isinstance(job.get(key), want):
+            return f"{key} is missing or not a {want.__name__}"
+    for key in ("site_id", "attempt"):
+        if type(job.get(key)) is not int or not 0 <= job[key] < 2**53:
+            return f"{key} is missing or not a number"
+    if not job["url"].startswith(("http://", "https://")) or len(job["url"]) > 2000:
+        return "url is not a web address"
+    try:
+        options_from_job(job["options"], "-")
+    except (TypeError, KeyError, ValueError) as e:
+        return f"options: {e}"
+    return None
+
+
 async def audit_site(job: dict) -> None:
-    """The actor: audit one site of a batch and post its run; a job already collected is skipped."""
+    """The actor: audit one site of a batch and post its run; a job already collected is skipped.
+
+    A message that is not a job fails at once (Dramatiq dead-letters it: max_retries is 0)."""
     proc = _PROCESS
     if proc is None:
         raise RuntimeError("audit_site runs in `oit worker` only")
+    problem = job_problem(job)
+    if problem:
+        log.warning("%s: a message that is not a job was refused: %s", proc.name, problem)
+        raise ValueError(f"not a job: {problem}")
     r, keys = proc.client, Keys(job["batch"])
     sid, attempt, url = str(job["site_id"]), job["attempt"], job["url"]
     async with r.pipeline(transaction=False) as pipe:
@@ -374,7 +481,7 @@ async def audit_site(job: dict) -> None:
         store = _SiteStore(proc.documents)  # this site's run only; the dispatcher writes the main database
         try:
             path, checklist = await proc.checklist(keys)
-            options = options_from_job(job["options"], path)
+            options = options_from_job(job["options"], path, proc.allow_private, proc.chromium)
             try:
                 run_id = await scan_site(url, checklist, store, options, proc.gate(options.settings))
             except SiteUnreachable as e:
@@ -396,6 +503,10 @@ async def audit_site(job: dict) -> None:
     payload = {"batch": job["batch"], "site_id": job["site_id"], "attempt": attempt, "url": url, "error": error,
                "rows": rows, "worker": proc.name, "seconds": round(seconds, 2)}
     data = await asyncio.to_thread(pack, payload)
+    if rows is not None and len(data) > MAX_RESULT // 8 and len(json.dumps(payload)) > MAX_RESULT:
+        error = f"the run is larger than the {MAX_RESULT // (1024 * 1024)} MB a result may be; not stored"
+        payload.update(rows=None, error=error)
+        data = pack(payload)
     async with r.pipeline(transaction=True) as pipe:  # the result and its mark, together
         await (pipe.rpush(keys.results, data).hset(keys.posted, sid, attempt).hdel(keys.running, sid).execute())
     pages = len(rows["pages"]) if rows else 0
@@ -404,7 +515,7 @@ async def audit_site(job: dict) -> None:
 
 
 def run_worker(url: str, concurrency: int = 4, heartbeat: float = HEARTBEAT, grace: float = 10.0,
-               documents: str | None = DOCUMENTS) -> int:
+               documents: str | None = DOCUMENTS, allow_private: bool = False, chromium: str | None = None) -> int:
     """One worker process: `concurrency` sites at a time on one event loop, until SIGTERM or SIGINT.
 
     On the signal it takes no new job and gives the sites in progress `grace` seconds to finish; the
@@ -416,7 +527,7 @@ def run_worker(url: str, concurrency: int = 4, heartbeat: float = HEARTBEAT, gra
         logging.getLogger(noisy).setLevel(logging.WARNING)
     connect(url)  # an unreachable broker is one clear error now
     broker = make_broker(url, heartbeat)
-    _PROCESS = _Process(url, documents)
+    _PROCESS = _Process(url, documents, allow_private, chromium)
     worker = dramatiq.Worker(broker, worker_threads=max(1, concurrency), worker_timeout=500)
     worker.queue_prefetch = max(1, concurrency)  # take only the jobs it can run now: the rest stay for others
     stop = threading.Event()
@@ -436,13 +547,15 @@ def run_worker(url: str, concurrency: int = 4, heartbeat: float = HEARTBEAT, gra
 
 
 def run_workers(url: str, processes: int, concurrency: int = 4, heartbeat: float = HEARTBEAT,
-                documents: str | None = DOCUMENTS) -> int:
+                documents: str | None = DOCUMENTS, allow_private: bool = False, chromium: str | None = None) -> int:
     """`processes` worker processes, each restarted if it dies; SIGTERM or SIGINT stops them all."""
     if processes <= 1:
-        return run_worker(url, concurrency, heartbeat, documents=documents)
+        return run_worker(url, concurrency, heartbeat, documents=documents, allow_private=allow_private,
+                          chromium=chromium)
     connect(url)
     cmd = [sys.executable, "-m", "crawler", "worker", "--processes", "1", "--concurrency", str(concurrency),
-           "--heartbeat", str(heartbeat), "--documents", documents or ""]
+           "--heartbeat", str(heartbeat), "--documents", documents or "",
+           *(["--allow-private"] if allow_private else []), *(["--chromium", chromium] if chromium else [])]
     env = {**os.environ, "OIT_BROKER": url}  # not on the command line: the URL may hold a password
 
     def spawn() -> subprocess.Popen:

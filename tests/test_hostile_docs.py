@@ -264,9 +264,10 @@ def test_isolated_reader_gives_what_read_text_gives():
 
 
 def test_slow_pdf_is_slow_but_keeps_its_deadline():
-    t0 = time.monotonic()
+    """The cap counts the reader's CPU seconds (a busy machine reads as many pages as an idle one)."""
+    t0 = time.process_time()
     doc = read_text(slow_pdf(), "application/pdf", "https://x.go.th/a.pdf", max_seconds=1.0)
-    assert 1.0 < time.monotonic() - t0 < 3.0
+    assert 1.0 < time.process_time() - t0 < 3.0
     assert doc.truncated and 0 < doc.pages < 20
 
 

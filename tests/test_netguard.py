@@ -270,3 +270,29 @@ def test_chromium_launched_as_the_renderer_does_reaches_nothing_by_itself():
         private.close()
     assert not private.paths, dict(private.paths)
     assert len(errors) == 2, errors
+
+
+@pytest.mark.parametrize("address", [
+    "100.64.0.1",  # shared address space (carrier-grade NAT)
+    "192.0.0.8",  # IETF protocol assignments
+    "198.18.0.1",  # benchmarking
+    "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+    "2002:a9fe:a9fe::1",  # 6to4 of the metadata address 169.254.169.254
+    "64:ff9b::a00:5",  # NAT64 of 10.0.0.5
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo
+    "::ffff:10.0.0.5",  # IPv4-mapped
+    "::127.0.0.1",  # IPv4-compatible (deprecated)
+])
+def test_every_address_that_is_not_global_is_refused(no_egress, address):
+    """Every form of a non-public address is refused before connecting: only globally routable ones pass."""
+    resp, _ = fetch("http://intranet.test/", Settings(delay=0.0, retries=0, allow_private=False,
+                                                       resolver=lambda host: [address]))
+    assert resp.status == 0 and resp.error and "private" in resp.error, resp
+    assert no_egress.connects == [], no_egress.connects
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2002:5db8:d822::1", "64:ff9b::5db8:d822", "2606:4700::1"])
+def test_public_addresses_and_their_ipv6_forms_pass_the_guard(address):
+    from crawler.fetch import not_public
+    assert not not_public(address)

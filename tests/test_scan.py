@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -196,3 +197,83 @@ def test_scraped_text_never_runs_in_terminal_or_spreadsheet(tmp_path):
     cells = [c for row in rows[1:] for c in row]
     assert all(not c.startswith(("=", "+", "-", "@")) for c in cells)
     assert not any("\x1b" in c or "\x07" in c for c in cells)
+
+
+def test_time_limit_bounds_the_whole_site_and_says_what_was_not_checked(tmp_path):
+    """--time-limit covers the check step too: evidence not opened in time is said, and its items are review."""
+    from crawler.checklist import load
+
+    site = tmp_path / "site"
+    (site / "docs").mkdir(parents=True)
+    items = load().items
+    links = "".join(f'<li><a href="/docs/o{n}.pdf">{item.title}</a></li>' for n, item in enumerate(items, 1))
+    (site / "index.html").write_text(f"<html><head><meta charset='utf-8'><title>เทศบาลตำบลช้า</title></head>"
+                                     f"<body><h1>ข้อมูลสาธารณะ OIT</h1><ul>{links}</ul></body></html>",
+                                     encoding="utf-8")
+    for n in range(1, len(items) + 1):
+        (site / "docs" / f"o{n}.pdf").write_bytes(b"%PDF-1.4\n% not much of a document\n%%EOF\n")
+    srv = SiteServer(site, latency=1.0)  # every answer takes a second: 43 documents take 20 s two at a time
+    try:
+        t0 = time.monotonic()
+        proc = run_oit("scan", srv.url, "--db", str(tmp_path / "oit.db"), "--json", str(tmp_path / "r.json"),
+                       "--time-limit", "5", "--delay", "0", "--render", "never", "-q", timeout=120)
+        took = time.monotonic() - t0
+    finally:
+        srv.close()
+    assert proc.returncode == 2, proc.stderr
+    assert took < 5 + 6, took  # the limit, the process start and the last answer in flight
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    said = [f for f in doc["findings"] if f.startswith("time limit:")]
+    assert said and "were not checked" in said[0], doc["findings"]
+    unchecked = [i for i in doc["items"] if "หมดเวลาของการตรวจ" in i["reason"]]
+    assert unchecked and all(i["status"] == "review" for i in unchecked), unchecked[:2]
+
+
+def _crawl_with_latency(tmp_path: Path, slow: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Crawl a small site whose page `slow` answers 0.6 s late: the pages fetched, the candidates in order."""
+    import asyncio
+
+    from crawler.checklist import load
+    from crawler.config import Budget, Settings
+    from crawler.crawl import Crawler
+    from crawler.fetch import Fetcher
+
+    root = tmp_path / f"site-{slow.strip('/').replace('/', '-')}"
+    root.mkdir()
+    page = "<html><head><meta charset='utf-8'><title>{t}</title></head><body><h1>{t}</h1>{links}</body></html>"
+    (root / "index.html").write_text(page.format(t="เทศบาลตำบลทดสอบ", links="<a href='/a.html'>ข้อมูลพื้นฐาน</a>"
+                                                 "<a href='/b.html'>ข่าวประชาสัมพันธ์</a>"), encoding="utf-8")
+    (root / "a.html").write_text(page.format(t="ข้อมูลพื้นฐาน", links="<a href='/a1.html'>โครงสร้างองค์กร</a>"),
+                                 encoding="utf-8")
+    (root / "b.html").write_text(page.format(t="ข่าวประชาสัมพันธ์", links="<a href='/b1.html'>โครงสร้างส่วนราชการ</a>"),
+                                 encoding="utf-8")
+    for name in ("a1", "b1"):
+        (root / f"{name}.html").write_text(page.format(t="โครงสร้าง", links=""), encoding="utf-8")
+    srv = SiteServer(root)
+    original = srv.httpd.RequestHandlerClass.route
+
+    def route(handler):  # this one page late, the others at once
+        if handler.path == slow:
+            time.sleep(0.6)
+        return original(handler)
+    srv.httpd.RequestHandlerClass.route = route
+
+    async def crawl():
+        async with Fetcher(Settings(per_host=2, delay=0.0, allow_private=True, obey_robots=False)) as fetcher:
+            crawler = Crawler(load(), fetcher, Budget(max_pages=4, max_depth=5, time_limit=60), workers=2)
+            return await crawler.run(srv.url)
+    try:
+        result = asyncio.run(crawl())
+    finally:
+        srv.close()
+    fetched = sorted(urlsplit(u).path for u, r in result.pages.items() if r.status)
+    cands = [(c.item, urlsplit(c.url).path, c.seq) for c in result.candidates]
+    return fetched, cands
+
+
+def test_the_crawl_does_not_depend_on_which_answer_comes_first(tmp_path):
+    """Same site, same crawl: which page answers first (a busy machine, a slow server) changes neither the pages
+    fetched within the budget nor the order of the candidates."""
+    a_late = _crawl_with_latency(tmp_path, "/a.html")
+    b_late = _crawl_with_latency(tmp_path, "/b.html")
+    assert a_late == b_late

@@ -33,6 +33,9 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     ("alias", "name: x\nitems:\n  - *nothing\n", 3, "alias *nothing is not allowed"),
     ("deep", "items: " + "[" * 5000 + "]" * 5000 + "\n", 1, f"nested more than {MAX_DEPTH} levels deep"),
     ("deep-block", "items:\n" + "".join("  " * i + "- \n" for i in range(1, 200)), MAX_DEPTH + 1, "nested more"),
+    ("bigint", "name: x\nassessment_year: " + "9" * 200_000 + "\n", 2, "assessment_year: a number of 200,000 digits"),
+    ("bigint-item", "name: x\nitems:\n  - id: O1\n    number: " + "1" * 200_000 + "\n", 4,
+     "items[0].number: a number of"),
 ])
 def test_hostile_checklist_is_refused_in_seconds(tmp_path, name, text, line, words):
     path = tmp_path / f"{name}.yaml"

@@ -90,3 +90,43 @@ def test_documents_whose_bytes_did_not_change_are_not_read_again(tmp_path):
     def same(doc: dict) -> list[dict]:
         return [{k: i.get(k) for k in keep} for i in doc["items"]]
     assert same(second) == same(first)
+
+
+def test_prune_drops_the_old_link_rows_of_a_migrated_database(tmp_path):
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.execute("create table runs (id integer primary key, start_url text, status text, started_at text)")
+    con.executemany("insert into runs values (?, 'http://a.go.th/', 'finished', '2024-01-0' || ?)", [(1, 1), (2, 2)])
+    con.execute("create table links (id integer primary key, run_id int, from_url text, to_url text, text text, "
+                "context text, offsite int)")
+    con.executemany("insert into links (run_id, from_url, to_url, text, context, offsite) "
+                    "values (?, 'http://a.go.th/', 'http://a.go.th/org', 'โครงสร้าง', '', 0)", [(1,), (1,), (2,)])
+    con.commit()
+    con.close()
+    proc = run_oit("prune", "--db", str(db), "--keep-runs", "1")
+    assert proc.returncode == 0 and "pruned 1 runs" in proc.stdout and "2 link rows" in proc.stdout, proc.stdout
+    con = sqlite3.connect(db)
+    assert con.execute("select run_id from links").fetchall() == [(2,)]  # the kept run's links stay readable
+    con.close()
+
+
+def test_prune_treats_web_app_uploads_of_the_same_sites_as_one_list(tmp_path):
+    """Every web-app upload is a new file: the same sites uploaded again are the same list, so the older
+    batch's runs can be pruned (they were kept for ever as 'the latest batch of their list')."""
+    from crawler.models import PageRecord
+    from crawler.store import Store
+
+    store = Store(tmp_path / "oit.db")
+    sites = [{"line": 2, "url": "http://a.go.th/", "name": "", "province": "", "district": "", "type": "",
+              "extra": "{}"}]
+    runs = []
+    for n in (1, 2):
+        batch = store.start_batch(str(tmp_path / "uploads" / f"{n}-sites.csv"), "คืนนี้", {"web": True}, sites)
+        run = store.start_run("OIT", "1", 2565, "http://a.go.th/", {}, "0", batch)
+        store.add_page(run, PageRecord("http://a.go.th/", 0, ["หน้าแรก"], None, status=200), [])
+        store.finish_run(run, "a.go.th", [], 1, 1, "done", [])
+        store.site_done(store.batch_sites(batch)[0]["id"], run, None)
+        runs.append(run)
+    counts = store.prune(keep_runs=1)
+    assert counts["runs"] == 1
+    assert store.run(runs[0])["pruned_at"] and not store.run(runs[1])["pruned_at"]

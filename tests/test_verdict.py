@@ -128,3 +128,19 @@ def test_among_review_candidates_the_one_showing_the_required_form_comes_first()
     sure = cand("O32", "http://x.go.th/opinion", 1.0, "แสดงความคิดเห็น")
     r = decide(ITEMS["O32"], facts("O32", [(sure, plain), (appeal, Facts(True, "เปิดได้", with_form))]), Y)
     assert r.evidence[0].url == sure.url  # a sure candidate is not swapped for a partial one
+
+
+@pytest.mark.parametrize("note", ["ลิงก์ภายนอก ไม่ได้ตรวจ (สแกนเว็บในเครือข่ายภายใน)",
+                                  "ตรวจลิงก์ภายนอกไม่ได้: เชื่อมต่อไม่ได้",
+                                  "ไม่ได้ตรวจ: หมดเวลาของการตรวจเว็บไซต์ (--time-limit)"],
+                         ids=["offsite-local-scan", "offsite-unreachable", "time-limit"])
+def test_evidence_that_could_not_be_checked_is_review_with_the_reason(note):
+    """An item whose only evidence is an off-site link not checked (or not checked in time) is not `found`."""
+    c = cand("O1", "https://www.facebook.com/org-chart", 1.0, "โครงสร้างองค์กร")
+    r = decide(ITEMS["O1"], facts("O1", [(c, Facts(None, note, checked=False))]), Y)
+    assert r.status == "review" and note in r.reason, r
+    login = Facts(None, "ลิงก์ภายนอกต้องเข้าสู่ระบบ (ไม่ใช่ลิงก์เสีย)")  # it answered: a live link behind a login
+    assert decide(ITEMS["O1"], facts("O1", [(c, login)]), Y).status == "found"
+    opened = cand("O1", "http://x.go.th/org", 0.9, "โครงสร้างองค์กร")
+    f = Facts(True, "เปิดได้", page("http://x.go.th/org", "โครงสร้าง", "แผนผังโครงสร้าง ปีงบประมาณ 2565"))
+    assert decide(ITEMS["O1"], facts("O1", [(c, Facts(None, note, checked=False)), (opened, f)]), Y).status == "found"

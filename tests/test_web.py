@@ -579,3 +579,69 @@ def test_templates_and_static_files_ship_in_the_package():
     assert files
     for f in files:
         assert any(f.match(str(web_dir / g)) for g in globs), f
+
+
+def test_ids_too_large_for_the_database_are_not_found_not_a_traceback(web):
+    w = web()
+    huge = "1" * 23
+    with httpx.Client(base_url=w.url) as c:
+        for path in (f"/runs/{huge}", f"/runs/{huge}/download/json", f"/batches/{huge}", f"/batches/{huge}/report"):
+            r = c.get(path)
+            assert r.status_code == 404, (path, r.status_code)
+            assert "Traceback" not in r.text
+        r = c.get(f"/items/O1?run={huge}")
+        assert r.status_code == 400 and "Traceback" not in r.text
+        assert c.get("/items/O1?run=" + "9" * 5_000).status_code == 200  # past int()'s digits: the item alone
+
+
+def test_oit_serve_on_another_loopback_address_answers_to_it(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "serve", "--host", "127.0.0.2", "--port", str(port),
+                             "--db", str(tmp_path / "x.db")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, env=env)
+    try:
+        line = proc.stdout.readline()
+        address = line.strip().removeprefix("oit serve: open ")
+        assert address == f"http://127.0.0.2:{port}/", line
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                r = httpx.get(address)
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+        assert r.status_code == 200, r.text  # the address it printed, not 421
+        assert httpx.get(address, headers={"Host": "attacker.example"}).status_code == 421
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(20)
+
+
+def test_queued_scans_run_after_the_server_restarts(web, site_server, tmp_path):
+    slow, waiting = site_server("menu_cms", latency=0.3), site_server("ita_table")
+    db = tmp_path / "oit.db"
+    w = web(db=db, scans=1)
+    with httpx.Client(base_url=w.url) as c:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/").text).group(1)
+        c.post("/scan", data={"url": slow.url, "csrf": csrf})
+        second = c.post("/scan", data={"url": waiting.url, "csrf": csrf}).headers["location"]
+        assert "รอคิว" in c.get(second).text
+    w.close()  # stopped while the second scan waits for its turn
+    assert not waiting.stats.paths
+    w2 = web(db=db, scans=1)
+    deadline = time.monotonic() + 120
+    with httpx.Client(base_url=w2.url) as c:
+        while True:
+            con = sqlite3.connect(db)
+            runs = con.execute("select status from runs where start_url = ?", [waiting.url]).fetchall()
+            con.close()
+            if runs and runs[-1][0] == "finished":
+                break
+            assert time.monotonic() < deadline, "the queued scan was lost at the restart"
+            time.sleep(0.2)
+        assert c.get("/").status_code == 200
+    con = sqlite3.connect(db)
+    assert con.execute("select count(*) from web_queue").fetchone()[0] == 0
+    con.close()

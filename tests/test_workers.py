@@ -81,12 +81,14 @@ class Workers:
         self.url, self.folder = url, folder
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, n: int = 1, concurrency: int = 2, processes: int = 1) -> list[subprocess.Popen]:
+    def start(self, n: int = 1, concurrency: int = 2, processes: int = 1,
+              private: bool = True) -> list[subprocess.Popen]:
         new = []
         for _ in range(n):
             log = open(self.folder / f"worker-{len(self.procs)}.log", "wb")  # noqa: SIM115 - closed with the process
             proc = subprocess.Popen([sys.executable, "-m", "crawler", "worker", "--processes", str(processes),
                                      "--concurrency", str(concurrency), "--heartbeat", HEARTBEAT,
+                                     *(["--allow-private"] if private else []),
                                      "--documents", str(self.folder / "documents.db")],
                                     cwd=ROOT, env={**ENV, "OIT_BROKER": self.url}, stdout=log,
                                     stderr=subprocess.STDOUT)
@@ -220,7 +222,10 @@ def test_dispatch_on_three_workers(province, workers, tmp_path):
     from crawler.workers import make_broker
     key = redis.Redis.from_url(workers.url).keys("oit:batch:*:closed")[0].decode().split(":")[2]
     actor = make_broker(workers.url).get_actor("audit_site")
-    actor.send({"batch": key, "site_id": 1, "attempt": 1, "url": servers[0].url, "options": {}, "checklist_file": ""})
+    from crawler import Options
+    from crawler.workers import options_to_job
+    actor.send({"batch": key, "site_id": 1, "attempt": 1, "url": servers[0].url, "options": options_to_job(Options()),
+                "checklist_file": ""})
     wait_until(lambda: f"skip {servers[0].url} (already closed)" in workers.log(), 30, "the duplicate to be skipped")
     assert not redis.Redis.from_url(workers.url).exists(f"oit:batch:{key}:results")
 
@@ -234,7 +239,7 @@ def test_options_travel_to_the_workers_intact():
                       settings=Settings(per_host=1, delay=0.5, allow_private=True, obey_robots=False),
                       render=RenderOptions(mode="never", budget=4, chromium="/opt/elsewhere/chromium"))
     job = json.loads(json.dumps(options_to_job(options)))  # as it travels: JSON
-    back = options_from_job(job, "/tmp/checklist.yaml")
+    back = options_from_job(job, "/tmp/checklist.yaml", allow_private=True)
     assert (back.year, back.today, back.check_offsite, back.workers) == (2566, "2569-12-04", False, 3)
     assert back.budget == options.budget and back.settings == options.settings
     assert back.render.mode == "never" and back.render.budget == 4
@@ -575,3 +580,108 @@ def test_unreachable_broker_is_one_clear_error(tmp_path):
         proc = run_oit(*args, timeout=60)
         assert proc.returncode == 1 and "oit: error: broker redis://127.0.0.1" in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+# -- what reaches the queue is not trusted -------------------------------------------------------------------
+
+def test_a_message_cannot_name_the_workers_chromium_nor_allow_private_addresses(workers, tmp_path):
+    """A job naming an executable as Chromium and `allow_private`: the worker runs neither; a worker without
+    --allow-private refuses the loopback site."""
+    from crawler import Options, RenderOptions, Settings
+    from crawler.workers import Keys, make_broker, options_to_job, unpack
+
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.sh"
+    evil.write_text(f"#!/bin/sh\ntouch {marker}\nsleep 1\n", encoding="utf-8")
+    evil.chmod(0o755)
+    srv = SiteServer(SITES / "menu_cms")
+    try:
+        workers.start(1, private=False)
+        keys = Keys("trust")
+        client = redis.Redis.from_url(workers.url)
+        client.set(keys.checklist, (ROOT / "checklists" / "oit-2565.yaml").read_bytes())
+        job = options_to_job(Options(settings=Settings(delay=0.0, allow_private=True),
+                                     render=RenderOptions(mode="always")))
+        job["render"]["chromium"] = str(evil)
+        job["settings"]["allow_private"] = True
+        actor = make_broker(workers.url).get_actor("audit_site")
+        actor.send({"batch": "trust", "site_id": 1, "attempt": 1, "url": srv.url, "options": job,
+                    "checklist_file": "x"})
+        wait_until(lambda: client.llen(keys.results), 60, "the worker's result")
+        result = unpack(client.lpop(keys.results))
+    finally:
+        srv.close()
+    assert not marker.exists(), "the worker ran the executable a message named"
+    assert srv.stats.paths == {}, srv.stats.paths  # the loopback site was not fetched
+    assert result["error"] and "private" in result["error"], result["error"]
+
+
+def _dispatcher(store_path: Path, url: str, site_url: str, reports: list[str]):
+    from crawler import Options
+    from crawler.dispatch import Dispatcher
+    from crawler.store import Store
+
+    store = Store(store_path)
+    batch = store.start_batch("x.csv", "x", {}, [{"line": 2, "url": site_url, "name": "", "province": "",
+                                                  "district": "", "type": "", "extra": "{}"}])
+    return Dispatcher(store, batch, Options(db=store_path), url, None, lambda line, _p: reports.append(line),
+                      heartbeat=2.0)
+
+
+def test_odd_results_are_set_aside_and_never_stop_the_dispatcher(broker, tmp_path):
+    """Valid zlib JSON of another shape, a zlib bomb, a run of another URL, rows that cannot be stored: each is
+    said and set aside (the `dead` list) and taken out of `processing`; the batch goes on."""
+    import zlib
+
+    from crawler.workers import pack
+
+    reports: list[str] = []
+    site = "http://www.example.go.th/"
+    d = _dispatcher(tmp_path / "oit.db", broker, site, reports)
+    sid = next(iter(d.sites))
+    bomb = zlib.compressobj(9)
+    parts = [bomb.compress(b'{"batch": "')] + [bomb.compress(b"a" * 1_000_000) for _ in range(100)]
+    parts.append(bomb.compress(b'"}') + bomb.flush())
+    run = {"start_url": "http://elsewhere.example/", "status": "finished"}
+    odd = [pack([1, 2, 3]), pack({"batch": d.key, "site_id": "1"}), b"".join(parts),
+           pack({"batch": d.key, "site_id": sid, "rows": {"run": run, "pages": []}, "error": None}),
+           pack({"batch": d.key, "site_id": sid, "rows": {"run": {**run, "start_url": site}, "pages": [[1]]},
+                 "error": None}),
+           pack({"batch": d.key, "site_id": sid, "rows": {"run": {**run, "start_url": site}, "pages": "x"},
+                 "error": None})]
+    good = pack({"batch": d.key, "site_id": sid, "attempt": 1, "rows": None, "error": "the site failed",
+                 "worker": "w"})
+    client = redis.Redis.from_url(broker)
+    client.rpush(d.keys.processing, *odd, good)  # left by a dispatcher killed before it stored them
+    d.run()
+    assert d.progress.failed == 1 and d.progress.left == 0
+    dead = "\n".join(r for r in reports if r.startswith("unusable result set aside"))
+    assert dead.count("\n") + 1 == len(odd), reports
+    assert "larger than 64 MB" in dead and "not of its URL" in dead and "list" in dead
+    assert client.llen(d.keys.processing) == 0
+    assert client.llen(d.keys.dead) == len(odd)
+    assert d.store.batch_sites(d.batch_id)[0]["status"] == "failed"
+    assert len(list(d.store.db.query("select id from runs"))) == 0  # nothing of another site was stored
+
+
+def test_a_message_that_is_not_a_job_is_dead_lettered(workers):
+    """Bytes in the queue that Dramatiq cannot decode: dead-lettered, not left in the ack set for ever."""
+    from crawler.workers import DRAMATIQ_NAMESPACE, QUEUE
+
+    client = redis.Redis.from_url(workers.url)
+    base = f"{DRAMATIQ_NAMESPACE}:{QUEUE}"
+    client.hset(f"{base}.msgs", "bad-1", b"\xff not a message {")
+    client.rpush(base, "bad-1")
+    workers.start(1)
+    wait_until(lambda: client.zscore(f"{base}.XQ", "bad-1") is not None, 30, "the message dead-lettered")
+    assert not client.hexists(f"{base}.msgs", "bad-1")
+    acks = [k for k in client.keys(f"{DRAMATIQ_NAMESPACE}:__acks__.*") if client.sismember(k, "bad-1")]
+    assert acks == []
+    assert "not a job was dead-lettered" in workers.log()
+    # a message Dramatiq can decode, but not a job: refused before anything runs, dead-lettered too
+    from crawler.workers import make_broker
+    message = make_broker(workers.url).get_actor("audit_site").send({"batch": "k", "url": "file:///etc/passwd"})
+    mid = message.options["redis_message_id"]
+    wait_until(lambda: client.zscore(f"{base}.XQ", mid) is not None, 30, "the job dead-lettered")
+    assert not client.hexists(f"{base}.msgs", mid)
+    assert "a message that is not a job was refused" in workers.log()

@@ -98,6 +98,9 @@ def _download(body: str | bytes, filename: str, media: str) -> Response:
     return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{filename}"'})
 
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a longer number in a URL names nothing
+
+
 def create_app(db: str | Path, allow_private: bool = False, token: str | None = None, *,
                allowed_hosts: tuple[str, ...] | None = None, options: Options | None = None,
                scans: int = 2) -> Starlette:
@@ -122,6 +125,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         app.state.store = store
         app.state.jobs = jobs = Jobs(store, base, scans, uploads)
         jobs.resume_batches()
+        jobs.resume_scans()
         try:
             yield
         finally:
@@ -236,7 +240,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
 
     def _run_or_404(request: Request) -> tuple[Store, int, dict]:
         store, run_id = store_of(request), request.path_params["run"]
-        run = store.run(run_id)
+        run = store.run(run_id) if 0 <= run_id <= MAX_ID else None
         if run is None:
             raise HTTPException(404, f"ไม่พบผลการตรวจหมายเลข {run_id}")
         return store, run_id, run
@@ -306,6 +310,8 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         result, run, doc = None, None, None
         with contextlib.suppress(ValueError):
             run_id = int(request.query_params.get("run", ""))
+            if not 0 <= run_id <= MAX_ID:
+                raise HTTPException(400, "หมายเลขผลการตรวจไม่ถูกต้อง")
             store = store_of(request)
             run = store.run(run_id)
             if run is not None and run["status"] == "finished":
@@ -371,7 +377,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
 
     def _batch_or_404(request: Request) -> tuple[Store, int, dict]:
         store, batch_id = store_of(request), request.path_params["batch"]
-        b = store.batch(batch_id)
+        b = store.batch(batch_id) if 0 <= batch_id <= MAX_ID else None
         if b is None:
             raise HTTPException(404, f"ไม่พบชุดงานหมายเลข {batch_id}")
         return store, batch_id, b

@@ -51,6 +51,7 @@ class ScanJob:
     task: asyncio.Task | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     year: int | None = None  # the fiscal year judged; None: the checklist's own
+    queue_id: int | None = None  # its row in `web_queue` while it waits (a restart runs it then)
 
     def snapshot(self) -> dict:
         return {"job": self.id, "state": self.state, "run_id": self.run_id, "error": self.error,
@@ -123,8 +124,12 @@ class Jobs:
 
     # ------------------------------------------------------------------------------ one site
 
-    def start_scan(self, url: str, name: str, checklist_path: str, year: int | None = None) -> ScanJob:
-        """Queue a scan of a normalised URL; Busy when the site is being scanned already."""
+    def start_scan(self, url: str, name: str, checklist_path: str, year: int | None = None,
+                   queue_id: int | None = None) -> ScanJob:
+        """Queue a scan of a normalised URL; Busy when the site is being scanned already.
+
+        The queued scan is kept in the database (`web_queue`) until it starts: a server stopped before that
+        runs it when it starts again (`resume_scans`, with the default year)."""
         key = site_key(url)
         if key in self.active:
             raise Busy("เว็บไซต์นี้กำลังตรวจอยู่", self.active[key])
@@ -132,6 +137,7 @@ class Jobs:
             raise Busy("เว็บไซต์นี้กำลังตรวจอยู่ในชุดงานหลายหน่วยงาน")
         job = ScanJob(next(self._ids), url, key, name, checklist_path,
                       ScanProgress(url, self.options.budget.max_pages), year=year)
+        job.queue_id = queue_id if queue_id is not None else self.store.queue_scan(url, name, checklist_path)
         if name:
             queries.set_name(self.store, url, name)
         self.scans[job.id] = job
@@ -139,11 +145,27 @@ class Jobs:
         job.task = asyncio.create_task(self._run_scan(job), name=f"scan-{job.id}")
         return job
 
+    def resume_scans(self) -> list[ScanJob]:
+        """Scans asked for before the server stopped and not started then: queued again, in their order."""
+        resumed = []
+        for row in self.store.queued_scans():
+            try:
+                resumed.append(self.start_scan(row["url"], row["name"] or "", row["checklist"], queue_id=row["id"]))
+            except Busy:  # asked twice: the first one runs
+                self.store.unqueue_scan(row["id"])
+        return resumed
+
+    def _unqueue(self, job: ScanJob) -> None:
+        if job.queue_id is not None:
+            self.store.unqueue_scan(job.queue_id)
+            job.queue_id = None
+
     async def _run_scan(self, job: ScanJob) -> None:
         before = queries.max_run_id(self.store)
 
         def started() -> None:
             job.state = "running"
+            self._unqueue(job)  # from now on its run is in the database (an interruption is stored there)
             job.changed.set()
 
         def notify() -> None:
@@ -158,11 +180,13 @@ class Jobs:
             job.state, job.error = "failed", str(e)
             job.run_id = job.run_id or queries.run_after(self.store, job.url, before)
         except asyncio.CancelledError:
-            job.state, job.error = "failed", "หยุดเพราะปิดโปรแกรม"
+            job.state, job.error = "failed", "หยุดเพราะปิดโปรแกรม"  # still queued: it stays in `web_queue`
             raise
         except Exception as e:  # noqa: BLE001 - shown to the admin on the run's page
             job.state, job.error = "failed", f"{type(e).__name__}: {e}"[:300]
             job.run_id = job.run_id or queries.run_after(self.store, job.url, before)
+            with contextlib.suppress(OitError):
+                self._unqueue(job)
         finally:
             self.active.pop(job.key, None)
             job.changed.set()

@@ -33,8 +33,9 @@ def serve(host: str = "127.0.0.1", port: int = 8700, db: str | Path = "data/oit.
     token = None if local else secrets.token_urlsafe(24)
     options = Options(budget=Budget(max_pages=max(1, max_pages)), settings=Settings(delay=max(0.0, delay)),
                       today=today)  # None: each scan's own date (env OIT_TODAY, else today)
-    app = create_app(db, allow_private, token, allowed_hosts=LOOPBACK_NAMES if local else None, options=options,
-                     scans=scans)
+    own = host.strip().strip("[]").lower()  # `--host 127.0.0.2`: the address it prints is one it answers to
+    allowed = (*LOOPBACK_NAMES, *([own] if own not in LOOPBACK_NAMES else [])) if local else None
+    app = create_app(db, allow_private, token, allowed_hosts=allowed, options=options, scans=scans)
     shown = host
     if host in ("0.0.0.0", "::", ""):  # every address of this computer: name one people can open
         shown = socket.gethostname()
