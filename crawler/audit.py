@@ -73,6 +73,14 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
         with contextlib.suppress(StoreError):
             store.fail_run(run_id, "database_error")
         raise
+    except SiteUnreachable:
+        raise  # stored as failed/unreachable already
+    except Exception as exc:  # a bug or a page nobody foresaw: the run is closed, never left 'running'
+        if (store.run(run_id) or {}).get("status") == "running":
+            with contextlib.suppress(StoreError):
+                store.fail_run(run_id, "error", [f"การตรวจหยุดเพราะข้อผิดพลาดที่ไม่คาดคิด (unexpected error: "
+                                                 f"{type(exc).__name__}: {str(exc)[:200]})"])
+        raise
     return run_id
 
 
@@ -110,6 +118,9 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
         findings = [*fetcher.findings, *renderer.findings()]
         if crawl.stats.capped:
             findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
+        if crawl.stats.malformed:
+            findings.append(f"ข้ามลิงก์ที่เขียนที่อยู่ผิดรูปแบบ {crawl.stats.malformed} ลิงก์ "
+                            f"({crawl.stats.malformed} malformed links skipped, such as http://[::1/x or a bad port)")
         store.finish_run(run_id, crawl.site, results, crawl.pages_fetched, fetcher.requests, crawl.stop_reason,
                          findings)
 

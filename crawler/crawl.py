@@ -149,6 +149,7 @@ class Crawler:
             else:
                 page.links += script_links(page, text)  # window.open / location targets of script menus
             record.page = page
+            result.stats.malformed += page.malformed
             links = self._harvest(page, visit, frontier, result)
             _lighten(page)
         self.on_page(record, links)

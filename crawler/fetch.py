@@ -25,7 +25,7 @@ import httpx
 from protego import Protego
 
 from .config import Settings
-from .urls import canonical
+from .urls import canonical, well_formed
 
 ROBOTS_TOKEN = "OITCrawler"
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -267,8 +267,8 @@ class Fetcher:
         current, redirects = url, []
         attempt = 0
         while True:
-            host = urlsplit(current).netloc
             refused, addresses = await self._guard(current)
+            host = "" if refused else urlsplit(current).netloc
             if refused:
                 return Response(url, current, error=refused, redirects=redirects)
             try:
@@ -277,6 +277,8 @@ class Fetcher:
             except TimeoutError:
                 return Response(url, current, error=f"no complete answer within {s.request_time:.0f}s",
                                 redirects=redirects)
+            except (httpx.InvalidURL, ValueError) as exc:  # `http://xn--a.com/`: IDNAError; never a site's error
+                return Response(url, current, error=f"malformed URL ({_short(exc)})", redirects=redirects)
             except httpx.HTTPError as exc:
                 if _is_tls_error(exc) and host not in self.insecure_hosts and current.startswith("https"):
                     self.insecure_hosts.add(host)
@@ -295,7 +297,11 @@ class Fetcher:
                     await asyncio.sleep(wait)
                     continue
             if 300 <= resp.status < 400 and resp.headers.get("location") and len(redirects) < s.max_redirects:
-                nxt = canonical(urljoin(current, resp.headers["location"].strip()))
+                try:
+                    nxt = canonical(urljoin(current, resp.headers["location"].strip()))
+                except ValueError as exc:
+                    return Response(url, current, resp.status, resp.headers, redirects=redirects,
+                                    error=f"redirect to a malformed URL refused ({_short(exc)})")
                 if urlsplit(nxt).scheme not in ("http", "https"):
                     return Response(url, current, resp.status, resp.headers, error=f"redirect to {nxt[:80]} refused",
                                     redirects=redirects)
@@ -315,9 +321,12 @@ class Fetcher:
         Checked on every hop, before any connection. With `allow_private` the addresses are None: the
         system resolves as usual. Otherwise the host is resolved once, here; every address must be public,
         and the connection is pinned to these addresses (no second lookup by httpx: DNS rebinding)."""
+        scheme = url.partition(":")[0].lower()
+        if scheme not in ("http", "https"):
+            return f"refused: {scheme}: URLs are never fetched", None
+        if not well_formed(url):
+            return f"refused: malformed URL {url[:80]}", None
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            return f"refused: {parts.scheme}: URLs are never fetched", None
         if self.settings.allow_private:
             return None, None
         host = parts.hostname or ""

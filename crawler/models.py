@@ -39,7 +39,8 @@ MONTHS_TH = ("มกราคม", "กุมภาพันธ์", "มีน�
 MONTHS_TH_SHORT = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
 #: Why a crawl stopped, in Thai.
 STOP_TH = {"done": "ตรวจครบทุกหน้าที่ไปถึงได้", "max_pages": "ครบจำนวนหน้าสูงสุด", "time_limit": "หมดเวลาที่กำหนด",
-           "unreachable": "เข้าเว็บไซต์ไม่ได้", "interrupted": "ถูกหยุดกลางคัน"}
+           "unreachable": "เข้าเว็บไซต์ไม่ได้", "interrupted": "ถูกหยุดกลางคัน",
+           "error": "หยุดเพราะข้อผิดพลาดที่ไม่คาดคิด"}
 
 RESULT_SCHEMA = "oit-result/1"
 
@@ -150,6 +151,7 @@ class CrawlStats:
 
     pages_fetched: int = 0
     capped: int = 0
+    malformed: int = 0  # links skipped as malformed URLs (`http://[::1/x`)
     rendered: int = 0
     render_failed: int = 0
 

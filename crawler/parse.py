@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import OrderedDict
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .thai import clean
-from .urls import clean_href, is_web
+from .urls import clean_href, is_web, well_formed
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6", "dt", "caption", "legend"}
 LABELS = HEADINGS | {"span", "a", "button", "strong", "b", "label", "p", "div", "em", "font", "summary"}
@@ -65,6 +66,7 @@ class Page:
     content: str = ""
     images: int = 0
     sections: list[Section] = field(default_factory=list)
+    malformed: int = 0  # links skipped as malformed URLs (`http://[::1/x`, `http://h:99999/`)
 
 
 _SPACES = re.compile(r"\s+")
@@ -471,7 +473,11 @@ def _embedded(src: str, base: str) -> str | None:
     for name, value in parse_qsl(urlsplit(src).query, keep_blank_values=False):
         value = value.strip()
         if name.lower() in EMBED_PARAMS and value.lower().startswith(("http://", "https://", "//")):
-            return urljoin(base, value)
+            try:
+                url = urljoin(base, value)
+            except ValueError:
+                return None
+            return url if well_formed(url) else None
     return None
 
 
@@ -488,12 +494,13 @@ class _Joiner:
 
     def __init__(self, base: str) -> None:
         self.base = base
+        self.malformed = 0  # http(s) links skipped as malformed, see `urls.well_formed`
         parts = urlsplit(base)
         self.host = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
         plain = self.host and parts.path.startswith("/") and base.isprintable() and " " not in base
         self.folder = f"{self.host}{parts.path[: parts.path.rfind('/') + 1]}" if plain else ""
 
-    def __call__(self, raw: str) -> tuple[str, bool]:
+    def __call__(self, raw: str, count: bool = True) -> tuple[str, bool]:
         if self.host and _host_relative(raw):
             key = (self.host, raw)
         elif self.folder and _path_relative(raw):
@@ -504,8 +511,16 @@ class _Joiner:
         if found is None:
             if len(_JOINED) >= JOIN_CACHE:
                 _JOINED.clear()
-            url = urljoin(self.base, raw)
-            found = _JOINED[key] = (url, is_web(url))
+            try:
+                url = urljoin(self.base, raw)
+            except ValueError:  # `http://[::1/x`: not a URL at all
+                url, web = raw, None
+            else:
+                web = (True if well_formed(url) else None) if is_web(url) else False
+            found = _JOINED[key] = (url, web)
+        if found[1] is None:
+            self.malformed += count
+            return found[0], False
         return found
 
 
@@ -588,7 +603,7 @@ def _rank(node: LexborNode) -> int:
 def _section(text: str, hrefs: list[str], heading: str, anchor: str, join: _Joiner) -> Section:
     """A block's section: its text, followable links and documents among them."""
     hrefs = [x for x in hrefs if x and not x.lower().startswith(SKIP_SCHEMES)]
-    return Section(heading, anchor, text, len(hrefs), sum(1 for x in hrefs if _DOC_EXT.search(join(x)[0])))
+    return Section(heading, anchor, text, len(hrefs), sum(1 for x in hrefs if _DOC_EXT.search(join(x, False)[0])))
 
 
 # Everything parse reads before the junk goes, in one pass over the tree (document order), by tag.
@@ -742,7 +757,9 @@ def parse(url: str, html: str) -> Page:
     found = _scan(tree)
     base = url
     if found["base[href]"]:
-        base = urljoin(url, clean_href(found["base[href]"][0].attributes.get("href") or ""))
+        with contextlib.suppress(ValueError):  # a malformed base is ignored, as browsers do
+            base = urljoin(url, clean_href(found["base[href]"][0].attributes.get("href") or ""))
+            base = base if well_formed(base) else url
     join = _Joiner(base)
     memo = _Tree(found[CARD_HEADS])
     title = _text(found["title"][0], 300) if found["title"] else ""
@@ -752,8 +769,14 @@ def parse(url: str, html: str) -> Page:
         if (meta.attributes.get("http-equiv") or "").lower() == "refresh":
             m = _REFRESH.search(meta.attributes.get("content") or "")
             if m:
-                refresh = urljoin(base, clean_href(m.group(1)))
-                refresh = refresh if is_web(refresh) else None
+                try:
+                    refresh = urljoin(base, clean_href(m.group(1)))
+                except ValueError:
+                    refresh, join.malformed = None, join.malformed + 1
+                if refresh is not None and is_web(refresh) and not well_formed(refresh):
+                    join.malformed += 1
+                    refresh = None
+                refresh = refresh if refresh is not None and is_web(refresh) else None
     links = _links(memo, found["a[href], area[href], frame[src], iframe[src]"], join, base)
     forms = len(found["form"])
     images = len([i for i in found["img[src]"] if not memo.in_chrome(i)])
@@ -767,7 +790,8 @@ def parse(url: str, html: str) -> Page:
         chrome.decompose()
     content = clean(body.text(deep=True, separator=" ", strip=True))[:MAX_TEXT] if body is not None else ""
     return Page(url=url, title=title, headings=headings, text=text, links=links, refresh=refresh,
-                forms=forms, inputs=inputs, content=content, images=images, sections=sections)
+                forms=forms, inputs=inputs, content=content, images=images, sections=sections,
+                malformed=join.malformed)
 
 
 def node_text(node: LexborNode, limit: int = 400) -> str:

@@ -33,7 +33,7 @@ from .fetch import Fetcher, Response
 from .models import OitError
 from .parse import Link, Page, link_at, node_text, parse
 from .thai import clean
-from .urls import canonical, in_scope, site_key
+from .urls import canonical, in_scope, site_key, well_formed
 
 # Defence in depth: every request is fulfilled from the fetcher, so the browser's own network is made useless.
 # All its connections go to a proxy nobody listens at (loopback included), names never resolve, WebRTC may not
@@ -100,15 +100,24 @@ def script_links(page: Page, html: str) -> list[Link]:
     base = page.url
     base_tag = tree.css_first("base[href]")
     if base_tag is not None:
-        base = urljoin(page.url, (base_tag.attributes.get("href") or "").strip())
+        with contextlib.suppress(ValueError):  # a malformed base is ignored, as `parse` does
+            base = urljoin(page.url, (base_tag.attributes.get("href") or "").strip())
+            base = base if well_formed(base) else page.url
     seen = {canonical(link.url) for link in page.links}
     out: list[Link] = []
 
     def add(raw: str, make: Callable[[str], Link]) -> None:
         if not _usable(raw):
             return
-        url = urljoin(base, htmllib.unescape(raw.strip()))
-        if urlsplit(url).scheme not in ("http", "https") or canonical(url) in seen:
+        try:
+            url = urljoin(base, htmllib.unescape(raw.strip()))
+            web = urlsplit(url).scheme in ("http", "https")
+        except ValueError:  # `http://[::1/x`
+            url, web = "", None
+        if web is not False and not well_formed(url):
+            page.malformed += 1  # skipped, counted in the run's findings
+            return
+        if not web or canonical(url) in seen:
             return
         seen.add(canonical(url))
         out.append(make(url))
@@ -173,6 +182,7 @@ def merge(plain: Page, rendered: Page) -> Page:
     seen = {canonical(link.url) for link in rendered.links}
     extra = [link for link in plain.links if canonical(link.url) not in seen]
     rendered.links = [*rendered.links, *extra]
+    rendered.malformed = max(rendered.malformed, plain.malformed)
     if len(rendered.text) < len(plain.text):  # a failed render: keep the server's words
         rendered.title, rendered.headings = rendered.title or plain.title, rendered.headings or plain.headings
         rendered.text, rendered.content = plain.text, plain.content

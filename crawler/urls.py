@@ -83,6 +83,28 @@ def canonical(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+@lru_cache(maxsize=65_536)
+def well_formed(url: str) -> bool:
+    """An http(s) URL that can be requested: a host, a port that is a number up to 65535, a bracketed host
+    that is an IPv6 address, a host name IDNA can spell (`xn--a.com` cannot) and a `canonical` form.
+
+    A page's malformed link (`http://[::1/x`, `http://h:99999/`) is skipped, never an error of the site."""
+    try:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+            return False
+        parts.port  # noqa: B018 - raises on a bad port
+        host = parts.hostname.rstrip(".")
+        if ":" in host:
+            ipaddress.IPv6Address(host.split("%")[0])
+        elif not host.isascii() or "xn--" in host:
+            host.encode("idna").decode("idna")  # both ways: a punycode label must decode
+        canonical(url)
+    except (ValueError, UnicodeError):
+        return False
+    return True
+
+
 def _session(name: str) -> bool:
     name = unquote(name).lower()
     return name in SESSION_PARAMS or name.startswith("utm_")

@@ -1,0 +1,100 @@
+"""Hostile or broken pages never abort a site's audit nor take the machine (issue 20, high): malformed links,
+stacked content encodings, deep nesting, scripts that fire requests in a loop. Real CLI, loopback HTTP, SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+
+import pytest
+
+from conftest import scan
+from crawler import audit
+from crawler.config import Options, RenderOptions, Settings
+from crawler.fetch import Fetcher
+from crawler.parse import parse
+from sitesrv import SiteServer
+
+MALFORMED = ["http://[::1/x", "http://h:abc/", "http://h:99999/", "http://[zz::1]/"]
+BAD_HOSTS = ["http://xn--a.com/", "http://\ufffd/"]  # spelled by no IDNA: httpx raised IDNAError / InvalidURL
+
+
+def _site(root, pages: dict[str, str]) -> SiteServer:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, body in pages.items():
+        (root / name).write_text(f"<html><head><meta charset='utf-8'><title>เทศบาลตำบลทดสอบ</title></head>"
+                                 f"<body>{body}</body></html>", encoding="utf-8")
+    return SiteServer(root)
+
+
+# -- 1. one malformed link never aborts a site's audit ------------------------------------------------------
+
+def test_malformed_links_are_skipped_and_counted_in_parse():
+    for bad in [*MALFORMED, *BAD_HOSTS]:
+        for html in (f'<a href="{bad}">x</a><a href="/ok">ok</a>', f'<iframe src="{bad}"></iframe><a href="/ok">ok</a>',
+                     f'<map><area href="{bad}"></map><a href="/ok">ok</a>'):
+            page = parse("http://s.go.th/a/", html)
+            assert [lk.url for lk in page.links] == ["http://s.go.th/ok"] and page.malformed == 1, (bad, html)
+        page = parse("http://s.go.th/a/", f'<base href="{bad}"><a href="ok">ok</a>')
+        assert [lk.url for lk in page.links] == ["http://s.go.th/a/ok"]  # a broken base is ignored, as browsers do
+        page = parse("http://s.go.th/", f'<meta http-equiv="refresh" content="0; url={bad}">')
+        assert page.refresh is None and page.malformed == 1
+
+
+def test_malformed_and_unspellable_urls_are_an_error_answer_not_an_exception():
+    async def run() -> None:
+        for private in (True, False):
+            async with Fetcher(Settings(allow_private=private)) as fetcher:
+                for bad in [*MALFORMED, *BAD_HOSTS]:
+                    resp = await fetcher.request(bad, retries=0)
+                    assert resp.status == 0 and "malformed URL" in (resp.error or ""), (bad, resp.error)
+    asyncio.run(run())
+
+
+def test_site_with_malformed_links_everywhere_is_audited(tmp_root, tmp_path):
+    links = "".join(f'<li><a href="{u}">ข่าว {i}</a></li>' for i, u in enumerate(MALFORMED))
+    onclick = "".join(f"<span onclick=\"location.href='{u}'\">เมนู {i}</span>" for i, u in enumerate(MALFORMED))
+    menu = "".join(f'addMenuItem("เมนู {i}", "window.open(\'{u}\')");' for i, u in enumerate(MALFORMED))
+    pages = {
+        "index.html": f"<h1>เทศบาลตำบลทดสอบ</h1><ul class='menu'>{links}<li><a href='a.html'>หน้า ก</a></li>"
+                      f"<li><a href='b.html'>หน้า ข</a></li><li><a href='c.html'>หน้า ค</a></li>"
+                      f"<li><a href='{BAD_HOSTS[0]}'>ลิงก์นอก</a></li><li><a href='{BAD_HOSTS[1]}'>ลิงก์นอก 2</a></li>"
+                      f"</ul>{onclick}<map><area href='{MALFORMED[0]}'></map><iframe src='{MALFORMED[2]}'></iframe>"
+                      f"<script>{menu}</script><p>ยินดีต้อนรับ</p>",
+        "a.html": f"<base href='{MALFORMED[0]}'><h1>หน้า ก</h1><a href='index.html'>หน้าแรก</a>",
+        "b.html": f"<meta http-equiv='refresh' content='0; url={MALFORMED[1]}'><h1>หน้า ข</h1>",
+        "c.html": f"<base href='{MALFORMED[3]}'><h1>หน้า ค</h1><a href='{MALFORMED[2]}'>x</a>",
+    }
+    srv = _site(tmp_root, pages)
+    try:
+        proc, doc = scan(srv.url, tmp_path, "--render", "never", "--check-offsite")
+    finally:
+        srv.close()
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    con = sqlite3.connect(tmp_path / "oit.db")
+    status, reason, findings = con.execute("select status, stop_reason, findings from runs").fetchone()
+    assert (status, reason) == ("finished", "done")
+    assert con.execute("select count(*) from pages").fetchone()[0] >= 4
+    counted = [f for f in json.loads(findings) if "ข้ามลิงก์" in f]
+    assert counted and "malformed links skipped" in counted[0], findings
+
+
+def test_an_unexpected_error_in_a_sites_audit_closes_its_run(tmp_root, tmp_path):
+    """Whatever escapes a site's audit (here the caller's own progress callback), its run ends failed, never
+    left 'running'."""
+    srv = _site(tmp_root, {"index.html": "<h1>เทศบาลตำบลทดสอบ</h1><a href='a.html'>ก</a>", "a.html": "<h1>ก</h1>"})
+
+    def broken(record, links):
+        raise ValueError("the caller's progress display failed")
+
+    options = Options(db=tmp_path / "oit.db", settings=Settings(allow_private=True, delay=0.02),
+                      render=RenderOptions(mode="never"))
+    try:
+        with pytest.raises(ValueError):
+            audit(srv.url, options, on_page=broken)
+    finally:
+        srv.close()
+    con = sqlite3.connect(tmp_path / "oit.db")
+    status, reason, findings = con.execute("select status, stop_reason, findings from runs").fetchone()
+    assert (status, reason) == ("failed", "error") and "ValueError" in findings
