@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import tracemalloc
+import zlib
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +101,63 @@ def test_an_unexpected_error_in_a_sites_audit_closes_its_run(tmp_root, tmp_path)
     con = sqlite3.connect(tmp_path / "oit.db")
     status, reason, findings = con.execute("select status, stop_reason, findings from runs").fetchone()
     assert (status, reason) == ("failed", "error") and "ValueError" in findings
+
+
+# -- 2. stacked content encodings and bombs stop at the cap, with a bound at every layer --------------------
+
+def _gzip(chunks, wbits: int = 16 + zlib.MAX_WBITS) -> bytes:
+    z = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    return b"".join([*(z.compress(c) for c in chunks), z.flush()])
+
+
+def _zeros(megabytes: int):
+    return (b"\0" * 1_000_000 for _ in range(megabytes))
+
+
+BOMB = _gzip(_zeros(200))  # 200 MB of zeros in ~200 KB
+STACKED = _gzip([BOMB])  # `gzip, gzip`: 200 MB from about 1 KB on the wire
+
+
+def _fetch_peak(routes: dict, path: str, **kw) -> tuple[object, int]:
+    """The fetcher's answer for `path` and the peak of Python memory while it was fetched."""
+    srv = SiteServer(Path("/nonexistent"), routes=routes)
+
+    async def run():
+        async with Fetcher(Settings(allow_private=True)) as fetcher:
+            resp = await fetcher.request(srv.url + path.lstrip("/"), retries=0, **kw)
+            return resp, tracemalloc.get_traced_memory()[1]
+    tracemalloc.start()
+    try:
+        resp, peak = asyncio.run(run())
+    finally:
+        tracemalloc.stop()
+        srv.close()
+    return resp, peak
+
+
+@pytest.mark.parametrize("encoding, body", [("gzip, gzip", STACKED), ("gzip", BOMB), ("x-gzip,gzip", STACKED),
+                                            ("deflate, gzip", _gzip([_gzip(_zeros(200), zlib.MAX_WBITS)]))],
+                         ids=["gzip-gzip", "gzip-bomb", "x-gzip-gzip", "deflate-gzip"])
+def test_compression_bombs_stop_at_the_cap_with_bounded_memory(encoding, body):
+    resp, peak = _fetch_peak({"/b.html": (200, {"Content-Encoding": encoding}, body)}, "/b.html")
+    cap = Settings().max_bytes
+    assert resp.status == 200 and resp.truncated and len(resp.content) == cap, (resp.status, resp.error)
+    assert peak < 3 * cap, f"peak {peak / 1e6:.0f} MB"  # the page itself and one step of each layer
+
+
+def test_more_stacked_encodings_than_two_are_refused_and_normal_ones_decode():
+    text = "<html><body>หน้าแรก</body></html>".encode() * 50
+    routes = {"/3.html": (200, {"Content-Encoding": "gzip, gzip, gzip"}, _gzip([_gzip([_gzip([text])])])),
+              "/g.html": (200, {"Content-Encoding": "gzip"}, _gzip([text])),
+              "/gg.html": (200, {"Content-Encoding": "gzip, gzip"}, _gzip([_gzip([text])])),
+              "/z.html": (200, {"Content-Encoding": "deflate"}, _gzip([text], zlib.MAX_WBITS)),
+              "/raw.html": (200, {"Content-Encoding": "deflate"}, _gzip([text], -zlib.MAX_WBITS)),
+              "/id.html": (200, {"Content-Encoding": "identity"}, text),
+              "/bad.html": (200, {"Content-Encoding": "gzip"}, b"not gzip at all")}
+    resp, _ = _fetch_peak(routes, "/3.html")
+    assert resp.status == 0 and "3 stacked content encodings" in resp.error
+    for path in ("/g.html", "/gg.html", "/z.html", "/raw.html", "/id.html"):
+        resp, _ = _fetch_peak(routes, path)
+        assert resp.ok and resp.content == text and not resp.truncated, (path, resp.error)
+    resp, _ = _fetch_peak(routes, "/bad.html")
+    assert resp.status == 0 and "DecodingError" in resp.error
