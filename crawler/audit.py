@@ -14,6 +14,7 @@ from .config import Options
 from .crawl import Crawler, PageCallback
 from .fetch import Fetcher, HostGate
 from .models import ItemResult, OitError, ResultDoc, error_th
+from .parse import FLAT_NESTING, MAX_NESTING
 from .render import Renderer, RenderUnavailable, unavailable
 from .store import Store, StoreError
 from .urls import is_local_host, normalize_start
@@ -118,6 +119,10 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
         findings = [*fetcher.findings, *renderer.findings()]
         if crawl.stats.capped:
             findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
+        if crawl.stats.flattened:
+            findings.append(f"อ่านแบบตัดการซ้อนแท็ก {crawl.stats.flattened} หน้า เพราะซ้อนกันลึกเกิน {MAX_NESTING} ชั้น "
+                            f"({crawl.stats.flattened} pages nested more than {MAX_NESTING} levels deep were read "
+                            f"flattened to {FLAT_NESTING})")
         if crawl.stats.malformed:
             findings.append(f"ข้ามลิงก์ที่เขียนที่อยู่ผิดรูปแบบ {crawl.stats.malformed} ลิงก์ "
                             f"({crawl.stats.malformed} malformed links skipped, such as http://[::1/x or a bad port)")

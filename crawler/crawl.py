@@ -15,7 +15,7 @@ from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
 from .match import FOUND, Hit, decision, index_year, is_list_page, link_label, priority, score_link, score_page
 from .models import Candidate, CrawlResult, LinkRecord, PageRecord, now
-from .parse import Link, Page, parse
+from .parse import Link, Page, parse, shallow
 from .render import Renderer, script_links
 from .thai import key
 from .urls import canonical, in_scope, is_document, is_media, is_web, site_key
@@ -143,6 +143,10 @@ class Crawler:
         links: list[LinkRecord] = []
         if resp.ok and record.content_type in HTML_TYPES and in_scope(resp.final_url, result.site):
             text, record.encoding = decode(resp.content, resp.headers.get("content-type"))
+            flat = shallow(text)  # 100,000 nested elements: flattened once, for every reading of the page below
+            if flat is not text:
+                result.stats.flattened += 1
+                text = flat
             page = parse(resp.final_url, text)
             if self.renderer is not None:
                 page = await self.renderer.enrich(page, text, home=visit.parent is None)

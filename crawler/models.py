@@ -152,6 +152,7 @@ class CrawlStats:
     pages_fetched: int = 0
     capped: int = 0
     malformed: int = 0  # links skipped as malformed URLs (`http://[::1/x`)
+    flattened: int = 0  # pages nested deeper than parse.MAX_NESTING, read flattened
     rendered: int = 0
     render_failed: int = 0
 

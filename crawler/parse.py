@@ -690,8 +690,9 @@ def _add(links: list[Link], fields: _Fields, join: _Joiner, base: str) -> None:
         link.card = ""  # the plugin's own address is not what its box is titled
 
 
-def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str) -> list[Link]:
-    """Every followable link of `nodes` (document order), those of blocks met on an earlier page from `_BLOCKS`.
+def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str, cache: bool = True) -> list[Link]:
+    """Every followable link of `nodes` (document order), those of blocks met on an earlier page from `_BLOCKS`
+    (not with `cache` False: a flattened page, whose blocks hold most of it, each serialised a key).
 
     A block's links are the `len(entries)` found nodes from its first on; a link whose row or hidden
     looked above the block gets them again. Blocks not met are recorded (but one holding a met one).
@@ -702,8 +703,8 @@ def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str) -> li
     i = 0
     while i < len(nodes) and len(links) < MAX_LINKS:
         node = nodes[i]
-        blocks = memo.candidates(node)
-        depth = memo.cached[node.mem_id][1]
+        blocks = memo.candidates(node) if cache else ()
+        depth = memo.cached[node.mem_id][1] if cache else 0
         entries = None
         for block, _ in blocks:
             if block.mem_id not in keys:
@@ -751,9 +752,81 @@ def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str) -> li
     return links
 
 
+MAX_NESTING = 128  # elements open at once on a page read as it is (real municipal pages: 23 at most)
+FLAT_NESTING = 32  # a page nested deeper is read flattened to this depth
+OVER_NESTING = 8  # links, headings and frames are kept this many levels deeper still
+_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)[^>]*>|<!--.*?-->", re.DOTALL)
+_RAW_TEXT = {"script": re.compile(r"</script", re.IGNORECASE), "style": re.compile(r"</style", re.IGNORECASE),
+             "textarea": re.compile(r"</textarea", re.IGNORECASE), "title": re.compile(r"</title", re.IGNORECASE)}
+# elements that never hold others open: void ones, and those the next of their kind closes (p, li, td ...)
+_NOT_NESTING = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                "wbr", "param", "keygen", "frame", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
+                "thead", "tbody", "tfoot", "rp", "rt", "html", "head", "body"}
+# what a page says and links to: kept OVER_NESTING levels past the limit
+_CONTENT_TAGS = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "iframe", "button", "label", "caption", "figcaption",
+                 "legend", "select", "summary", "map"}
+
+
+def shallow(html: str) -> str:
+    """The HTML as it is when no element is nested more than MAX_NESTING deep; else flattened to FLAT_NESTING.
+
+    100,000 nested `<div>` (1.1 MB) took lexbor alone 23 s (its tree builder is quadratic in depth) and our
+    walks, whose work grows with depth times size, longer. Flattened: the start and end tags of the elements
+    deeper than FLAT_NESTING are dropped and their content kept (browsers make them siblings past 512); links,
+    headings and frames are kept OVER_NESTING levels deeper. Depth is counted from the tags as written, in one
+    linear pass (script and style text skipped)."""
+    if html.count("<") <= MAX_NESTING or not _dropped(html, MAX_NESTING):
+        return html
+    out, last = [], 0
+    for start, end in _dropped(html, FLAT_NESTING):
+        out.append(html[last:start])
+        last = end
+    out.append(html[last:])
+    return "".join(out)
+
+
+def _dropped(html: str, limit: int) -> list[tuple[int, int]]:
+    """Where the tags of elements nested deeper than `limit` are (see `shallow`)."""
+    stack: list[tuple[str, bool]] = []  # open elements: (name, kept)
+    drops: list[tuple[int, int]] = []
+    depth = 0  # elements open and kept
+    pos = 0
+    while True:
+        m = _TAG.search(html, pos)
+        if m is None:
+            return drops
+        pos = m.end()
+        name = m.group(2)
+        if name is None:
+            continue  # a comment
+        name = name.lower()
+        if not m.group(1):  # a start tag
+            raw = _RAW_TEXT.get(name)
+            if raw is not None:
+                end = raw.search(html, pos)
+                pos = end.start() if end is not None else len(html)
+                continue
+            if name in _NOT_NESTING or m.group(0).endswith("/>"):
+                continue
+            kept = depth < limit or (name in _CONTENT_TAGS and depth < limit + OVER_NESTING)
+            stack.append((name, kept))
+            depth += kept
+            if not kept:
+                drops.append(m.span())
+        elif name not in _NOT_NESTING:  # an end tag: closes the nearest open element of its name
+            for i in range(len(stack) - 1, max(-1, len(stack) - 1 - 2 * MAX_NESTING), -1):
+                if stack[i][0] == name:
+                    if not stack[i][1]:
+                        drops.append(m.span())
+                    depth -= sum(kept for _, kept in stack[i:])
+                    del stack[i:]
+                    break
+
+
 def parse(url: str, html: str) -> Page:
     """Parse decoded HTML into a Page with absolute link URLs."""
-    tree = LexborHTMLParser(html)
+    flat = shallow(html)
+    tree = LexborHTMLParser(flat)
     found = _scan(tree)
     base = url
     if found["base[href]"]:
@@ -777,7 +850,7 @@ def parse(url: str, html: str) -> Page:
                     join.malformed += 1
                     refresh = None
                 refresh = refresh if refresh is not None and is_web(refresh) else None
-    links = _links(memo, found["a[href], area[href], frame[src], iframe[src]"], join, base)
+    links = _links(memo, found["a[href], area[href], frame[src], iframe[src]"], join, base, cache=flat is html)
     forms = len(found["form"])
     images = len([i for i in found["img[src]"] if not memo.in_chrome(i)])
     inputs = len(found["textarea, input[type=text], input:not([type])"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -16,7 +17,7 @@ from conftest import scan
 from crawler import audit
 from crawler.config import Options, RenderOptions, Settings
 from crawler.fetch import Fetcher
-from crawler.parse import parse
+from crawler.parse import parse, shallow
 from sitesrv import SiteServer
 
 MALFORMED = ["http://[::1/x", "http://h:abc/", "http://h:99999/", "http://[zz::1]/"]
@@ -161,3 +162,36 @@ def test_more_stacked_encodings_than_two_are_refused_and_normal_ones_decode():
         assert resp.ok and resp.content == text and not resp.truncated, (path, resp.error)
     resp, _ = _fetch_peak(routes, "/bad.html")
     assert resp.status == 0 and "DecodingError" in resp.error
+
+
+# -- 3. deep nesting: flattened before any tree is built ----------------------------------------------------
+
+DEEP = 100_000
+DEEP_BODY = ("<h1>เทศบาลตำบลทดสอบ</h1><a href='a.html'>หน้า ก</a>" + "<div>" * DEEP
+             + "<h2>ข่าวประชาสัมพันธ์</h2><a href='b.html'>ข่าว</a>" + "</div>" * DEEP + "<a href='c.html'>ท้าย</a>")
+
+
+def test_deep_nesting_is_flattened_and_parsed_in_a_second():
+    html = f"<html><body>{DEEP_BODY}</body></html>"  # 1.1 MB: lexbor alone took 23 s, parse 53 s
+    t0 = time.monotonic()
+    page = parse("http://s.go.th/", html)
+    assert time.monotonic() - t0 < 5
+    assert [lk.url for lk in page.links] == ["http://s.go.th/a.html", "http://s.go.th/b.html", "http://s.go.th/c.html"]
+    assert "ข่าวประชาสัมพันธ์" in page.headings
+    normal = "<html><body>" + "<div><ul><li><a href='/x'>x</a></li></ul>" * 100 + "</div>" * 100 + "</body></html>"
+    assert shallow(normal) is normal  # a page nested less than MAX_NESTING is read as it is
+
+
+def test_site_with_a_deep_page_is_audited_within_its_time(tmp_root, tmp_path):
+    srv = _site(tmp_root, {"index.html": DEEP_BODY, "a.html": "<h1>หน้า ก</h1>", "b.html": "<h1>ข่าว</h1>",
+                           "c.html": "<h1>ท้าย</h1>"})
+    t0 = time.monotonic()
+    try:
+        proc, doc = scan(srv.url, tmp_path, "--render", "never", "--time-limit", "20")
+    finally:
+        srv.close()
+    assert time.monotonic() - t0 < 40 and proc.returncode == 2, proc.stderr[-2000:]
+    con = sqlite3.connect(tmp_path / "oit.db")
+    status, findings = con.execute("select status, findings from runs").fetchone()
+    assert status == "finished" and "1 pages nested more than" in findings
+    assert {u.rsplit("/", 1)[1] for (u,) in con.execute("select url from pages")} >= {"a.html", "b.html", "c.html"}
