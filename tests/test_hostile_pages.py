@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 import tracemalloc
 import zlib
@@ -13,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import scan
+from conftest import ROOT, scan
 from crawler import audit
-from crawler.config import Options, RenderOptions, Settings
+from crawler.config import DEFAULT_CHROMIUM, Options, RenderOptions, Settings
 from crawler.fetch import Fetcher
 from crawler.parse import parse, shallow
+from crawler.render import ROUTED_PER_PAGE
 from sitesrv import SiteServer
 
 MALFORMED = ["http://[::1/x", "http://h:abc/", "http://h:99999/", "http://[zz::1]/"]
@@ -195,3 +199,67 @@ def test_site_with_a_deep_page_is_audited_within_its_time(tmp_root, tmp_path):
     status, findings = con.execute("select status, findings from runs").fetchone()
     assert status == "finished" and "1 pages nested more than" in findings
     assert {u.rsplit("/", 1)[1] for (u,) in con.execute("select url from pages")} >= {"a.html", "b.html", "c.html"}
+
+
+# -- 4. a page whose script fires requests in a loop ---------------------------------------------------------
+
+LOOPING = ("<h1>เทศบาลตำบลทดสอบ</h1><a href='a.html'>หน้า ก</a><div id='menu' class='menu'></div>"
+           "<script>setInterval(function () { for (var i = 0; i < 50; i++) "
+           "fetch('/api/x?' + Math.random()).catch(function () {}); }, 20);</script>")
+
+
+def tree_rss_mb(root: int) -> float:
+    """Memory of a process and all its descendants (Chromium's included), from /proc (PSS)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0  # proportional set size: a page shared by Chromium's processes counted once in all
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:")) * 1024
+        except (OSError, ValueError, IndexError, StopIteration):
+            continue
+    return total / 1e6
+
+
+def run_polled(args: list[str], bound: float) -> tuple[subprocess.CompletedProcess, float]:
+    """The real CLI, its process tree's resident memory polled every 0.2 s; killed past `bound` seconds."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak, t0 = 0.0, time.monotonic()
+    while proc.poll() is None and time.monotonic() - t0 < bound:
+        peak = max(peak, tree_rss_mb(proc.pid))
+        time.sleep(0.2)
+    if proc.poll() is None:
+        proc.kill()
+    out, err = proc.communicate()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), peak
+
+
+@pytest.mark.skipif(not Path(DEFAULT_CHROMIUM).exists(), reason="needs Chromium")
+def test_page_firing_requests_in_a_loop_is_rendered_with_bounded_requests(tmp_root, tmp_path):
+    srv = _site(tmp_root, {"index.html": LOOPING, "a.html": "<h1>หน้า ก</h1>"})
+    db = tmp_path / "oit.db"
+    try:
+        proc, peak = run_polled(["scan", srv.url, "--db", str(db), "--delay", "0.02", "--render", "always",
+                                 "--render-timeout", "8", "--render-pages", "1"], bound=120)
+        api = sum(n for path, n in srv.stats.paths.items() if path.startswith("/api/"))
+    finally:
+        srv.close()
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert api <= ROUTED_PER_PAGE, api
+    assert peak < 800, f"process tree peak {peak:.0f} MB"
+    (status,) = sqlite3.connect(db).execute("select status from runs").fetchone()
+    assert status == "finished"
