@@ -4,6 +4,7 @@ stacked content encodings, deep nesting, scripts that fire requests in a loop. R
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, scan
+from conftest import ROOT, run_oit, scan
 from crawler import audit
 from crawler.config import DEFAULT_CHROMIUM, Options, RenderOptions, Settings
 from crawler.fetch import Fetcher
@@ -263,3 +264,52 @@ def test_page_firing_requests_in_a_loop_is_rendered_with_bounded_requests(tmp_ro
     assert peak < 800, f"process tree peak {peak:.0f} MB"
     (status,) = sqlite3.connect(db).execute("select status from runs").fetchone()
     assert status == "finished"
+
+
+# -- a batch site whose process dies under it (OOM killer, kill -9) is given up after three deaths -----------
+
+def _kill_when_scanning(args: list[str], db: Path) -> None:
+    """Start `oit batch`, kill -9 it once the slow site's run is scanning."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    last = 0
+    with contextlib.suppress(sqlite3.Error), sqlite3.connect(db) as con:
+        last = con.execute("select coalesce(max(id), 0) from runs").fetchone()[0]
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    ready = f"select count(*) from runs r join pages p on p.run_id = r.id where r.status = 'running' and r.id > {last}"
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(sqlite3.Error), sqlite3.connect(db) as con:
+            if con.execute(ready).fetchone()[0]:
+                break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the batch ended before it was killed"
+    proc.kill()
+    proc.wait()
+
+
+def test_batch_site_whose_process_dies_three_times_is_given_up(tmp_root, tmp_path):
+    pages = {f"p{i}.html": f"<h1>หน้า {i}</h1>" for i in range(10)}
+    slow = _site(tmp_root, {"index.html": "<h1>เทศบาลตำบลช้า</h1>" + "".join(f"<a href='{p}'>{p}</a>" for p in pages),
+                            **pages})
+    slow.latency = 0.5
+    db, csv_path = tmp_path / "oit.db", tmp_path / "sites.csv"
+    csv_path.write_text(f"url,name\n{slow.url},ช้า\n", "utf-8")
+    args = ["batch", str(csv_path), "--db", str(db), "--allow-private", "--processes", "1", "--delay", "0.02",
+            "--render", "never"]
+    try:
+        for _ in range(3):
+            _kill_when_scanning(args, db)
+        time.sleep(1.5)  # a request the killed process sent is still counted before
+        before = sum(slow.stats.paths.values())
+        again = run_oit(*args, timeout=120)
+        after = sum(slow.stats.paths.values())
+    finally:
+        slow.close()
+    assert "Traceback" not in again.stderr, again.stderr[-2000:]
+    assert after == before  # not scanned a fourth time
+    with sqlite3.connect(db) as con:
+        status, error, deaths = con.execute("select status, error, deaths from batch_sites").fetchone()
+        assert (status, deaths) == ("failed", 3) and "died 3 times" in error
+        assert con.execute("select status from batches").fetchone() == ("finished",)
+        assert con.execute("select count(*) from runs where status = 'running'").fetchone() == (0,)
