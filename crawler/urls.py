@@ -8,6 +8,8 @@ import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
+import idna
+
 from .models import OitError
 
 SESSION_PARAMS = {
@@ -97,8 +99,10 @@ def well_formed(url: str) -> bool:
         host = parts.hostname.rstrip(".")
         if ":" in host:
             ipaddress.IPv6Address(host.split("%")[0])
-        elif not host.isascii() or "xn--" in host:
-            host.encode("idna").decode("idna")  # both ways: a punycode label must decode
+        else:
+            host = host if host.isascii() else host.encode("idna").decode("ascii")  # as `canonical` spells it
+            if "xn--" in host.lower():
+                idna.decode(host)  # as httpx reads a punycode name (IDNA 2008): `xn--a` is no name
         canonical(url)
     except (ValueError, UnicodeError):
         return False
