@@ -57,8 +57,9 @@ BROWSER_METHODS = {"GET", "HEAD"}  # a crawler submits nothing: POST/PUT/... of 
 FORWARDED_HEADERS = {"accept", "x-requested-with"}  # of a browser request, passed on by the fetcher
 FULFILLED_HEADERS = {"content-type", "content-language", "last-modified"}  # of the fetcher's answer, to the page
 JS_HREF = ("javascript:", "#")
-ROUTED_AT_ONCE = 8  # a rendered page's requests in flight or waiting at the politeness gate; more are refused
-ROUTED_PER_PAGE = 150  # a rendered page's requests in all (a script firing fetch() in a loop took gigabytes)
+ROUTED_AT_ONCE = 32  # a rendered page's requests in flight or waiting at the politeness gate (its scripts and
+# styles are asked for at once); more are refused
+ROUTED_PER_PAGE = 300  # a rendered page's requests in all (a script firing fetch() in a loop took gigabytes)
 # In each frame of a rendered page, before its scripts: fetch(), XMLHttpRequest and sendBeacon fail at once past
 # ROUTED_AT_ONCE requests pending or ROUTED_PER_PAGE in all, never reaching the browser's network (each request
 # that reaches it is a round trip to the route handler: thousands a second grew Chromium by 100 MB a second).
