@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -313,3 +314,61 @@ def test_batch_site_whose_process_dies_three_times_is_given_up(tmp_root, tmp_pat
         assert (status, deaths) == ("failed", 3) and "died 3 times" in error
         assert con.execute("select status from batches").fetchone() == ("finished",)
         assert con.execute("select count(*) from runs where status = 'running'").fetchone() == (0,)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{entry}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry))
+    return out
+
+
+def test_batch_sites_whose_worker_processes_die_three_times_are_given_up(tmp_root, tmp_path):
+    """Two worker processes, both killed (-9) mid-scan three times: each site counts one death a time (the parent
+    counts them, the resume does not count them again) and is given up after the third."""
+    pages = {f"p{i}.html": f"<h1>หน้า {i}</h1>" for i in range(10)}
+    index = "<h1>เทศบาลตำบลช้า</h1>" + "".join(f"<a href='{p}'>{p}</a>" for p in pages)
+    servers = [_site(tmp_root / name, {"index.html": index, **pages}) for name in ("a", "b")]
+    for srv in servers:
+        srv.latency = 0.5
+    db, csv_path = tmp_path / "oit.db", tmp_path / "sites.csv"
+    csv_path.write_text("url,name\n" + "".join(f"{s.url},{i}\n" for i, s in enumerate(servers)), "utf-8")
+    args = ["batch", str(csv_path), "--db", str(db), "--allow-private", "--processes", "2", "--concurrency", "2",
+            "--delay", "0.02", "--render", "never"]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    try:
+        for _ in range(3):
+            last = 0
+            if db.exists():
+                with sqlite3.connect(db) as con:
+                    last = con.execute("select coalesce(max(id), 0) from runs").fetchone()[0]
+            proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with contextlib.suppress(sqlite3.Error), sqlite3.connect(db) as con:
+                    if con.execute(f"select count(distinct r.id) from runs r join pages p on p.run_id = r.id "
+                                   f"where r.status = 'running' and r.id > {last}").fetchone()[0] == 2:
+                        break
+                time.sleep(0.1)
+            workers = _children(proc.pid)
+            assert len(workers) >= 2, workers
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 1 and "killed by SIGKILL" in err, err[-2000:]
+        time.sleep(1.5)
+        before = [sum(s.stats.paths.values()) for s in servers]
+        again = run_oit(*args, timeout=120)
+        after = [sum(s.stats.paths.values()) for s in servers]
+    finally:
+        for srv in servers:
+            srv.close()
+    assert "Traceback" not in again.stderr and after == before, again.stderr[-2000:]
+    with sqlite3.connect(db) as con:
+        assert con.execute("select status, deaths from batch_sites").fetchall() == [("failed", 3), ("failed", 3)]
+        assert con.execute("select status from batches").fetchone() == ("finished",)
