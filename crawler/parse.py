@@ -775,14 +775,24 @@ def shallow(html: str) -> str:
     deeper than FLAT_NESTING are dropped and their content kept (browsers make them siblings past 512); links,
     headings and frames are kept OVER_NESTING levels deeper. Depth is counted from the tags as written, in one
     linear pass (script and style text skipped)."""
+    global _SHALLOW
+    last = _SHALLOW  # one read: another thread may replace it
+    if html is last[0] or html is last[1]:  # the page crawl flattened, parsed now: not scanned twice
+        return last[1]
     if html.count("<") <= MAX_NESTING or not _dropped(html, MAX_NESTING):
-        return html
-    out, last = [], 0
-    for start, end in _dropped(html, FLAT_NESTING):
-        out.append(html[last:start])
-        last = end
-    out.append(html[last:])
-    return "".join(out)
+        flat = html
+    else:
+        out, last = [], 0
+        for start, end in _dropped(html, FLAT_NESTING):
+            out.append(html[last:start])
+            last = end
+        out.append(html[last:])
+        flat = "".join(out)
+    _SHALLOW = (html, flat)
+    return flat
+
+
+_SHALLOW: tuple[str, str] = ("", "")  # the last page `shallow` read, and what it made of it
 
 
 def _dropped(html: str, limit: int) -> list[tuple[int, int]]:
