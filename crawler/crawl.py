@@ -154,6 +154,7 @@ class Crawler:
                 page.links += script_links(page, text)  # window.open / location targets of script menus
             record.page = page
             result.stats.malformed += page.malformed
+            result.stats.timed_out += page.timed_out
             links = self._harvest(page, visit, frontier, result)
             _lighten(page)
         self.on_page(record, links)

@@ -153,6 +153,7 @@ class CrawlStats:
     capped: int = 0
     malformed: int = 0  # links skipped as malformed URLs (`http://[::1/x`)
     flattened: int = 0  # pages nested deeper than parse.MAX_NESTING, read flattened
+    timed_out: int = 0  # pages whose links or sections were read only in part (parse.PARSE_SECONDS)
     rendered: int = 0
     render_failed: int = 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ INLINE = {"a", "area", "font", "span", "b", "strong", "em", "small", "i", "u", "
 SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "file:", "data:", "about:", "#", "ftp:", "sms:")
 MAX_TEXT = 20000
 MAX_LINKS = 5000
+PARSE_SECONDS = 5.0  # reading a page's links and sections stops here (the event loop waits): the page is `timed_out`
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.IGNORECASE)
 
 
@@ -67,6 +69,7 @@ class Page:
     images: int = 0
     sections: list[Section] = field(default_factory=list)
     malformed: int = 0  # links skipped as malformed URLs (`http://[::1/x`, `http://h:99999/`)
+    timed_out: bool = False  # its links or sections were read only in part (PARSE_SECONDS)
 
 
 _SPACES = re.compile(r"\s+")
@@ -542,7 +545,8 @@ def _path_relative(raw: str) -> bool:
     return raw[:1] not in ("", "/", "?", "#", " ") and ":" not in raw and raw.isprintable()
 
 
-def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> list[Section]:
+def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int], deadline: float = float("inf")
+              ) -> list[Section]:
     """Headed blocks of the content, and the page footer (where contact details live).
 
     `chrome` is what the links found of navigation above each element (the junk gone changes no class).
@@ -554,6 +558,8 @@ def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> 
     memo.chrome = chrome
     ranks = _ranks_index(heads)
     for h in heads:
+        if time.monotonic() > deadline:
+            break
         if h.tag not in _SECTION_HEADS:
             continue
         heading = memo.text(h, 160)
@@ -690,7 +696,8 @@ def _add(links: list[Link], fields: _Fields, join: _Joiner, base: str) -> None:
         link.card = ""  # the plugin's own address is not what its box is titled
 
 
-def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str, cache: bool = True) -> list[Link]:
+def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str, cache: bool = True,
+           deadline: float = float("inf")) -> list[Link]:
     """Every followable link of `nodes` (document order), those of blocks met on an earlier page from `_BLOCKS`
     (not with `cache` False: a flattened page, whose blocks hold most of it, each serialised a key).
 
@@ -702,6 +709,8 @@ def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str, cache
     records: dict[int, list[tuple[_Fields, bool] | None]] = {}
     i = 0
     while i < len(nodes) and len(links) < MAX_LINKS:
+        if not i % 64 and i and time.monotonic() > deadline:
+            break
         node = nodes[i]
         blocks = memo.candidates(node) if cache else ()
         depth = memo.cached[node.mem_id][1] if cache else 0
@@ -835,6 +844,7 @@ def _dropped(html: str, limit: int) -> list[tuple[int, int]]:
 
 def parse(url: str, html: str) -> Page:
     """Parse decoded HTML into a Page with absolute link URLs."""
+    deadline = time.monotonic() + PARSE_SECONDS
     flat = shallow(html)
     tree = LexborHTMLParser(flat)
     found = _scan(tree)
@@ -860,13 +870,14 @@ def parse(url: str, html: str) -> Page:
                     join.malformed += 1
                     refresh = None
                 refresh = refresh if refresh is not None and is_web(refresh) else None
-    links = _links(memo, found["a[href], area[href], frame[src], iframe[src]"], join, base, cache=flat is html)
+    links = _links(memo, found["a[href], area[href], frame[src], iframe[src]"], join, base, cache=flat is html,
+                   deadline=deadline)
     forms = len(found["form"])
     images = len([i for i in found["img[src]"] if not memo.in_chrome(i)])
     inputs = len(found["textarea, input[type=text], input:not([type])"])
     for junk in found["script, style, noscript, template"]:
         junk.decompose()
-    sections = _sections(tree, join, memo.chrome)
+    sections = _sections(tree, join, memo.chrome, deadline)
     body = tree.body
     text = clean(body.text(deep=True, separator=" ", strip=True))[:MAX_TEXT] if body is not None else ""
     for chrome in tree.css("nav, header, footer, select, .menu, .nav, #menu, #nav"):
@@ -874,7 +885,7 @@ def parse(url: str, html: str) -> Page:
     content = clean(body.text(deep=True, separator=" ", strip=True))[:MAX_TEXT] if body is not None else ""
     return Page(url=url, title=title, headings=headings, text=text, links=links, refresh=refresh,
                 forms=forms, inputs=inputs, content=content, images=images, sections=sections,
-                malformed=join.malformed)
+                malformed=join.malformed, timed_out=time.monotonic() > deadline)
 
 
 def node_text(node: LexborNode, limit: int = 400) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import crawler.parse
 from conftest import ROOT, run_oit, scan
 from crawler import audit
 from crawler.config import DEFAULT_CHROMIUM, Options, RenderOptions, Settings
@@ -186,6 +187,14 @@ def test_deep_nesting_is_flattened_and_parsed_in_a_second():
     assert "ข่าวประชาสัมพันธ์" in page.headings
     normal = "<html><body>" + "<div><ul><li><a href='/x'>x</a></li></ul>" * 100 + "</div>" * 100 + "</body></html>"
     assert shallow(normal) is normal  # a page nested less than MAX_NESTING is read as it is
+
+
+def test_a_page_not_parsed_in_time_is_read_in_part_and_said(monkeypatch):
+    html = "<html><body>" + "".join(f"<p><a href='/n{i}'>ข่าว {i}</a></p>" for i in range(1000)) + "</body></html>"
+    assert len(parse("http://s.go.th/", html).links) == 1000
+    monkeypatch.setattr(crawler.parse, "PARSE_SECONDS", 0.0)  # the cap reached at once
+    page = parse("http://s.go.th/", html)
+    assert page.timed_out and 0 < len(page.links) < 1000
 
 
 def test_site_with_a_deep_page_is_audited_within_its_time(tmp_root, tmp_path):
