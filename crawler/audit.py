@@ -17,6 +17,7 @@ from .config import Options
 from .crawl import Crawler, PageCallback
 from .fetch import Fetcher, HostGate
 from .models import ItemResult, OitError, ResultDoc, error_th
+from .parse import FLAT_NESTING, MAX_NESTING, PARSE_SECONDS
 from .render import Renderer, RenderUnavailable, unavailable
 from .store import Store, StoreError
 from .urls import is_local_host, normalize_start
@@ -89,6 +90,14 @@ async def scan_site(start: str, checklist: Checklist, store: Store, options: Opt
         with contextlib.suppress(StoreError):
             store.fail_run(run_id, "database_error")
         raise
+    except SiteUnreachable:
+        raise  # stored as failed/unreachable already
+    except Exception as exc:  # a bug or a page nobody foresaw: the run is closed, never left 'running'
+        if (store.run(run_id) or {}).get("status") == "running":
+            with contextlib.suppress(StoreError):
+                store.fail_run(run_id, "error", [f"การตรวจหยุดเพราะข้อผิดพลาดที่ไม่คาดคิด (unexpected error: "
+                                                 f"{type(exc).__name__}: {str(exc)[:200]})"])
+        raise
     return run_id
 
 
@@ -134,6 +143,16 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
                             f"review: {', '.join(items) or 'none'}")
         if crawl.stats.capped:
             findings.append(f"{crawl.stats.capped} URLs of endless series (calendars, paging) were skipped")
+        if crawl.stats.flattened:
+            findings.append(f"อ่านแบบตัดการซ้อนแท็ก {crawl.stats.flattened} หน้า เพราะซ้อนกันลึกเกิน {MAX_NESTING} ชั้น "
+                            f"({crawl.stats.flattened} pages nested more than {MAX_NESTING} levels deep were read "
+                            f"flattened to {FLAT_NESTING})")
+        if crawl.stats.timed_out:
+            findings.append(f"อ่านลิงก์ได้ไม่ครบ {crawl.stats.timed_out} หน้า เพราะอ่านหน้าไม่ทันใน {PARSE_SECONDS:.0f} วินาที "
+                            f"({crawl.stats.timed_out} pages read in part: not parsed within {PARSE_SECONDS:.0f} s)")
+        if crawl.stats.malformed:
+            findings.append(f"ข้ามลิงก์ที่เขียนที่อยู่ผิดรูปแบบ {crawl.stats.malformed} ลิงก์ "
+                            f"({crawl.stats.malformed} malformed links skipped, such as http://[::1/x or a bad port)")
         if spool is not None:
             findings += keep(store, run_id, spool, results, crawl.site)
         store.finish_run(run_id, crawl.site, results, crawl.pages_fetched, fetcher.requests, crawl.stop_reason,

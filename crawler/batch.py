@@ -589,6 +589,7 @@ def run_batch(csv_path: str | Path, options: Options, concurrency: int = CONCURR
             settings = {"concurrency": concurrency, "processes": processes, "checklist_file": str(options.checklist)}
             batch_id = store.start_batch(csv_key, Path(csv_path).stem, settings, sites.sites)
         else:
+            store.count_deaths(batch_id)  # sites whose process died under them (kill -9, OOM): given up after 3
             store.abandon_interrupted(batch_id)
         out_dir = Path(out) if out else None
         if out_dir is not None:
@@ -606,6 +607,7 @@ def run_batch(csv_path: str | Path, options: Options, concurrency: int = CONCURR
         else:
             asyncio.run(_run(store, batch_id, todo, checklist, options, concurrency, out_dir, tally))
         if died:
+            store.count_deaths(batch_id)  # the sites a killed process was scanning: given up after 3 deaths
             store.abandon_dead()  # the runs a killed process left 'running' are interrupted ones
             for line in died:
                 tally.report(line, progress)

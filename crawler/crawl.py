@@ -17,7 +17,7 @@ from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
 from .match import FOUND, Hit, decision, index_year, is_list_page, link_label, priority, score_link, score_page
 from .models import MONTHS_TH, MONTHS_TH_SHORT, Candidate, CrawlResult, LinkRecord, PageRecord, now
-from .parse import Link, Page, parse
+from .parse import Link, Page, parse, shallow
 from .render import Renderer, script_links
 from .thai import key
 from .urls import canonical, in_scope, is_document, is_media, is_web, site_key
@@ -202,12 +202,18 @@ class Crawler:
             result.pages.setdefault(canonical(resp.final_url), record)
         links: list[LinkRecord] = []
         if resp.ok and record.content_type in HTML_TYPES and in_scope(resp.final_url, result.site):
+            flat = shallow(text)  # 100,000 nested elements: flattened once, for every reading of the page below
+            if flat is not text:
+                result.stats.flattened += 1
+                text = flat
             page = parse(resp.final_url, text)
             if self.renderer is not None:  # in order too: the render budget goes to the same pages every time
                 page = await self.renderer.enrich(page, text, home=visit.parent is None)
             else:
                 page.links += script_links(page, text)  # window.open / location targets of script menus
             record.page = page
+            result.stats.malformed += page.malformed
+            result.stats.timed_out += page.timed_out
             links = self._harvest(page, visit, frontier, result)
             _lighten(page)
         self.on_page(record, links)

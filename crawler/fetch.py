@@ -16,7 +16,8 @@ import socket
 import ssl
 import time
 import warnings
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -26,10 +27,12 @@ import httpx
 from protego import Protego
 
 from .config import Settings
-from .urls import canonical
+from .urls import canonical, well_formed
 
 ROBOTS_TOKEN = "OITCrawler"
 RETRY_STATUS = {429, 500, 502, 503, 504}
+MAX_ENCODINGS = 2  # content encodings stacked on one answer (`gzip, gzip` happens); more are refused
+INFLATE_STEP = 65_536  # bytes inflated at a time by each layer: a bomb never gets a whole chunk inflated
 
 
 @dataclass
@@ -120,6 +123,69 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
             network_backend=PinnedBackend())
 
 
+class TooManyEncodings(ValueError):
+    """An answer with more stacked content encodings than MAX_ENCODINGS."""
+
+
+class _Layer:
+    """One content encoding (gzip or deflate), inflated INFLATE_STEP bytes at a time, `limit` bytes at most."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        self.name, self.limit, self.out = name, limit, 0
+        self.z = zlib.decompressobj(16 + zlib.MAX_WBITS if name != "deflate" else zlib.MAX_WBITS)
+        self.started = False
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        """What `data` inflates to, a piece at a time; stops at the end of the stream or past `limit`."""
+        while not self.z.eof and self.out <= self.limit:
+            try:
+                piece = self.z.decompress(data, INFLATE_STEP)
+            except zlib.error:
+                if self.name == "deflate" and not self.started:  # deflate sent raw, without its zlib header
+                    self.z, self.started = zlib.decompressobj(-zlib.MAX_WBITS), True
+                    continue
+                raise
+            self.started = True
+            data = self.z.unconsumed_tail
+            self.out += len(piece)
+            if piece:
+                yield piece
+            if not data and len(piece) < INFLATE_STEP:
+                return
+
+
+class _Decoder:
+    """The body of an answer from its raw bytes: each content encoding undone with a bound at every layer.
+
+    httpx inflates every layer of `gzip, gzip` whole (1 KB on the wire, 1 GB in memory) and a whole chunk of a
+    plain bomb before the cap sees it: here no layer makes more than INFLATE_STEP bytes before the next
+    one (and the cap) sees them, and none makes more than `limit` bytes in all."""
+
+    def __init__(self, content_encoding: str, limit: int) -> None:
+        names = [n.strip().lower() for n in content_encoding.split(",")]
+        names = ["gzip" if n == "x-gzip" else n for n in names if n in ("gzip", "x-gzip", "deflate")]
+        if len(names) > MAX_ENCODINGS:
+            raise TooManyEncodings(f"{len(names)} stacked content encodings ({content_encoding[:60]}) refused")
+        self.layers = [_Layer(n, limit) for n in reversed(names)]  # the last applied is undone first
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        return self._pump(0, data)
+
+    def _pump(self, i: int, data: bytes) -> Iterator[bytes]:
+        if i == len(self.layers):
+            if data:
+                yield data
+            return
+        for piece in self.layers[i].pieces(data):
+            if i + 1 < len(self.layers) and self.layers[i + 1].z.eof:
+                return  # what follows the inner stream's end is never read
+            yield from self._pump(i + 1, piece)
+
+    @property
+    def exceeded(self) -> bool:
+        return any(layer.out > layer.limit for layer in self.layers)
+
+
 def _is_tls_error(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -197,7 +263,8 @@ class Fetcher:
         self.settings = s = settings or Settings()
         self.gate = gate or HostGate(s.per_host, s.delay)
         timeout = httpx.Timeout(s.read_timeout, connect=s.connect_timeout)
-        headers = {"User-Agent": s.user_agent, "Accept-Language": "th,en;q=0.8"}
+        headers = {"User-Agent": s.user_agent, "Accept-Language": "th,en;q=0.8",
+                   "Accept-Encoding": "gzip, deflate"}  # the encodings `_Decoder` undoes
         limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
         self._limits = limits
         self._secure = httpx.AsyncClient(timeout=timeout, headers=headers, follow_redirects=False,
@@ -243,11 +310,16 @@ class Fetcher:
             pin = _PINNED.set((req.url.raw_host.decode("ascii"), addresses) if addresses is not None else None)
             resp = await self._client(host).send(req, stream=True)
             try:
-                body, truncated = bytearray(), False
-                if method != "HEAD":
-                    async for chunk in resp.aiter_bytes():  # decompressed: the cap bounds inflation
-                        body += chunk
-                        if len(body) > cap:
+                body, truncated, raw = bytearray(), False, 0
+                if method != "HEAD":  # raw bytes, inflated here with a bound at every layer (`_Decoder`)
+                    decoder = _Decoder(resp.headers.get("content-encoding", ""), 2 * cap + INFLATE_STEP)
+                    async for chunk in resp.aiter_raw():
+                        raw += len(chunk)
+                        for piece in decoder.feed(chunk):
+                            body += piece
+                            if len(body) > cap:
+                                break
+                        if len(body) > cap or decoder.exceeded or raw > 2 * cap + INFLATE_STEP:
                             truncated = True
                             del body[cap:]
                             break
@@ -269,8 +341,8 @@ class Fetcher:
         current, redirects = url, []
         attempt = 0
         while True:
-            host = urlsplit(current).netloc
             refused, addresses = await self._guard(current)
+            host = "" if refused else urlsplit(current).netloc
             if refused:
                 return Response(url, current, error=refused, redirects=redirects)
             try:
@@ -279,6 +351,12 @@ class Fetcher:
             except TimeoutError:
                 return Response(url, current, error=f"no complete answer within {s.request_time:.0f}s",
                                 redirects=redirects)
+            except TooManyEncodings as exc:
+                return Response(url, current, error=f"refused: {exc}", redirects=redirects)
+            except zlib.error as exc:
+                return Response(url, current, error=f"DecodingError: {exc}"[:200], redirects=redirects)
+            except (httpx.InvalidURL, ValueError) as exc:  # `http://xn--a.com/`: IDNAError; never a site's error
+                return Response(url, current, error=f"malformed URL ({_short(exc)})", redirects=redirects)
             except httpx.HTTPError as exc:
                 if _is_tls_error(exc) and host not in self.insecure_hosts and current.startswith("https"):
                     self.insecure_hosts.add(host)
@@ -297,7 +375,11 @@ class Fetcher:
                     await asyncio.sleep(wait)
                     continue
             if 300 <= resp.status < 400 and resp.headers.get("location") and len(redirects) < s.max_redirects:
-                nxt = canonical(urljoin(current, resp.headers["location"].strip()))
+                try:
+                    nxt = canonical(urljoin(current, resp.headers["location"].strip()))
+                except ValueError as exc:
+                    return Response(url, current, resp.status, resp.headers, redirects=redirects,
+                                    error=f"redirect to a malformed URL refused ({_short(exc)})")
                 if urlsplit(nxt).scheme not in ("http", "https"):
                     return Response(url, current, resp.status, resp.headers, error=f"redirect to {nxt[:80]} refused",
                                     redirects=redirects)
@@ -319,9 +401,12 @@ class Fetcher:
         Checked on every hop, before any connection. With `allow_private` the addresses are None: the
         system resolves as usual. Otherwise the host is resolved once, here; every address must be public,
         and the connection is pinned to these addresses (no second lookup by httpx: DNS rebinding)."""
+        scheme = url.partition(":")[0].lower()
+        if scheme not in ("http", "https"):
+            return f"refused: {scheme}: URLs are never fetched", None
+        if not well_formed(url):
+            return f"refused: malformed URL {url[:80]}", None
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            return f"refused: {parts.scheme}: URLs are never fetched", None
         if self.settings.allow_private:
             return None, None
         host = parts.hostname or ""

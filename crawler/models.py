@@ -52,7 +52,8 @@ def basis_th(list_year: int, draft: bool, year: int, substitute: bool = False) -
 
 #: Why a crawl stopped, in Thai.
 STOP_TH = {"done": "ตรวจครบทุกหน้าที่ไปถึงได้", "max_pages": "ครบจำนวนหน้าสูงสุด", "time_limit": "หมดเวลาที่กำหนด",
-           "unreachable": "เข้าเว็บไซต์ไม่ได้", "interrupted": "ถูกหยุดกลางคัน"}
+           "unreachable": "เข้าเว็บไซต์ไม่ได้", "interrupted": "ถูกหยุดกลางคัน",
+           "error": "หยุดเพราะข้อผิดพลาดที่ไม่คาดคิด"}
 
 RESULT_SCHEMA = "oit-result/1"
 
@@ -163,6 +164,9 @@ class CrawlStats:
 
     pages_fetched: int = 0
     capped: int = 0
+    malformed: int = 0  # links skipped as malformed URLs (`http://[::1/x`)
+    flattened: int = 0  # pages nested deeper than parse.MAX_NESTING, read flattened
+    timed_out: int = 0  # pages whose links or sections were read only in part (parse.PARSE_SECONDS)
     rendered: int = 0
     render_failed: int = 0
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +14,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .thai import clean
-from .urls import clean_href, is_web
+from .urls import clean_href, is_web, well_formed
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6", "dt", "caption", "legend"}
 LABELS = HEADINGS | {"span", "a", "button", "strong", "b", "label", "p", "div", "em", "font", "summary"}
@@ -23,6 +25,7 @@ SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "file:", "data:", "about:", "#
 MAX_TEXT = 20000
 BLOCK_LABEL = 80  # characters of a block (not a heading) that labels the list after it at most
 MAX_LINKS = 5000
+PARSE_SECONDS = 5.0  # reading a page's links and sections stops here (the event loop waits): the page is `timed_out`
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.IGNORECASE)
 
 
@@ -66,6 +69,8 @@ class Page:
     content: str = ""
     images: int = 0
     sections: list[Section] = field(default_factory=list)
+    malformed: int = 0  # links skipped as malformed URLs (`http://[::1/x`, `http://h:99999/`)
+    timed_out: bool = False  # its links or sections were read only in part (PARSE_SECONDS)
 
 
 _SPACES = re.compile(r"\s+")
@@ -477,7 +482,11 @@ def _embedded(src: str, base: str) -> str | None:
     for name, value in parse_qsl(urlsplit(src).query, keep_blank_values=False):
         value = value.strip()
         if name.lower() in EMBED_PARAMS and value.lower().startswith(("http://", "https://", "//")):
-            return urljoin(base, value)
+            try:
+                url = urljoin(base, value)
+            except ValueError:
+                return None
+            return url if well_formed(url) else None
     return None
 
 
@@ -494,12 +503,13 @@ class _Joiner:
 
     def __init__(self, base: str) -> None:
         self.base = base
+        self.malformed = 0  # http(s) links skipped as malformed, see `urls.well_formed`
         parts = urlsplit(base)
         self.host = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
         plain = self.host and parts.path.startswith("/") and base.isprintable() and " " not in base
         self.folder = f"{self.host}{parts.path[: parts.path.rfind('/') + 1]}" if plain else ""
 
-    def __call__(self, raw: str) -> tuple[str, bool]:
+    def __call__(self, raw: str, count: bool = True) -> tuple[str, bool]:
         if self.host and _host_relative(raw):
             key = (self.host, raw)
         elif self.folder and _path_relative(raw):
@@ -510,8 +520,16 @@ class _Joiner:
         if found is None:
             if len(_JOINED) >= JOIN_CACHE:
                 _JOINED.clear()
-            url = urljoin(self.base, raw)
-            found = _JOINED[key] = (url, is_web(url))
+            try:
+                url = urljoin(self.base, raw)
+            except ValueError:  # `http://[::1/x`: not a URL at all
+                url, web = raw, None
+            else:
+                web = (True if well_formed(url) else None) if is_web(url) else False
+            found = _JOINED[key] = (url, web)
+        if found[1] is None:
+            self.malformed += count
+            return found[0], False
         return found
 
 
@@ -533,7 +551,8 @@ def _path_relative(raw: str) -> bool:
     return raw[:1] not in ("", "/", "?", "#", " ") and ":" not in raw and raw.isprintable()
 
 
-def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> list[Section]:
+def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int], deadline: float = float("inf")
+              ) -> list[Section]:
     """Headed blocks of the content, and the page footer (where contact details live).
 
     `chrome` is what the links found of navigation above each element (the junk gone changes no class).
@@ -545,6 +564,8 @@ def _sections(tree: LexborHTMLParser, join: _Joiner, chrome: dict[int, int]) -> 
     memo.chrome = chrome
     ranks = _ranks_index(heads)
     for h in heads:
+        if time.monotonic() > deadline:
+            break
         if h.tag not in _SECTION_HEADS:
             continue
         heading = memo.text(h, 160)
@@ -668,7 +689,7 @@ def _rank(node: LexborNode) -> int:
 def _section(text: str, hrefs: list[str], heading: str, anchor: str, join: _Joiner) -> Section:
     """A block's section: its text, followable links and documents among them."""
     hrefs = [x for x in hrefs if x and not x.lower().startswith(SKIP_SCHEMES)]
-    return Section(heading, anchor, text, len(hrefs), sum(1 for x in hrefs if _DOC_EXT.search(join(x)[0])))
+    return Section(heading, anchor, text, len(hrefs), sum(1 for x in hrefs if _DOC_EXT.search(join(x, False)[0])))
 
 
 # Everything parse reads before the junk goes, in one pass over the tree (document order), by tag.
@@ -755,8 +776,10 @@ def _add(links: list[Link], fields: _Fields, join: _Joiner, base: str) -> None:
         link.card = ""  # the plugin's own address is not what its box is titled
 
 
-def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str) -> list[Link]:
-    """Every followable link of `nodes` (document order), those of blocks met on an earlier page from `_BLOCKS`.
+def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str, cache: bool = True,
+           deadline: float = float("inf")) -> list[Link]:
+    """Every followable link of `nodes` (document order), those of blocks met on an earlier page from `_BLOCKS`
+    (not with `cache` False: a flattened page, whose blocks hold most of it, each serialised a key).
 
     A block's links are the `len(entries)` found nodes from its first on; a link whose row or hidden
     looked above the block gets them again. Blocks not met are recorded (but one holding a met one).
@@ -766,9 +789,11 @@ def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str) -> li
     records: dict[int, list[tuple[_Fields, bool] | None]] = {}
     i = 0
     while i < len(nodes) and len(links) < MAX_LINKS:
+        if not i % 64 and i and time.monotonic() > deadline:
+            break
         node = nodes[i]
-        blocks = memo.candidates(node)
-        depth = memo.cached[node.mem_id][1]
+        blocks = memo.candidates(node) if cache else ()
+        depth = memo.cached[node.mem_id][1] if cache else 0
         entries = None
         for block, _ in blocks:
             if block.mem_id not in keys:
@@ -816,13 +841,98 @@ def _links(memo: _Tree, nodes: list[LexborNode], join: _Joiner, base: str) -> li
     return links
 
 
+MAX_NESTING = 128  # elements open at once on a page read as it is (real municipal pages: 23 at most)
+FLAT_NESTING = 32  # a page nested deeper is read flattened to this depth
+OVER_NESTING = 8  # links, headings and frames are kept this many levels deeper still
+_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)[^>]*>|<!--.*?-->", re.DOTALL)
+_RAW_TEXT = {"script": re.compile(r"</script", re.IGNORECASE), "style": re.compile(r"</style", re.IGNORECASE),
+             "textarea": re.compile(r"</textarea", re.IGNORECASE), "title": re.compile(r"</title", re.IGNORECASE)}
+# elements that never hold others open: void ones, and those the next of their kind closes (p, li, td ...)
+_NOT_NESTING = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                "wbr", "param", "keygen", "frame", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
+                "thead", "tbody", "tfoot", "rp", "rt", "html", "head", "body"}
+# what a page says and links to: kept OVER_NESTING levels past the limit
+_CONTENT_TAGS = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "iframe", "button", "label", "caption", "figcaption",
+                 "legend", "select", "summary", "map"}
+
+
+def shallow(html: str) -> str:
+    """The HTML as it is when no element is nested more than MAX_NESTING deep; else flattened to FLAT_NESTING.
+
+    100,000 nested `<div>` (1.1 MB) took lexbor alone 23 s (its tree builder is quadratic in depth) and our
+    walks, whose work grows with depth times size, longer. Flattened: the start and end tags of the elements
+    deeper than FLAT_NESTING are dropped and their content kept (browsers make them siblings past 512); links,
+    headings and frames are kept OVER_NESTING levels deeper. Depth is counted from the tags as written, in one
+    linear pass (script and style text skipped)."""
+    global _SHALLOW
+    last = _SHALLOW  # one read: another thread may replace it
+    if html is last[0] or html is last[1]:  # the page crawl flattened, parsed now: not scanned twice
+        return last[1]
+    if html.count("<") <= MAX_NESTING or not _dropped(html, MAX_NESTING):
+        flat = html
+    else:
+        out, last = [], 0
+        for start, end in _dropped(html, FLAT_NESTING):
+            out.append(html[last:start])
+            last = end
+        out.append(html[last:])
+        flat = "".join(out)
+    _SHALLOW = (html, flat)
+    return flat
+
+
+_SHALLOW: tuple[str, str] = ("", "")  # the last page `shallow` read, and what it made of it
+
+
+def _dropped(html: str, limit: int) -> list[tuple[int, int]]:
+    """Where the tags of elements nested deeper than `limit` are (see `shallow`)."""
+    stack: list[tuple[str, bool]] = []  # open elements: (name, kept)
+    drops: list[tuple[int, int]] = []
+    depth = 0  # elements open and kept
+    pos = 0
+    while True:
+        m = _TAG.search(html, pos)
+        if m is None:
+            return drops
+        pos = m.end()
+        name = m.group(2)
+        if name is None:
+            continue  # a comment
+        name = name.lower()
+        if not m.group(1):  # a start tag
+            raw = _RAW_TEXT.get(name)
+            if raw is not None:
+                end = raw.search(html, pos)
+                pos = end.start() if end is not None else len(html)
+                continue
+            if name in _NOT_NESTING or m.group(0).endswith("/>"):
+                continue
+            kept = depth < limit or (name in _CONTENT_TAGS and depth < limit + OVER_NESTING)
+            stack.append((name, kept))
+            depth += kept
+            if not kept:
+                drops.append(m.span())
+        elif name not in _NOT_NESTING:  # an end tag: closes the nearest open element of its name
+            for i in range(len(stack) - 1, max(-1, len(stack) - 1 - 2 * MAX_NESTING), -1):
+                if stack[i][0] == name:
+                    if not stack[i][1]:
+                        drops.append(m.span())
+                    depth -= sum(kept for _, kept in stack[i:])
+                    del stack[i:]
+                    break
+
+
 def parse(url: str, html: str) -> Page:
     """Parse decoded HTML into a Page with absolute link URLs."""
-    tree = LexborHTMLParser(html)
+    deadline = time.monotonic() + PARSE_SECONDS
+    flat = shallow(html)
+    tree = LexborHTMLParser(flat)
     found = _scan(tree)
     base = url
     if found["base[href]"]:
-        base = urljoin(url, clean_href(found["base[href]"][0].attributes.get("href") or ""))
+        with contextlib.suppress(ValueError):  # a malformed base is ignored, as browsers do
+            base = urljoin(url, clean_href(found["base[href]"][0].attributes.get("href") or ""))
+            base = base if well_formed(base) else url
     join = _Joiner(base)
     memo = _Tree(found[CARD_HEADS])
     title = _text(found["title"][0], 300) if found["title"] else ""
@@ -832,22 +942,30 @@ def parse(url: str, html: str) -> Page:
         if (meta.attributes.get("http-equiv") or "").lower() == "refresh":
             m = _REFRESH.search(meta.attributes.get("content") or "")
             if m:
-                refresh = urljoin(base, clean_href(m.group(1)))
-                refresh = refresh if is_web(refresh) else None
-    links = _links(memo, found["a[href], area[href], frame[src], iframe[src]"], join, base)
+                try:
+                    refresh = urljoin(base, clean_href(m.group(1)))
+                except ValueError:
+                    refresh, join.malformed = None, join.malformed + 1
+                if refresh is not None and is_web(refresh) and not well_formed(refresh):
+                    join.malformed += 1
+                    refresh = None
+                refresh = refresh if refresh is not None and is_web(refresh) else None
+    links = _links(memo, found["a[href], area[href], frame[src], iframe[src]"], join, base, cache=flat is html,
+                   deadline=deadline)
     forms = len(found["form"])
     images = len([i for i in found["img[src]"] if not memo.in_chrome(i)])
     inputs = len(found["textarea, input[type=text], input:not([type])"])
     for junk in found["script, style, noscript, template"]:
         junk.decompose()
-    sections = _sections(tree, join, memo.chrome)
+    sections = _sections(tree, join, memo.chrome, deadline)
     body = tree.body
     text = clean(body.text(deep=True, separator=" ", strip=True))[:MAX_TEXT] if body is not None else ""
     for chrome in tree.css("nav, header, footer, select, .menu, .nav, #menu, #nav"):
         chrome.decompose()
     content = clean(body.text(deep=True, separator=" ", strip=True))[:MAX_TEXT] if body is not None else ""
     return Page(url=url, title=title, headings=headings, text=text, links=links, refresh=refresh,
-                forms=forms, inputs=inputs, content=content, images=images, sections=sections)
+                forms=forms, inputs=inputs, content=content, images=images, sections=sections,
+                malformed=join.malformed, timed_out=time.monotonic() > deadline)
 
 
 def node_text(node: LexborNode, limit: int = 400) -> str:

@@ -33,7 +33,7 @@ from .fetch import Fetcher, Response
 from .models import OitError
 from .parse import Link, Page, link_at, node_text, parse
 from .thai import clean
-from .urls import canonical, in_scope, site_key
+from .urls import canonical, in_scope, site_key, well_formed
 
 # Defence in depth: every request is fulfilled from the fetcher, so the browser's own network is made useless.
 # All its connections go to a proxy nobody listens at (loopback included), names never resolve, WebRTC may not
@@ -57,6 +57,30 @@ BROWSER_METHODS = {"GET", "HEAD"}  # a crawler submits nothing: POST/PUT/... of 
 FORWARDED_HEADERS = {"accept", "x-requested-with"}  # of a browser request, passed on by the fetcher
 FULFILLED_HEADERS = {"content-type", "content-language", "last-modified"}  # of the fetcher's answer, to the page
 JS_HREF = ("javascript:", "#")
+ROUTED_AT_ONCE = 32  # a rendered page's requests in flight or waiting at the politeness gate (its scripts and
+# styles are asked for at once); more are refused
+ROUTED_PER_PAGE = 300  # a rendered page's requests in all (a script firing fetch() in a loop took gigabytes)
+# In each frame of a rendered page, before its scripts: fetch(), XMLHttpRequest and sendBeacon fail at once past
+# ROUTED_AT_ONCE requests pending or ROUTED_PER_PAGE in all, never reaching the browser's network (each request
+# that reaches it is a round trip to the route handler: thousands a second grew Chromium by 100 MB a second).
+REQUEST_BRAKE = """(() => {
+  const most = MOST, atOnce = AT_ONCE; let sent = 0, pending = 0;
+  const refuse = () => new TypeError("refused by the crawler");
+  const f = window.fetch;
+  if (f) window.fetch = function (...a) {
+    if (sent >= most || pending >= atOnce) return Promise.reject(refuse());
+    sent++; pending++;
+    return f.apply(this, a).finally(() => { pending--; });
+  };
+  const X = window.XMLHttpRequest && window.XMLHttpRequest.prototype, send = X && X.send;
+  if (send) X.send = function (...a) {
+    if (sent >= most || pending >= atOnce) throw refuse();
+    sent++; pending++;
+    this.addEventListener("loadend", () => { pending--; });
+    return send.apply(this, a);
+  };
+  if (navigator.sendBeacon) navigator.sendBeacon = () => false;
+})();""".replace("AT_ONCE", str(ROUTED_AT_ONCE)).replace("MOST", str(ROUTED_PER_PAGE))
 
 # window.open('x'), location='x', location.href = "x", document.location.href='x', MM_openBrWindow('x', ...),
 # MM_goToURL('parent', 'x'), self.location.replace('x')
@@ -100,15 +124,24 @@ def script_links(page: Page, html: str) -> list[Link]:
     base = page.url
     base_tag = tree.css_first("base[href]")
     if base_tag is not None:
-        base = urljoin(page.url, (base_tag.attributes.get("href") or "").strip())
+        with contextlib.suppress(ValueError):  # a malformed base is ignored, as `parse` does
+            base = urljoin(page.url, (base_tag.attributes.get("href") or "").strip())
+            base = base if well_formed(base) else page.url
     seen = {canonical(link.url) for link in page.links}
     out: list[Link] = []
 
     def add(raw: str, make: Callable[[str], Link]) -> None:
         if not _usable(raw):
             return
-        url = urljoin(base, htmllib.unescape(raw.strip()))
-        if urlsplit(url).scheme not in ("http", "https") or canonical(url) in seen:
+        try:
+            url = urljoin(base, htmllib.unescape(raw.strip()))
+            web = urlsplit(url).scheme in ("http", "https")
+        except ValueError:  # `http://[::1/x`
+            url, web = "", None
+        if web is not False and not well_formed(url):
+            page.malformed += 1  # skipped, counted in the run's findings
+            return
+        if not web or canonical(url) in seen:
             return
         seen.add(canonical(url))
         out.append(make(url))
@@ -173,6 +206,7 @@ def merge(plain: Page, rendered: Page) -> Page:
     seen = {canonical(link.url) for link in rendered.links}
     extra = [link for link in plain.links if canonical(link.url) not in seen]
     rendered.links = [*rendered.links, *extra]
+    rendered.malformed = max(rendered.malformed, plain.malformed)
     if len(rendered.text) < len(plain.text):  # a failed render: keep the server's words
         rendered.title, rendered.headings = rendered.title or plain.title, rendered.headings or plain.headings
         rendered.text, rendered.content = plain.text, plain.content
@@ -280,6 +314,7 @@ class Renderer:
         self.fetcher, self.options = fetcher, options or RenderOptions()
         self.rendered = 0
         self.failed = 0
+        self.refused = 0  # requests of rendered pages past ROUTED_AT_ONCE / ROUTED_PER_PAGE
         self.notes: list[str] = []  # what an admin should know: no browser, pages given up on
         self.times_ms: list[float] = []
         self.started = False
@@ -354,9 +389,10 @@ class Renderer:
         nav_ms = self.options.nav_timeout * 1000
         page = await self._context.new_page()
         try:
+            await page.add_init_script(REQUEST_BRAKE)
             page.set_default_timeout(nav_ms)
             site = site_key(url)
-            first = {"url": url, "html": html}
+            first = {"url": url, "html": html, "pending": 0, "routed": 0}
             await page.route("**/*", lambda route: self._route(route, site, first))
             try:
                 await page.goto(url, wait_until="load", timeout=nav_ms)
@@ -395,10 +431,18 @@ class Renderer:
             with contextlib.suppress(Exception):
                 await route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")  # type: ignore[attr-defined]
             return
+        if first["pending"] >= ROUTED_AT_ONCE or first["routed"] >= ROUTED_PER_PAGE:
+            self.refused += 1  # a script firing requests in a loop: the rest fail at once, nothing queues
+            await _refuse(route)
+            return
+        first["pending"] += 1
+        first["routed"] += 1
         try:
             resp = await asyncio.wait_for(self._fetch(request, site), timeout=self.options.nav_timeout)
         except Exception:  # noqa: BLE001 - timeout, closed fetcher: the browser sees a failed request
             resp = None
+        finally:
+            first["pending"] -= 1
         if resp is None:
             await _refuse(route)
             return
@@ -419,10 +463,14 @@ class Renderer:
 
     def findings(self) -> list[str]:
         """What rendering did, for the run's findings."""
+        notes = list(self.notes)
+        if self.refused:
+            notes.append(f"ปฏิเสธคำขอจากสคริปต์ของหน้าที่เปิดด้วยเบราว์เซอร์ {self.refused} คำขอ ({self.refused} requests "
+                         f"of rendered pages refused: more than {ROUTED_AT_ONCE} at once or {ROUTED_PER_PAGE} a page)")
         if not self.rendered:
-            return list(self.notes)
+            return notes
         avg = sum(self.times_ms) / len(self.times_ms)
-        return [*self.notes, f"rendered {self.rendered} page{'s' if self.rendered != 1 else ''} with Chromium "
+        return [*notes, f"rendered {self.rendered} page{'s' if self.rendered != 1 else ''} with Chromium "
                 f"(avg {avg:.0f} ms, max {max(self.times_ms):.0f} ms)"]
 
     async def close(self) -> None:

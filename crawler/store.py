@@ -28,7 +28,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
                 "status": str, "sites": int},
     "batch_sites": {"id": int, "batch_id": int, "line": int, "url": str, "name": str, "province": str,
                     "district": str, "type": str, "extra": str, "status": str, "run_id": int, "error": str,
-                    "started_at": str, "finished_at": str},
+                    "started_at": str, "finished_at": str, "deaths": int},
     "runs": {"id": int, "batch_id": int, "checklist": str, "checklist_version": str, "checklist_status": str,
              "year": int, "start_url": str,
              "site": str, "settings": str, "started_at": str, "finished_at": str, "pages_fetched": int,
@@ -60,8 +60,19 @@ LINKS_VIEW = (
     "from pages p join linksets l on l.hash = p.links_hash, json_each(l.links, '$.links') j")
 RUN_TABLES = ("pages", "evidence", "results")  # a run's rows besides its own (export_run, import_run)
 
+MAX_DEATHS = 3  # a batch site whose scan's process died this many times (OOM killer, kill -9) is not retried
 MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
 BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write (two batches, a report during a batch)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's
+    return True
 
 
 def _owner() -> str:
@@ -362,6 +373,32 @@ class Store:
         with self._write():
             self.db["batch_sites"].update(site_id, {"status": "failed" if error else "done", "run_id": run_id,
                                                     "error": error, "finished_at": now()})
+
+    def count_deaths(self, batch_id: int) -> list[str]:
+        """Sites of this batch whose scan died with its process (its run left 'running' by a process that is gone:
+        the OOM killer, kill -9) count one more death; one that died MAX_DEATHS times is failed with why, never
+        retried. Returns the URLs given up. Called before the runs of dead processes are marked interrupted."""
+        if os.name == "nt":
+            return []
+        host, given_up = socket.gethostname(), []
+        rows = self.db.query(
+            "select s.id, s.url, coalesce(s.deaths, 0) as deaths, r.id as run_id, r.owner from batch_sites s "
+            "join runs r on r.id = (select max(id) from runs where start_url = s.url and batch_id = s.batch_id) "
+            "where s.batch_id = ? and s.status = 'running' and r.status = 'running'", [batch_id])
+        with self._write():
+            for row in list(rows):
+                owner_host, _, pid = (row["owner"] or "").rpartition(":")
+                if owner_host == host and pid.isdigit() and _alive(int(pid)):
+                    continue  # still scanning
+                deaths = row["deaths"] + 1
+                change: dict[str, Any] = {"deaths": deaths}
+                if deaths >= MAX_DEATHS:
+                    given_up.append(row["url"])
+                    change.update(status="failed", run_id=row["run_id"], finished_at=now(), error=(
+                        f"โปรเซสที่ตรวจเว็บไซต์นี้ตายระหว่างตรวจ {deaths} ครั้ง (หน่วยความจำไม่พอหรือถูกหยุดด้วย kill) "
+                        f"จึงไม่ตรวจซ้ำอีก (the process scanning this site died {deaths} times: given up)"))
+                self.db["batch_sites"].update(row["id"], change)
+        return given_up
 
     def abandon_interrupted(self, batch_id: int) -> int:
         """Runs of this batch a crash left 'running' become 'failed/interrupted'; their sites are redone."""

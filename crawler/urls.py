@@ -8,6 +8,8 @@ import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
+import idna
+
 from .models import OitError
 
 SESSION_PARAMS = {
@@ -87,6 +89,30 @@ def canonical(url: str) -> str:
     pieces = [p for p in parts.query.split("&") if p and not _session(p.split("=", 1)[0])]
     query = "&".join(quote(p, safe=_SAFE_QUERY) for p in pieces)
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+@lru_cache(maxsize=65_536)
+def well_formed(url: str) -> bool:
+    """An http(s) URL that can be requested: a host, a port that is a number up to 65535, a bracketed host
+    that is an IPv6 address, a host name IDNA can spell (`xn--a.com` cannot) and a `canonical` form.
+
+    A page's malformed link (`http://[::1/x`, `http://h:99999/`) is skipped, never an error of the site."""
+    try:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+            return False
+        parts.port  # noqa: B018 - raises on a bad port
+        host = parts.hostname.rstrip(".")
+        if ":" in host:
+            ipaddress.IPv6Address(host.split("%")[0])
+        else:
+            host = host if host.isascii() else host.encode("idna").decode("ascii")  # as `canonical` spells it
+            if "xn--" in host.lower():
+                idna.decode(host)  # as httpx reads a punycode name (IDNA 2008): `xn--a` is no name
+        canonical(url)
+    except (ValueError, UnicodeError):
+        return False
+    return True
 
 
 def _session(name: str) -> bool:

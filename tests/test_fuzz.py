@@ -47,16 +47,15 @@ HREFS = st.one_of(st.lists(HREF_PARTS, max_size=12).map("".join), st.text(max_si
 
 # -- URLs and hrefs --------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=False, reason="holes of urls.canonical on malformed hrefs (issue 20, High: "
-                                        "'malformed hrefs in urls.canonical'); the other half of the issue fixes "
-                                        "them: un-xfail at merge")
 @FAST
 @given(href=HREFS)
 def test_any_href_canonicalises_or_is_refused(href):
-    """canonical and the helpers that take a page's links never raise, whatever the href."""
+    """A page's href is well formed (then canonical and the helpers take it) or refused: nothing else raises."""
     cleaned = urls.clean_href(href)
     assert isinstance(cleaned, str)
     for candidate in (cleaned, href, BASE + href):
+        if not urls.well_formed(candidate):  # skipped and counted by the crawl, never an error of the site
+            continue
         url = urls.canonical(candidate)
         assert isinstance(url, str)
         urls.is_web(url), urls.site_key(url), urls.in_scope(url, "example.go.th"), urls.trap_pattern(url)
@@ -106,21 +105,15 @@ def html_docs(draw) -> str:
 @FAST
 @given(html=st.one_of(html_docs(), st.text(max_size=2000)))
 def test_any_html_parses_into_a_page(html):
-    try:
-        page = parse(BASE, html)
-    except Exception as e:  # noqa: BLE001 - named for the report below
-        pytest.xfail(f"parse raised {type(e).__name__}: {e} (issue 20 High, the other half: parse internals)")
+    page = parse(BASE, html)
     assert isinstance(page.title, str) and isinstance(page.links, list)
     for link in page.links:
         assert link.url.startswith(("http://", "https://")), link.url
 
 
-@pytest.mark.xfail(strict=False, reason="deep nesting in parse (issue 20, High: 'deep nesting in parse'): "
-                                        "40 s for 100,000 levels here; the other half of the issue fixes it: "
-                                        "un-xfail at merge")
 def test_deeply_nested_html_parses_in_bounded_time():
-    """A page of 20,000 nested elements (a hostile or broken CMS): parsed within seconds."""
-    html = "<div>" * 20_000 + "<a href='/x'>โครงสร้าง</a>" + "</div>" * 20_000
+    """A page of 100,000 nested elements (a hostile or broken CMS): parsed within seconds."""
+    html = "<div>" * 100_000 + "<a href='/x'>โครงสร้าง</a>" + "</div>" * 100_000
     t0 = time.monotonic()
     parse(BASE, html)
     assert time.monotonic() - t0 < 3
