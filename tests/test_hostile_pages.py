@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import crawler.parse
-from conftest import ROOT, run_oit, scan
+from conftest import ROOT, dated, run_oit, scan
 from crawler import audit
 from crawler.config import DEFAULT_CHROMIUM, Options, RenderOptions, Settings
 from crawler.fetch import Fetcher
@@ -247,7 +247,7 @@ def tree_rss_mb(root: int) -> float:
 def run_polled(args: list[str], bound: float) -> tuple[subprocess.CompletedProcess, float]:
     """The real CLI, its process tree's resident memory polled every 0.2 s; killed past `bound` seconds."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak, t0 = 0.0, time.monotonic()
     while proc.poll() is None and time.monotonic() - t0 < bound:
@@ -284,7 +284,7 @@ def _kill_when_scanning(args: list[str], db: Path) -> None:
     last = 0
     with contextlib.suppress(sqlite3.Error), sqlite3.connect(db) as con:
         last = con.execute("select coalesce(max(id), 0) from runs").fetchone()[0]
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     ready = f"select count(*) from runs r join pages p on p.run_id = r.id where r.status = 'running' and r.id > {last}"
@@ -354,7 +354,7 @@ def test_batch_sites_whose_worker_processes_die_three_times_are_given_up(tmp_roo
             if db.exists():
                 with sqlite3.connect(db) as con:
                     last = con.execute("select coalesce(max(id), 0) from runs").fetchone()[0]
-            proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=env,
+            proc = subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], cwd=ROOT, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from conftest import FAST, ROOT, SITES, run_oit
+from conftest import FAST, ROOT, SITES, dated, run_oit
 from sitesrv import SiteServer
 
 NAMES = ["menu_cms", "ita_table", "frames_874", "deep_groups", "wp_calendar", "decoys_only"]
@@ -157,8 +157,8 @@ def dispatch_args(csv_path: Path, tmp_path: Path, url: str, *extra: str) -> list
 
 def popen_oit(args: list[str], log: Path) -> subprocess.Popen:
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, env=ENV, stdout=out,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, "-m", "crawler", *dated(args, ENV)], cwd=ROOT, env=ENV,
+                                stdout=out, stderr=subprocess.STDOUT)
 
 
 def db_rows(tmp_path: Path, query: str) -> list[tuple]:
