@@ -20,8 +20,8 @@ from .decode import decode
 from .documents import DocText, read_text_isolated
 from .fetch import Fetcher
 from .match import REVIEW, rank
-from .models import Candidate, CrawlResult, Facts, ItemFacts, PageRecord, error_th
-from .parse import Page, parse
+from .models import Candidate, CrawlResult, Facts, ItemFacts, Page, PageRecord, error_th
+from .parse import parse
 from .patterns import first_match
 from .thai import key
 from .urls import canonical, in_scope, is_document

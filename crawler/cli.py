@@ -28,9 +28,8 @@ from .diff import text as change_text
 from .documents import shutdown_readers
 from .explain import explain, for_result
 from .match import decision, score_link
-from .models import NOT_GAPS, OitError
+from .models import NOT_GAPS, Link, OitError
 from .outputs import html_batch, html_site, nacc_paste, print_table, summary_line, to_csv, to_json, to_xlsx
-from .parse import Link
 from .progress import ScanProgress
 from .store import Store, StoreError
 from .urls import normalize_start

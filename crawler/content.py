@@ -31,7 +31,7 @@ from .match import (
     score_label,
     score_link,
 )
-from .parse import Page, Section
+from .models import Page, Section
 from .patterns import first_match
 from .thai import key
 from .urls import is_document, is_media

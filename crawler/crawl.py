@@ -16,8 +16,8 @@ from .decode import decode
 from .fetch import Fetcher, Response
 from .frontier import HOME, Frontier, Visit
 from .match import FOUND, Hit, decision, index_year, is_list_page, link_label, priority, score_link, score_page
-from .models import MONTHS_TH, MONTHS_TH_SHORT, Candidate, CrawlResult, LinkRecord, PageRecord, now
-from .parse import Link, Page, parse, shallow
+from .models import MONTHS_TH, MONTHS_TH_SHORT, Candidate, CrawlResult, Link, LinkRecord, Page, PageRecord, now
+from .parse import parse, shallow
 from .render import Renderer, script_links
 from .thai import key
 from .urls import canonical, in_scope, is_document, is_media, is_web, site_key

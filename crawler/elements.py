@@ -9,8 +9,7 @@ from urllib.parse import urlsplit
 
 from .checklist import Requirement
 from .dates import Mention
-from .models import MONTHS_TH_SHORT
-from .parse import Page
+from .models import MONTHS_TH_SHORT, Page
 from .patterns import first_match
 from .thai import key
 

@@ -11,8 +11,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .checklist import Checklist, Item
-from .models import Candidate
-from .parse import Link, Page
+from .models import Candidate, Link, Page
 from .patterns import Pattern, PatternTable, Substrings, first_match, present
 from .thai import be_years, item_number, key, strip_marks
 from .urls import in_scope, is_document

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypedDict
 
-if TYPE_CHECKING:  # types only: parse and documents import nothing of the pipeline either
+if TYPE_CHECKING:  # types only: documents imports nothing of the pipeline either
     from .documents import DocText
-    from .parse import Page
 
 # ---------------------------------------------------------------------------------------- vocabularies
 
@@ -101,6 +100,54 @@ def now() -> str:
 
 class OitError(Exception):
     """Base of every error the tool reports to a person in one line."""
+
+
+# ------------------------------------------------------------------------------------------- pages
+
+@dataclass
+class Link:
+    """One link as a person sees it: where it goes and the words around it."""
+
+    url: str
+    text: str
+    title: str = ""
+    row: str = ""
+    menu: list[str] = field(default_factory=list)
+    tag: str = "a"
+    chrome: bool = False  # in the site's navigation, header or footer: the same on every page
+    card: str = ""  # heading of the card, list item or block the link sits in ("อ่านต่อ" under a title)
+    hidden: bool = False  # the link or its row is hidden from visitors (display:none, `hidden`)
+
+
+@dataclass
+class Section:
+    """A headed block of a page's content (a news block, a duties section, a contact footer)."""
+
+    heading: str
+    anchor: str  # the block's (or its heading's) id, for `page#id`; "" when it has none
+    text: str  # the block's text, heading included (capped)
+    links: int = 0
+    documents: int = 0
+    footer: bool = False
+
+
+@dataclass
+class Page:
+    """A parsed page: its title, headings, text and content (without navigation), links and sections."""
+
+    url: str
+    title: str
+    headings: list[str]
+    text: str
+    links: list[Link]
+    refresh: str | None = None
+    forms: int = 0
+    inputs: int = 0
+    content: str = ""
+    images: int = 0
+    sections: list[Section] = field(default_factory=list)
+    malformed: int = 0  # links skipped as malformed URLs (`http://[::1/x`, `http://h:99999/`)
+    timed_out: bool = False  # its links or sections were read only in part (PARSE_SECONDS)
 
 
 # ------------------------------------------------------------------------------------------- crawl

@@ -7,12 +7,12 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .models import Link, Page, Section
 from .thai import clean
 from .urls import clean_href, is_web, well_formed
 
@@ -27,50 +27,6 @@ BLOCK_LABEL = 80  # characters of a block (not a heading) that labels the list a
 MAX_LINKS = 5000
 PARSE_SECONDS = 5.0  # reading a page's links and sections stops here (the event loop waits): the page is `timed_out`
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.IGNORECASE)
-
-
-@dataclass
-class Link:
-    """One link as a person sees it: where it goes and the words around it."""
-
-    url: str
-    text: str
-    title: str = ""
-    row: str = ""
-    menu: list[str] = field(default_factory=list)
-    tag: str = "a"
-    chrome: bool = False  # in the site's navigation, header or footer: the same on every page
-    card: str = ""  # heading of the card, list item or block the link sits in ("อ่านต่อ" under a title)
-    hidden: bool = False  # the link or its row is hidden from visitors (display:none, `hidden`)
-
-
-@dataclass
-class Section:
-    """A headed block of a page's content (a news block, a duties section, a contact footer)."""
-
-    heading: str
-    anchor: str  # the block's (or its heading's) id, for `page#id`; "" when it has none
-    text: str  # the block's text, heading included (capped)
-    links: int = 0
-    documents: int = 0
-    footer: bool = False
-
-
-@dataclass
-class Page:
-    url: str
-    title: str
-    headings: list[str]
-    text: str
-    links: list[Link]
-    refresh: str | None = None
-    forms: int = 0
-    inputs: int = 0
-    content: str = ""
-    images: int = 0
-    sections: list[Section] = field(default_factory=list)
-    malformed: int = 0  # links skipped as malformed URLs (`http://[::1/x`, `http://h:99999/`)
-    timed_out: bool = False  # its links or sections were read only in part (PARSE_SECONDS)
 
 
 _SPACES = re.compile(r"\s+")

@@ -30,8 +30,8 @@ from selectolax.lexbor import LexborHTMLParser
 
 from .config import RenderOptions
 from .fetch import Fetcher, Response
-from .models import OitError
-from .parse import Link, Page, link_at, node_text, parse
+from .models import Link, OitError, Page
+from .parse import link_at, node_text, parse
 from .thai import clean
 from .urls import canonical, in_scope, site_key, well_formed
 

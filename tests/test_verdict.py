@@ -3,8 +3,7 @@
 import pytest
 
 from crawler.checklist import load
-from crawler.models import PERIODS, Candidate, Facts, ItemFacts
-from crawler.parse import Page
+from crawler.models import PERIODS, Candidate, Facts, ItemFacts, Page
 from crawler.period import RULES, expected_window, rule
 from crawler.verdict import decide
 
