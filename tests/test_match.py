@@ -137,6 +137,7 @@ WORDING = [
     ("O20", "งบแสดงฐานะการเงิน", "review"),  # financial statements: the annual or the 6-month report
     ("O20", "รายงานผลประจำปี@รายงานการใช้จ่ายงบประมาณ", "found"),
     ("O19", "รายงาน รอบ 6 เดือน@การใช้จ่ายงบประมาณ", "found"),
+    ("O19", "รายงาน 6 เดือน@9.3 การบริหารเงินงบประมาณ", "found"),  # the sub-indicator as the menu
     ("O22", "ประกาศเทศบาล@ประกาศจัดซื้อจัดจ้าง", "no"),  # a general notice on the procurement page
     ("O27", "มาตรฐานทั่วไปเกี่ยวกับการบริหารงานบุคคล", "found"),
     ("O27", "หลักเกณท์การบริหารและพัฒนาทรัพยากรบุคคล", "found"),  # everyday misspellings of the HR nouns
