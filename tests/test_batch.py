@@ -48,8 +48,9 @@ def test_batch_runs_every_site_and_reports_bad_rows(province, tmp_path):
     csv_path, servers = province
     proc = run_oit(*batch_args(csv_path, tmp_path, "--out", str(tmp_path / "out"), "--concurrency", "4"), timeout=600)
     assert proc.returncode == 2, proc.stderr[-2000:]  # a dead site and gaps: exit 2, not an error
-    assert f"{csv_path}:15: url: empty" in proc.stderr and f"{csv_path}:16: url:" in proc.stderr
-    assert f"{csv_path}:17: url: {servers[0].url} repeats line 2" in proc.stderr
+    assert f"{csv_path}:15: ไม่มีที่อยู่เว็บไซต์" in proc.stderr
+    assert f"{csv_path}:16: ที่อยู่เว็บไซต์ใช้ไม่ได้" in proc.stderr
+    assert f"{csv_path}:17: {servers[0].url} ซ้ำกับแถวที่ 2" in proc.stderr
     db = sqlite3.connect(tmp_path / "oit.db")
     sites = db.execute("select status, error, run_id, extra from batch_sites order by id").fetchall()
     assert len(sites) == 13
@@ -151,7 +152,7 @@ def test_bad_sites_file_is_one_clear_error(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("name,province\nเทศบาล,สุพรรณบุรี\n", encoding="utf-8")
     proc = run_oit("batch", str(bad), "--db", str(tmp_path / "x.db"))
-    assert proc.returncode == 1 and f"{bad}:1: header: no 'url' column" in proc.stderr
+    assert proc.returncode == 1 and f"{bad}:1: ไม่พบคอลัมน์ที่อยู่เว็บไซต์" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -196,7 +196,7 @@ def test_dispatch_on_three_workers(province, workers, tmp_path):
     workers.start(1)
     proc = run_oit(*dispatch_args(csv_path, tmp_path, workers.url, "--out", str(tmp_path / "out")), timeout=150)
     assert proc.returncode == 2, proc.stderr[-3000:] + workers.log()[-3000:]  # finished, with gaps
-    assert f"{csv_path}:15: url: empty" in proc.stderr
+    assert f"{csv_path}:15: ไม่มีที่อยู่เว็บไซต์" in proc.stderr
     assert "12 sites done, 1 failed" in proc.stdout
     rows = assert_one_run_per_site(tmp_path)
     dead = rows[-1]

@@ -313,7 +313,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         form = await form_of(request, max_files=1, max_fields=10, max_part_size=MAX_CSV + 10_000)
         upload = form.get("sites")
         if upload is None or isinstance(upload, str) or not upload.filename:
-            return await batches_page(request, "กรุณาเลือกไฟล์ CSV รายชื่อเว็บไซต์", status=400)
+            return await batches_page(request, "กรุณาเลือกไฟล์รายชื่อเว็บไซต์ (CSV หรือ .txt)", status=400)
         data = await upload.read(MAX_CSV + 1)
         if len(data) > MAX_CSV:
             return await batches_page(request, "ไฟล์ใหญ่เกินไป (ไม่เกิน 1 MB)", status=413)
@@ -322,14 +322,14 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         csv_path = uploads / f"{datetime.now():%Y%m%d-%H%M%S}-{time.monotonic_ns() % 10**6}-{stem}.csv"
         csv_path.write_bytes(data)
         try:
-            sites = read_sites(csv_path)
+            sites = read_sites(csv_path, shown=Path(upload.filename).name)
         except BatchError as e:
             csv_path.unlink(missing_ok=True)
             return await batches_page(request, f"อ่านไฟล์ไม่ได้: {e}", status=400)
-        problems = [p.replace(str(csv_path), upload.filename) for p in sites.problems]
+        problems = list(sites.problems)
         if not sites.sites:
             csv_path.unlink(missing_ok=True)
-            return await batches_page(request, "ไม่มีแถวที่ใช้ได้ในไฟล์ (ต้องมีหัวคอลัมน์ url)", problems, 400)
+            return await batches_page(request, "ไม่มีแถวที่ใช้ได้ในไฟล์ (ต้องมีคอลัมน์ที่อยู่เว็บไซต์)", problems, 400)
         if len(sites.sites) > MAX_SITES:
             csv_path.unlink(missing_ok=True)
             return await batches_page(request, f"มีเว็บไซต์มากเกินไป (ไม่เกิน {MAX_SITES} แห่งต่อชุด)", status=400)
