@@ -47,10 +47,11 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "documents": {"url": str, "etag": str, "last_modified": str, "content_type": str, "bytes": int, "kind": str,
                   "text": str, "pages": int, "scanned": int, "truncated": int, "error": str, "fetched_at": str,
                   "sha1": str},
+    "site_names": {"url": str, "name": str},  # the name an admin gave a site (--name, the web form)
+    "decisions": {"id": int, "url": str, "item": str, "evidence_url": str, "evidence_hash": str, "note": str,
+                  "status": str, "run_id": int, "decided_at": str, "withdrawn_at": str, "withdrawn_why": str},
 }
-
-
-PKS = {"documents": "url", "linksets": "hash"}
+PKS = {"documents": "url", "linksets": "hash", "site_names": "url"}
 # Every link of every stored page, one row each, as the `links` table of earlier versions showed them.
 LINKS_VIEW = (
     "create view links as select p.run_id as run_id, json_extract(l.links, '$.from') as from_url, "
@@ -231,6 +232,20 @@ class Store:
                 "stop_reason": stop_reason, "status": status, "findings": json.dumps(findings, ensure_ascii=False),
             })
 
+    def set_name(self, start_url: str, name: str) -> None:
+        """The name an admin gave a site: every later run of it is named so."""
+        with self._write():
+            self.db["site_names"].upsert({"url": start_url, "name": name.strip()[:200]}, pk="url")
+
+    def given_name(self, start_url: str) -> str:
+        """The name an admin gave the site (--name, the web form, else the latest sites list naming it); ''."""
+        row = self.db.execute("select name from site_names where url = ? and name != ''", [start_url]).fetchone()
+        if row:
+            return row[0]
+        row = self.db.execute("select name from batch_sites where url = ? and name != '' order by id desc limit 1",
+                              [start_url]).fetchone()
+        return row[0] if row else ""
+
     def fail_run(self, run_id: int, reason: str, findings: list[str] | None = None) -> None:
         """Mark a run failed, with why (unreachable, interrupted ...)."""
         with self._write():
@@ -270,6 +285,10 @@ class Store:
             if rows is not None:
                 columns = set(SCHEMA["runs"]) - {"id"}
                 run = {k: v for k, v in rows["run"].items() if k in columns}
+                given = self.given_name(run.get("start_url") or "") if site_id is None else (list(self.db.query(
+                    "select name from batch_sites where id = ?", [site_id])) or [{}])[0].get("name")
+                if given:  # the sites list's name, as `oit batch` names the run, rather than the worker's title
+                    run["name"] = given
                 run_id = int(self.db["runs"].insert({**run, "batch_id": batch_id}).last_pk)
                 for linkset in rows.get("linksets", []):
                     self.db.execute("insert or ignore into linksets (hash, links) values (?, ?)",

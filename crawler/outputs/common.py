@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from ..models import MONTHS_TH, STATUS_TH
+from ..names import is_generic
 from ..urls import site_key
 
 BANGKOK = timezone(timedelta(hours=7))
@@ -70,10 +71,12 @@ def thai_date(iso: object) -> str:
 
 
 def site_name(doc: dict | None, site: dict | None = None) -> str:
-    """The name shown for a site: the batch entry's name, else the document's, host or URL."""
+    """The name shown for a site: the batch entry's name, else the document's (unless generic: "หน้าแรก"),
+    host or URL."""
     site = site or {}
     doc_site = (doc or {}).get("site") or {}
-    return (site.get("name") or doc_site.get("name") or doc_site.get("host") or site.get("url")
+    name = doc_site.get("name")
+    return (site.get("name") or (name if not is_generic(name) else "") or doc_site.get("host") or site.get("url")
             or doc_site.get("url") or "-")
 
 

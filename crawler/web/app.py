@@ -224,13 +224,13 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         if job is not None:
             return RedirectResponse(f"/scans/{job.id}", 303)
         doc = store.result(run_id)
-        name = queries.site_name(store, run["start_url"])
+        name = queries.site_name(store, run["start_url"], run)
         title = queries.home_title(store, run_id)
         in_batch = None
         if run["batch_id"] and (job := jobs.batches.get(run["batch_id"])) is not None:
             in_batch = job
         return render(request, "run.html", run=run, doc=doc, items=_items(doc), tally=counts(doc),
-                      name=name or title[:120] or site_name(doc), title=title, in_batch=in_batch,
+                      name=name, title=title, in_batch=in_batch,
                       runs=len(queries.site_history(store, run["start_url"])))
 
     async def run_download(request: Request) -> Response:
