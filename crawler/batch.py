@@ -69,10 +69,13 @@ def read_sites(path: str | Path, shown: str | None = None) -> SitesFile:
     counts = {d: first.count(d) for d in ("\t", ",", ";")}
     delimiter = max(counts, key=lambda d: (counts[d], d == ","))
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    done: list[int] = []  # the line each row read so far ends on
     try:
-        out = _read_rows(shown, reader)
+        out = _read_rows(shown, reader, done)
     except csv.Error as e:  # a field over csv.field_size_limit (128 KB), a NUL byte...
-        raise BatchError(f"{shown}:{reader.line_num + 1}: อ่านแถวนี้ไม่ได้ ({e})") from None  # the line being read
+        why = (f"ข้อมูลในช่องหนึ่งยาวเกิน {csv.field_size_limit()} ตัวอักษร" if "field larger" in str(e)
+               else f"รูปแบบแถวผิด ({e})")
+        raise BatchError(f"{shown}:{(done or [0])[-1] + 1}: อ่านแถวนี้ไม่ได้: {why}") from None  # the line being read
     out.problems[:0] = [f"{shown}:{line}: อ่านตัวอักษรบางตัวไม่ได้ (ไฟล์อาจบันทึกด้วยรหัสอักขระอื่น: "
                         f"บันทึกใหม่เป็น CSV UTF-8)" for line in undecoded]
     return out
@@ -97,8 +100,8 @@ def decode_sites(raw: bytes) -> tuple[str, list[int]]:
     return text, [n for n, line in enumerate(text.split("\n"), 1) if "\ufffd" in line]
 
 
-def _read_rows(path: str, reader) -> SitesFile:
-    rows, lines = [], []  # each row and the file line it ends on
+def _read_rows(path: str, reader, lines: list[int]) -> SitesFile:
+    rows = []  # each row, and in `lines` the file line it ends on
     for row in reader:
         rows.append(row)
         lines.append(reader.line_num)

@@ -28,7 +28,7 @@ from .diff import text as change_text
 from .documents import shutdown_readers
 from .explain import explain, for_result
 from .match import decision, score_link
-from .models import OitError
+from .models import STATUS_TH, OitError
 from .outputs import html_batch, html_site, nacc_paste, print_table, summary_line, to_csv, to_json, to_xlsx
 from .parse import Link
 from .progress import ScanProgress
@@ -225,6 +225,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
 
+    acc = sub.add_parser("accept", help="record that an admin checked an item and accepts it as it is "
+                                        "(kept, beside its status, until its evidence changes)")
+    acc.add_argument("item", help="e.g. O23")
+    acc.add_argument("--url", required=True, help="the evidence URL the admin checked")
+    acc.add_argument("--note", required=True, help="why it is accepted (shown in the reports)")
+    acc.add_argument("--site", help="the site's URL (default: the site whose evidence has --url)")
+    acc.add_argument("--run", type=int, help="a run of the site (default: its latest)")
+    acc.add_argument("--db", default=str(DEFAULT_DB))
+
     prune = sub.add_parser("prune", help="drop the page detail of old runs (results and evidence stay)")
     prune.add_argument("--db", default=str(DEFAULT_DB))
     prune.add_argument("--keep-runs", type=int, help="keep the page detail of the N newest runs of each site")
@@ -270,7 +279,7 @@ def _scan(a: argparse.Namespace, console: Console) -> int:
         console.print(summary_line(doc), markup=False)
     else:
         print_table(doc, console)
-    return EXIT_OK if all(i["status"] == "found" for i in doc["items"]) else EXIT_GAPS
+    return EXIT_OK if all(i["status"] == "found" or i.get("accepted") for i in doc["items"]) else EXIT_GAPS
 
 
 @contextlib.contextmanager
@@ -311,13 +320,47 @@ def _watch(progress: ScanProgress, quiet: bool):
             sys.stderr.flush()
 
 
+def _no_database(db: str) -> StoreError:
+    """Where the database was looked for, and how to pick another."""
+    where = Path(db).resolve()
+    return StoreError(f"ไม่พบฐานข้อมูลผลการตรวจที่ {where} (ค้นหาจากโฟลเดอร์ที่สั่งงาน {Path.cwd()}) "
+                      f"ระบุไฟล์อื่นด้วย --db เช่น --db /opt/oit/data/oit.db")
+
+
+def _exists(db: str) -> bool:
+    try:
+        return Path(db).is_file()
+    except OSError as e:  # a folder this user may not enter
+        raise StoreError(f"เปิดฐานข้อมูล {db} ไม่ได้: ไม่มีสิทธิ์เข้าถึงโฟลเดอร์ ({e.strerror})") from None
+
+
+def _reading(db: str) -> Store:
+    """The database for a reading command (report, export, diff, accept's look-up): writable if it can be,
+    else read-only (a copy on a read-only disk, a file of another user)."""
+    if not _exists(db):
+        raise _no_database(db)
+    try:
+        return Store(db)
+    except StoreError:
+        return Store(db, readonly=True)
+
+
+def _writing(db: str) -> Store:
+    """The database for a command that records something; a read-only one is said so in Thai."""
+    if not _exists(db):
+        raise _no_database(db)
+    try:
+        return Store(db)
+    except StoreError as e:
+        raise StoreError(f"บันทึกลงฐานข้อมูล {Path(db).resolve()} ไม่ได้ (ไฟล์อ่านได้อย่างเดียว ไม่มีสิทธิ์เขียน "
+                         "หรือดิสก์เต็ม) ดูผลได้ด้วย oit report และ oit export หรือระบุไฟล์ที่เขียนได้ด้วย --db") from e
+
+
 def _export(a: argparse.Namespace) -> int:
-    if not Path(a.db).exists():
-        raise StoreError(f"no database at {a.db}")
-    store = Store(a.db)
+    store = _reading(a.db)
     run_id = store.latest_run() if a.latest else a.run
     if run_id is None or store.run(run_id) is None:
-        raise StoreError(f"no such run in {a.db}" if a.run else f"no finished run in {a.db}")
+        raise StoreError(f"ไม่มีผลการตรวจหมายเลข {a.run} ใน {a.db}" if a.run else f"ยังไม่มีผลการตรวจที่เสร็จแล้วใน {a.db}")
     doc = store.result(run_id)
     text = to_json(doc) if a.format == "json" else to_csv([doc], layout="export")
     if a.output:
@@ -401,21 +444,19 @@ def _nightly(a: argparse.Namespace, console: Console) -> int:
 
 
 def _diff(a: argparse.Namespace, console: Console) -> int:
-    if not Path(a.db).exists():
-        raise StoreError(f"no database at {a.db}")
-    store = Store(a.db)
+    store = _reading(a.db)
     if a.runs:
         report = diff_runs(store, *a.runs)
     elif a.site:
         runs = store.site_runs(normalize_start(a.site))
         if len(runs) < 2:
-            raise StoreError(f"{a.site}: fewer than two finished runs in {a.db}")
+            raise StoreError(f"{a.site}: ยังตรวจเสร็จไม่ถึงสองครั้งใน {a.db} จึงยังไม่มีอะไรให้เทียบ")
         report = diff_runs(store, runs[1], runs[0])
     else:
         new = a.batch or store.latest_batch()
         old = store.previous_batch(new) if new else None
         if old is None:
-            raise StoreError(f"no earlier batch to compare with in {a.db}")
+            raise StoreError(f"ยังไม่มีชุดงานครั้งก่อนให้เทียบใน {a.db}")
         report = diff_batches(store, old, new)
     if a.json_path:
         Path(a.json_path).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -424,9 +465,7 @@ def _diff(a: argparse.Namespace, console: Console) -> int:
 
 
 def _report(a: argparse.Namespace) -> int:
-    if not Path(a.db).exists():
-        raise StoreError(f"no database at {a.db}")
-    store = Store(a.db)
+    store = _reading(a.db)
     batch_id, run_id = a.batch, a.run
     if a.latest:
         run_id = store.latest_run()
@@ -434,7 +473,7 @@ def _report(a: argparse.Namespace) -> int:
         run_id = None if batch_id else run_id
     if batch_id is not None:
         if store.batch(batch_id) is None:
-            raise StoreError(f"no batch {batch_id} in {a.db}")
+            raise StoreError(f"ไม่มีชุดงานหมายเลข {batch_id} ใน {a.db}")
         summary = batch_summary(store, batch_id)
         docs = [store.result(s["run_id"]) for s in summary["sites"] if s["status"] == "done" and s["run_id"]]
         batch = {"id": batch_id, "name": summary["name"], "started_at": summary["started_at"],
@@ -442,12 +481,13 @@ def _report(a: argparse.Namespace) -> int:
     elif run_id is not None and store.run(run_id) is not None:
         docs, batch, summary = [store.result(run_id)], None, None
     else:
-        raise StoreError(f"no such run or batch in {a.db}")
+        raise StoreError(f"ไม่มีผลการตรวจหรือชุดงานนี้ใน {a.db}")
     fmt = a.format
     if fmt == "xlsx":
         if not a.output:
-            raise StoreError("--format xlsx needs -o FILE.xlsx")
+            raise StoreError("--format xlsx ต้องระบุไฟล์ด้วย -o เช่น -o ผลตรวจ.xlsx")
         Path(a.output).write_bytes(to_xlsx(docs, batch))
+        _wrote(a.output)
         return EXIT_OK
     if fmt == "html":
         notes = for_result(docs[0]) if docs else {}
@@ -462,17 +502,48 @@ def _report(a: argparse.Namespace) -> int:
         text = json.dumps(summary, ensure_ascii=False, indent=2) if batch else to_json(docs[0])
     if a.output:
         Path(a.output).write_text(text, encoding="utf-8")
+        _wrote(a.output)
     else:
         _write_out(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+def _wrote(path: str) -> None:
+    """Where a report went (on stderr: standard output may be the report itself)."""
+    print(f"oit: เขียนรายงานไว้ที่ {Path(path).resolve()}", file=sys.stderr)
+
+
+def _accept(a: argparse.Namespace, console: Console) -> int:
+    """An admin's decision on an item: accepted with a note, kept by the next runs until its evidence changes."""
+    store = _reading(a.db)
+    item = a.item.strip().upper()
+    item = f"O{item}" if item.isdigit() else item
+    url = a.url.strip()
+    run_id = a.run
+    if run_id is None and a.site:
+        runs = store.site_runs(normalize_start(a.site))
+        run_id = runs[0] if runs else None
+        if run_id is None:
+            raise StoreError(f"ยังไม่มีผลการตรวจของ {a.site} ใน {a.db}")
+    if run_id is None:
+        run_id = store.run_with_evidence(item, url)
+        if run_id is None:
+            raise UsageError(f"ไม่พบ {url} ในหลักฐานข้อ {item} ของการตรวจใดใน {a.db}: ระบุเว็บไซต์ด้วย --site")
+    store = _writing(a.db)
+    decision = store.accept(run_id, item, url, a.note)
+    run = store.run(run_id) or {}
+    console.print(f"บันทึกแล้ว: ข้อ {item} ของ {run.get('name') or run.get('start_url')} ผู้ดูแลยอมรับ "
+                  f"(สถานะยังเป็น {STATUS_TH.get(decision['status'], decision['status'])}) "
+                  f"หมายเหตุ: {decision['note']} — คงไว้ในการตรวจครั้งต่อไปจนกว่าหลักฐานจะเปลี่ยน", markup=False)
     return EXIT_OK
 
 
 def _prune(a: argparse.Namespace, console: Console) -> int:
     """Keep the database in bounds: old runs lose their pages and links, never their results."""
     if not Path(a.db).exists():
-        raise StoreError(f"no database at {a.db}")
+        raise _no_database(a.db)
     if a.keep_runs is not None and a.keep_runs < 1:
-        raise StoreError("--keep-runs must be at least 1")
+        raise StoreError("--keep-runs ต้องเป็น 1 ขึ้นไป")
     store = Store(a.db)
     before = Path(a.db).stat().st_size
     counts = store.prune(a.keep_runs, a.older_than)
@@ -551,6 +622,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(a)
         if a.command == "prune":
             return _prune(a, console)
+        if a.command == "accept":
+            return _accept(a, console)
         if a.command == "serve":
             from .web.server import serve  # the web stack is loaded only for `oit serve`
             serve(a.host, a.port, a.db, a.allow_private, max(1, a.scans))

@@ -45,6 +45,8 @@ def diff_docs(old: dict, new: dict) -> list[dict]:
     mapping = year_map(old, new)
     changes = []
     for item in new["items"]:
+        if item.get("accepted"):  # the admin accepted it as it is: not raised again while its evidence holds
+            continue
         olds = [before[x] for x in mapping.get(item["id"], ()) if x in before] if mapping is not None else (
             [before[item["id"]]] if item["id"] in before else [])
         if not olds:

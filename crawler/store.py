@@ -1,7 +1,7 @@
 """SQLite storage through sqlite-utils: the only module that touches the database.
 
-Tables: runs, pages, links, evidence, results, documents (schema in README.md). A run is appended, never
-rewritten: pages and links are written as they are fetched, results when the run finishes.
+Tables: runs, pages, links, evidence, results, documents, site_names, decisions (schema in README.md). A run
+is appended, never rewritten: pages and links are written as they are fetched, results when the run finishes.
 """
 
 from __future__ import annotations
@@ -75,8 +75,12 @@ class StoreError(OitError, RuntimeError):
 class Store:
     """One SQLite file in WAL mode holding every run."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
+        self.readonly = readonly
+        if readonly:  # reading commands on a database this user may not write (a shared copy, a read-only disk)
+            self._open_readonly()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             free = shutil.disk_usage(self.path.parent).free
@@ -94,6 +98,26 @@ class Store:
                 self.db.execute("pragma user_version = 1")
         except (OSError, sqlite3.Error) as e:
             raise StoreError(f"cannot use database {self.path}: {e}") from None
+
+    def _open_readonly(self) -> None:
+        """Open without writing anything: `mode=ro`, else `immutable=1` when even the WAL's shared-memory file
+        cannot be made (a read-only folder)."""
+        uri = self.path.resolve().as_uri()
+        last: Exception | None = None
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{uri}?{flags}", uri=True, timeout=BUSY_TIMEOUT)
+                conn.execute("select count(*) from sqlite_master").fetchone()
+            except sqlite3.Error as e:
+                last = e
+                continue
+            self.db = sqlite_utils.Database(conn)
+            return
+        raise StoreError(f"cannot use database {self.path}: {last}")
+
+    def has(self, table: str) -> bool:
+        """Whether the database has this table (a read-only database of an older version may not)."""
+        return self.db[table].exists()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
@@ -119,7 +143,8 @@ class Store:
                     if col not in have:
                         table.add_column(col, kind)
         for table, cols in (("pages", ["run_id", "url"]), ("pages", ["links_hash"]), ("evidence", ["run_id", "item"]),
-                            ("results", ["run_id", "item"]), ("batch_sites", ["batch_id"]), ("runs", ["start_url"])):
+                            ("results", ["run_id", "item"]), ("batch_sites", ["batch_id"]), ("runs", ["start_url"]),
+                            ("decisions", ["url", "item"])):
             self.db[table].create_index(cols, if_not_exists=True)
         if migrated:
             self.db.execute("drop view if exists links")
@@ -239,7 +264,8 @@ class Store:
 
     def given_name(self, start_url: str) -> str:
         """The name an admin gave the site (--name, the web form, else the latest sites list naming it); ''."""
-        row = self.db.execute("select name from site_names where url = ? and name != ''", [start_url]).fetchone()
+        row = self.db.execute("select name from site_names where url = ? and name != ''", [start_url]).fetchone() \
+            if self.has("site_names") else None
         if row:
             return row[0]
         row = self.db.execute("select name from batch_sites where url = ? and name != '' order by id desc limit 1",
@@ -417,6 +443,7 @@ class Store:
         if run is None:
             raise StoreError(f"no run {run_id} in {self.path}")
         evidence: dict[str, list] = {}
+        decided = self.decisions(run_id)
         for e in self.evidence(run_id):
             evidence.setdefault(e["item"], []).append({
                 "url": e["url"], "found_on": e["found_on"], "text": e["snippet"],
@@ -430,6 +457,9 @@ class Store:
             "missing_elements": json.loads(r["missing_elements"] or "[]"),
             "evidence": evidence.get(r["item"], []),
             "confirmed": r.get("confirmed") != 0} for r in self.results(run_id)]  # NULL: a run from before (2565)
+        for item in items:  # the admin's decision: a mark beside the status, never a change of it
+            if (decision := decided.get(item["id"])) is not None:
+                item["accepted"] = decision
         settings = json.loads(run["settings"] or "{}")
         return {
             "schema": RESULT_SCHEMA, "run_id": run["id"], "site": {"url": run["start_url"], "host": run["site"],
@@ -441,6 +471,64 @@ class Store:
             "findings": json.loads(run["findings"] or "[]"), "settings": settings,
             "summary": dict(Counter(i["status"] for i in items)), "items": items,
         }
+
+    # an admin's decisions on items -----------------------------------------------------------
+
+    def fingerprint(self, run_id: int, item: str, url: str) -> str:
+        """What an accepted item's decision rests on in a run: the accepted URL's content when it is among the
+        item's evidence (a document's sha1; a page's status, size, links and title; an off-site link's check),
+        else the item's status (an item accepted without that link holds while it stays as it was)."""
+        ev = self.db.execute("select check_note, snippet from evidence where run_id = ? and item = ? and url = ? "
+                             "limit 1", [run_id, item, url]).fetchone()
+        if ev is None:
+            row = self.db.execute("select status from results where run_id = ? and item = ?", [run_id, item]).fetchone()
+            return f"absent:{row[0] if row else ''}"
+        doc = self.db.execute("select sha1 from documents where url = ? and sha1 != ''", [url]).fetchone()
+        if doc:
+            return f"document:{doc[0]}"
+        page = self.db.execute("select status, bytes, links_hash, title from pages where run_id = ? and "
+                               "(url = ? or final_url = ?) order by id limit 1", [run_id, url, url]).fetchone()
+        basis = f"page:{page}" if page else f"link:{ev[0] or ''}|{ev[1] or ''}"
+        return "evidence:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()
+
+    def accept(self, run_id: int, item: str, url: str, note: str) -> dict:
+        """Record an admin's acceptance of an item as it stands in a run (its status is kept: never `found`);
+        later runs of the site keep it while `fingerprint` is unchanged. Returns the decision."""
+        run = self.run(run_id)
+        if run is None:
+            raise StoreError(f"ไม่พบผลการตรวจหมายเลข {run_id} ใน {self.path}")
+        row = self.db.execute("select status from results where run_id = ? and item = ?", [run_id, item]).fetchone()
+        if row is None:
+            raise StoreError(f"ไม่มีข้อ {item} ในผลการตรวจหมายเลข {run_id}")
+        decision = {"url": run["start_url"], "item": item, "evidence_url": url, "note": note.strip()[:1000],
+                    "evidence_hash": self.fingerprint(run_id, item, url), "status": row[0], "run_id": run_id,
+                    "decided_at": now()}
+        with self._write():
+            self.db.execute("update decisions set withdrawn_at = ?, withdrawn_why = 'replaced' where url = ? and "
+                            "item = ? and withdrawn_at is null", [decision["decided_at"], run["start_url"], item])
+            decision["id"] = int(self.db["decisions"].insert(decision).last_pk)
+        return decision
+
+    def run_with_evidence(self, item: str, url: str) -> int | None:
+        """The newest finished run whose evidence for `item` includes `url`."""
+        row = self.db.execute("select e.run_id from evidence e join runs r on r.id = e.run_id where e.item = ? "
+                              "and e.url = ? and r.status = 'finished' order by e.run_id desc limit 1",
+                              [item, url]).fetchone()
+        return row[0] if row else None
+
+    def decisions(self, run_id: int) -> dict[str, dict]:
+        """The admin's decisions that hold for a run, by item: made on this run or an earlier one of its site,
+        not replaced, and the evidence they rest on unchanged in this run."""
+        run = self.run(run_id)
+        if run is None or not self.has("decisions"):
+            return {}
+        out = {}
+        for d in self.db.query("select * from decisions where url = ? and run_id <= ? and withdrawn_at is null "
+                               "order by id", [run["start_url"], run_id]):
+            if d["run_id"] == run_id or self.fingerprint(run_id, d["item"], d["evidence_url"]) == d["evidence_hash"]:
+                out[d["item"]] = {"note": d["note"], "at": d["decided_at"], "url": d["evidence_url"],
+                                  "run_id": d["run_id"], "status": d["status"]}
+        return out
 
     # retention ------------------------------------------------------------------------------
 

@@ -100,7 +100,7 @@ def test_sites_csv_with_huge_field_is_one_clear_line(tmp_path, where, line):
     proc = run_oit("batch", str(bad), "--db", str(tmp_path / "x.db"), timeout=60)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        f"oit: error: {bad}:{line}: field larger than field limit (131072)"], proc.stderr
+        f"oit: error: {bad}:{line}: อ่านแถวนี้ไม่ได้: ข้อมูลในช่องหนึ่งยาวเกิน 131072 ตัวอักษร"], proc.stderr
 
 
 # -- a new database opened by many processes at once -----------------------------------------------------

@@ -152,3 +152,39 @@ def todo(item: dict) -> tuple[str, str]:
     if status == "missing":
         return "ยังไม่มีข้อมูลนี้บนเว็บไซต์ หรือหาจากหน้าแรกไม่พบ", reason
     return "ตรวจด้วยตนเองว่าตรงกับข้อนี้", reason
+
+
+# What the admin should do first: broken links, then out-of-date items, items to review, items not found;
+# items the admin accepted, then what is found. A status this list does not know comes before `found`.
+FIX_ORDER = ("broken", "stale", "review", "missing", "accepted", "found")
+FIX_TH = {
+    "broken": "ลิงก์เสีย: แก้ลิงก์ให้เปิดได้และมีเนื้อหาจริง",
+    "stale": "ข้อมูลไม่เป็นปัจจุบัน: เผยแพร่ข้อมูลของปีนี้",
+    "review": "ควรตรวจ: เพิ่มสิ่งที่ยังขาดตามที่ระบุ",
+    "missing": "ไม่พบ: เผยแพร่ไว้ในเมนูที่เว็บไซต์ส่วนใหญ่ใช้ และลิงก์จากหน้าแรก",
+    "accepted": "ผู้ดูแลตรวจแล้วและยอมรับ (ไม่ต้องแก้ จนกว่าหลักฐานจะเปลี่ยน)",
+    "found": "พบแล้ว",
+}
+FILTER_TH = {"broken": "ลิงก์เสีย", "stale": "ไม่เป็นปัจจุบัน", "review": "ควรตรวจ", "missing": "ไม่พบ",
+             "accepted": "ยอมรับแล้ว", "found": "พบ"}
+
+
+def group_of(item: dict) -> str:
+    """The fix-first group of an item: its status, or `accepted` when the admin accepted it (not `found`)."""
+    status = status_of(item)
+    return "accepted" if item.get("accepted") and status != "found" else status
+
+
+def fix_first(items: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The items grouped by what to do first (FIX_ORDER), each group in item order; empty groups left out."""
+    groups: dict[str, list[dict]] = {}
+    for it in sorted(items, key=lambda it: (item_no(it.get("id", "")), it.get("id", ""))):
+        groups.setdefault(group_of(it), []).append(it)
+    known = [g for g in FIX_ORDER if g != "found"]
+    order = [*known, *sorted(g for g in groups if g not in FIX_ORDER), "found"]
+    return [(g, groups[g]) for g in order if g in groups]
+
+
+def group_th(group: str) -> str:
+    """A fix-first group's heading in Thai."""
+    return FIX_TH.get(group) or STATUS_TH.get(group, group)

@@ -9,9 +9,12 @@ from ..explain import Explanation
 from ..models import STATUS_TH, STATUSES, STOP_TH, UNCONFIRMED_TH
 from ..urls import readable
 from .common import (
+    FILTER_TH,
     click_path,
     columns,
     counts,
+    fix_first,
+    group_th,
     http_url,
     item_no,
     nacc_items,
@@ -113,9 +116,23 @@ table.items td{border:0;padding:3px 0;overflow-wrap:anywhere}table.items td.titl
 table.items td.where,table.items td.fix{min-width:0}
 table.items td[data-label]::before{content:attr(data-label) ": ";color:#5b6673;font-size:.85em}}
 .req{border-top:1px solid #dde3ea;padding-top:6px}
+tr.group-head th{background:#eef2f7;color:#1d2430;font-size:1rem;padding:9px;position:static}
+.usual{margin-top:3px;font-size:.9rem}
+.accepted{margin-top:4px;padding:3px 8px;border-left:3px solid #2f6fb0;background:#eaf2fb;font-size:.9rem}
+.acc{background:#eaf2fb;color:#1f4e7a;border-color:#a8c6e6}
+.filters{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 10px}
+.filters input{position:absolute;opacity:0;width:1px;height:1px;margin:0}
+.filters label{cursor:pointer;user-select:none}
+.filters input:checked+label{outline:2px solid #1d2430;outline-offset:1px;font-weight:700}
+.filters input:focus-visible+label{outline:3px solid #0b57d0}
+@media (max-width:640px){table.items tr.group-head{border:0;background:none;padding:8px 0 2px;margin:0}
+table.items tr.group-head th{display:block;background:none;padding:0;font-size:1.02rem}}
 @media print{body{background:#fff;padding:0}.scroll{overflow:visible;border:0}thead th{position:static}
  table.matrix th.site{position:static}}
 """
+# a chosen filter chip hides the other groups (no script: the report's policy allows none)
+CSS += "".join(f'.fx:has(.filters input[value="{g}"]:checked) tbody:not([data-group="{g}"]){{display:none}}\n'
+               for g in (*STATUSES, "accepted"))
 
 
 def _page(title: str, body: str) -> str:
@@ -159,12 +176,15 @@ def _where(item: dict) -> str:
     return out
 
 
-def _item_row(item: dict, explained: frozenset[str] = frozenset()) -> str:
+def _item_row(item: dict, explained: frozenset[str] = frozenset(), menus: dict[str, tuple] | None = None) -> str:
     status = status_of(item)
     need, reason = todo(item)
     fix = '<span class="muted">-</span>'
     if need:
         fix = f"<div>{_e(need)}</div>" + (f'<div class="muted">{_e(reason)}</div>' if reason else "")
+        usual = (menus or {}).get(str(item.get("id")))
+        if status == "missing" and usual:
+            fix += f'<div class="usual">เว็บไซต์ส่วนใหญ่วางไว้ใต้เมนู: {_e(", ".join(usual))}</div>'
         if item.get("id") in explained:
             fix += f'<div><a href="#req-{_e(item.get("id"))}">ข้อนี้ต้องเผยแพร่อะไร</a></div>'
     data_item = f' data-item="{_e(item.get("id"))}"'
@@ -173,6 +193,8 @@ def _item_row(item: dict, explained: frozenset[str] = frozenset()) -> str:
     title = _e(item.get("title"))
     if item.get("confirmed") is False:
         title += f'<div class="muted unconfirmed">{_e(UNCONFIRMED_TH)}</div>'
+    if item.get("accepted"):
+        fix += _accepted(item["accepted"])
     return (f'<tr class="{STATUS_CSS[status]}-row" data-status="{status}"{data_item}>'
             f'<td class="no">{_e(item.get("id"))}</td><td class="title">{title}</td>'
             f'<td data-label="สถานะ">{_badge(status)}</td><td class="where" data-label="ตำแหน่งข้อมูล">{_where(item)}</td>'
@@ -197,7 +219,8 @@ def _requirements(requirements: dict[str, Explanation], wanted: set[str]) -> str
 
 
 def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = None, heading: str = "h1",
-                  back: bool = False, explained: frozenset[str] = frozenset()) -> str:
+                  back: bool = False, explained: frozenset[str] = frozenset(),
+                  menus: dict[str, tuple] | None = None) -> str:
     """Header card and the 43-row table of one site."""
     site = site or {}
     items = nacc_items(doc)
@@ -226,14 +249,47 @@ def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = No
         meta.append(f'<div class="meta"><b>ข้อสังเกต:</b><ul>{findings}</ul></div>')
     id_attr = f' id="{_e(anchor)}"' if anchor else ""
     top = '<p class="top"><a href="#top">↑ กลับไปตารางสรุป</a></p>' if back else ""
-    rows = "\n".join(_item_row(it, explained) for it in items)
+    groups = fix_first(items)
+    bodies = []
+    for n, (group, members) in enumerate(groups, 1):
+        numbered = f"{n}. " if group != "found" else ""
+        rows = "\n".join(_item_row(it, explained, menus) for it in members)
+        bodies.append(f'<tbody data-group="{_e(group)}"><tr class="group-head"><th colspan="6">{numbered}'
+                      f"{_e(group_th(group))} ({len(members)} ข้อ)</th></tr>\n{rows}\n</tbody>")
     return (
         f'<section class="site"{id_attr}>\n<div class="card">\n<{heading}>ชื่อหน่วยงาน: {_e(name)}</{heading}>\n'
         + "\n".join(meta) + "\n" + _chips(tally, len(items)) + "\n</div>\n"
+        + '<div class="fx">' + _filters(anchor or "site", groups) + "\n"
         + '<div class="scroll items-wrap"><table class="items">\n<thead><tr><th>ข้อ</th><th>ข้อมูล</th><th>สถานะ</th>'
         "<th>ตำแหน่งข้อมูลบนเว็บไซต์</th><th>ปีที่พบ</th><th>สิ่งที่ต้องแก้ไข</th></tr></thead>\n"
-        f"<tbody>\n{rows}\n</tbody></table></div>\n{top}</section>"
+        + "\n".join(bodies) + f"</table></div></div>\n{top}</section>"
     )
+
+
+def _filters(anchor: str, groups: list[tuple[str, list[dict]]]) -> str:
+    """Status filter chips that work without script (radio buttons; the CSS hides the other groups)."""
+    name = f"f-{anchor}"
+    parts = [f'<input type="radio" name="{_e(name)}" id="{_e(name)}-all" value="all" checked>'
+             f'<label for="{_e(name)}-all" class="chip fail">ทั้งหมด</label>']
+    for group, members in groups:
+        css = "acc" if group == "accepted" else STATUS_CSS.get(group, "fail")
+        parts.append(f'<input type="radio" name="{_e(name)}" id="{_e(name)}-{_e(group)}" value="{_e(group)}">'
+                     f'<label for="{_e(name)}-{_e(group)}" class="chip {css}">'
+                     f"{_e(FILTER_TH.get(group) or STATUS_TH.get(group, group))} <b>{len(members)}</b></label>")
+    return '<div class="filters" role="group" aria-label="แสดงเฉพาะ">' + "".join(parts) + "</div>"
+
+
+def _accepted(decision: dict) -> str:
+    """The admin's decision on an item: accepted, with the note and when."""
+    when = thai_date(decision.get("at")) if decision.get("at") else ""
+    note = f": {_e(decision.get('note'))}" if decision.get("note") else ""
+    return (f'<div class="accepted"><b>ผู้ดูแลยอมรับแล้ว</b>{note}'
+            + (f' <span class="muted">({_e(when)})</span>' if when else "") + "</div>")
+
+
+def _menus(requirements: dict[str, Explanation] | None) -> dict[str, tuple]:
+    """Where sites usually put each item (the menus of `oit explain`)."""
+    return {i: ex.menus for i, ex in (requirements or {}).items() if ex.menus}
 
 
 def _gaps(docs: list[dict]) -> set[str]:
@@ -244,7 +300,7 @@ def html_site(doc: dict, name: str | None = None, requirements: dict[str, Explan
     """One self-contained HTML page for one site: header, counts, the 43 items, what each gap must show."""
     shown = name or site_name(doc)
     explained = frozenset(requirements or {})
-    return _page(f"ผลตรวจ OIT: {shown}", _site_section(doc, shown, explained=explained)
+    return _page(f"ผลตรวจ OIT: {shown}", _site_section(doc, shown, explained=explained, menus=_menus(requirements))
                  + _requirements(requirements or {}, _gaps([doc])))
 
 
@@ -385,6 +441,6 @@ def html_batch(docs: list[dict], batch: dict, requirements: dict[str, Explanatio
                             '<p class="top"><a href="#top">↑ กลับไปตารางสรุป</a></p></section>')
         else:
             sections.append(_site_section(doc, name, anchor, site, heading="h2", back=True,
-                                          explained=frozenset(requirements or {})))
+                                          explained=frozenset(requirements or {}), menus=_menus(requirements)))
     notes = _requirements(requirements or {}, _gaps([d for _, d in ok]))
     return _page(str(title), "\n".join([*head, matrix, by_item, by_site, '<h2>ผลรายหน่วยงาน</h2>', *sections, notes]))

@@ -29,14 +29,27 @@ from ..batch import summary as batch_summary
 from ..checklist import DEFAULT_CHECKLIST, Checklist, year_files
 from ..config import Options
 from ..diff import KIND_TH, WORSE, diff_runs
-from ..explain import explain
+from ..explain import explain, for_result
 from ..fetch import not_public
 from ..models import STATUS_TH, STATUSES, STOP_TH
 from ..outputs import html_batch, nacc_paste, to_csv, to_json, to_xlsx
-from ..outputs.common import click_path, counts, http_url, nacc_items, site_name, status_of, thai_date, todo, year_found
+from ..outputs.common import (
+    FILTER_TH,
+    click_path,
+    counts,
+    fix_first,
+    group_th,
+    http_url,
+    nacc_items,
+    site_name,
+    status_of,
+    thai_date,
+    todo,
+    year_found,
+)
 from ..outputs.html import CSS as REPORT_CSS
 from ..outputs.html import STATUS_CODE, STATUS_CSS
-from ..store import Store
+from ..store import Store, StoreError
 from ..urls import BadURL, normalize_start, readable
 from . import queries
 from .guard import Guard, check_csrf
@@ -45,6 +58,8 @@ from .jobs import Busy, Jobs
 HERE = Path(__file__).resolve().parent
 MAX_CSV = 1_000_000  # bytes of an uploaded sites CSV
 MAX_SITES = 500
+READONLY_TH = ("ฐานข้อมูลนี้เปิดแบบอ่านอย่างเดียว (ไม่มีสิทธิ์เขียนไฟล์) ดูผลและประวัติได้ แต่เริ่มตรวจใหม่ไม่ได้: "
+               "เริ่ม oit serve ด้วย --db ที่เขียนได้")
 
 
 def checklists() -> dict[int, Path]:
@@ -58,6 +73,7 @@ def checklists() -> dict[int, Path]:
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(FILTER_TH=FILTER_TH, group_th=group_th)
     env.globals.update(STATUS_TH=STATUS_TH, STATUSES=STATUSES, STATUS_CSS=STATUS_CSS, STATUS_CODE=STATUS_CODE,
                        STOP_TH=STOP_TH, KIND_TH=KIND_TH, WORSE=WORSE)
     env.filters.update(thai_date=thai_date, readable=lambda u: readable(u) if isinstance(u, str) else "",
@@ -73,7 +89,7 @@ def _items(doc: dict) -> list[dict]:
         need, reason = todo(it)
         rows.append({"id": it.get("id"), "title": it.get("title"), "status": status_of(it), "need": need,
                      "reason": reason, "year": year_found(it), "best": evidence[0] if evidence else None,
-                     "more": evidence[1:]})
+                     "more": evidence[1:], "accepted": it.get("accepted")})
     return rows
 
 
@@ -100,11 +116,16 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        store = Store(db)
-        uploads.mkdir(parents=True, exist_ok=True)
+        try:
+            store = Store(db)
+        except StoreError:  # a database this user may only read: the results and history are still shown
+            store = Store(db, readonly=True)
+        with contextlib.suppress(OSError):
+            uploads.mkdir(parents=True, exist_ok=True)
         app.state.store = store
         app.state.jobs = jobs = Jobs(store, base, scans, uploads)
-        jobs.resume_batches()
+        if not store.readonly:
+            jobs.resume_batches()
         try:
             yield
         finally:
@@ -152,6 +173,8 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         form = await form_of(request, max_files=0, max_fields=10)
         url, name = str(form.get("url") or "").strip(), str(form.get("name") or "").strip()
         values = {"url": url, "name": name, "year": form.get("year")}
+        if store_of(request).readonly:
+            return await home(request, READONLY_TH, values, 409)
         try:
             start = normalize_start(url)
         except BadURL:
@@ -229,9 +252,24 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         in_batch = None
         if run["batch_id"] and (job := jobs.batches.get(run["batch_id"])) is not None:
             in_batch = job
-        return render(request, "run.html", run=run, doc=doc, items=_items(doc), tally=counts(doc),
+        items = _items(doc)
+        menus = {i: ex.menus for i, ex in (await asyncio.to_thread(for_result, doc)).items()}
+        return render(request, "run.html", run=run, doc=doc, items=items, groups=fix_first(items), menus=menus,
+                      tally=counts(doc),
                       name=name, title=title, in_batch=in_batch,
                       runs=len(queries.site_history(store, run["start_url"])))
+
+    async def accept_item(request: Request) -> Response:
+        store, run_id, run = _run_or_404(request)
+        form = await form_of(request, max_files=0, max_fields=10)
+        item, url = str(form.get("item") or "").strip().upper(), str(form.get("url") or "").strip()
+        note = str(form.get("note") or "").strip()
+        if run["status"] != "finished" or not item or not note:
+            raise HTTPException(400, "บันทึกการยอมรับไม่ได้: ต้องเป็นผลการตรวจที่เสร็จแล้ว และใส่หมายเหตุ")
+        if store.readonly:
+            raise HTTPException(409, "ฐานข้อมูลนี้เปิดแบบอ่านอย่างเดียว จึงบันทึกการยอมรับไม่ได้")
+        await asyncio.to_thread(store.accept, run_id, item, url, note)
+        return RedirectResponse(f"/runs/{run_id}#item-{item}", 303)
 
     async def run_download(request: Request) -> Response:
         store, run_id, run = _run_or_404(request)
@@ -310,6 +348,8 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             raise HTTPException(411, "ต้องระบุขนาดของข้อมูลที่ส่ง (Content-Length)")
         if int(length) > MAX_CSV + 100_000:
             return await batches_page(request, "ไฟล์ใหญ่เกินไป (ไม่เกิน 1 MB)", status=413)
+        if store_of(request).readonly:
+            return await batches_page(request, READONLY_TH, status=409)
         form = await form_of(request, max_files=1, max_fields=10, max_part_size=MAX_CSV + 10_000)
         upload = form.get("sites")
         if upload is None or isinstance(upload, str) or not upload.filename:
@@ -439,6 +479,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         Route("/scans/{job:int}/events", scan_events),
         Route("/runs/{run:int}", run_page),
         Route("/runs/{run:int}/download/{fmt}", run_download),
+        Route("/runs/{run:int}/accept", accept_item, methods=["POST"]),
         Route("/history", history),
         Route("/items/{item}", item_page),
         Route("/batches", batches_page),
