@@ -126,6 +126,8 @@ def text(report: dict) -> str:
     entries = report.get("sites", [report])
     lines = []
     for e in sorted(entries, key=lambda e: not e.get("worse")):
+        if not e["changes"]:
+            continue
         lines.append(f"{e.get('name') or ''} {e['site']}".strip())
         for c in sorted(e["changes"], key=lambda c: c["kind"] not in WORSE):
             if c["item"] is None:

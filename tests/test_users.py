@@ -6,8 +6,13 @@ Real CLI, real loopback sites, real SQLite files, the real web app on uvicorn.""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,11 +20,11 @@ import httpx
 import pytest
 from test_web import Web
 
-from conftest import FAST, run_oit
+from conftest import FAST, ROOT, run_oit
 from crawler.batch import BatchError, read_sites
 from crawler.columns import by_content, looks_like_web_address
 from crawler.names import from_title, is_generic, pick
-from sitesrv import SiteServer
+from sitesrv import SITES, SiteServer
 
 THAI_HEADER = ["ชื่อหน่วยงาน", "เว็บไซต์", "จังหวัด", "อำเภอ", "ประเภท"]
 HOME = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
@@ -218,3 +223,152 @@ def test_web_names_a_home_titled_site_by_the_name_typed_or_its_host(web, tmp_pat
             assert "หน้าแรก</a>" not in c.get("/").text
     finally:
         srv.close()
+
+
+# ------------------------------------------------------------------------------------------- fix first, accept
+
+def groups_of(html: str) -> list[str]:
+    return re.findall(r'<tbody data-group="([a-z_-]+)"', html)
+
+
+def items_of(html: str, group: str) -> list[str]:
+    body = html.split(f'<tbody data-group="{group}">', 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r'data-item="(O\d+)"', body)
+
+
+@pytest.fixture
+def municipality(tmp_path):
+    """A copy of the menu_cms fixture (O4 stale, O2 and O7 to review, eleven missing) that a test may edit."""
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "menu_cms", root)
+    srv = SiteServer(root)
+    yield srv, root
+    srv.close()
+
+
+def test_the_report_puts_first_what_to_fix(municipality, tmp_path):
+    srv, _ = municipality
+    db = str(tmp_path / "oit.db")
+    assert run_oit("scan", srv.url, "--db", db, "-q", *FAST).returncode == 2
+    html = run_oit("report", "--latest", "--db", db).stdout
+    assert groups_of(html) == ["stale", "review", "missing", "found"]
+    assert items_of(html, "stale") == ["O4"] and items_of(html, "review") == ["O2", "O7"]
+    assert items_of(html, "missing")[:2] == ["O3", "O8"] and len(items_of(html, "found")) == 29
+    assert "1. ข้อมูลไม่เป็นปัจจุบัน" in html and "2. ควรตรวจ" in html and "3. ไม่พบ" in html
+    missing = html.split('<tbody data-group="missing">', 1)[1].split("</tbody>", 1)[0]
+    assert missing.count("เว็บไซต์ส่วนใหญ่วางไว้ใต้เมนู:") >= 5  # from `oit explain`'s menus
+    chips = re.findall(r'<input type="radio" name="f-site" id="[^"]+" value="([a-z]+)"', html)
+    assert chips == ["all", "stale", "review", "missing", "found"]
+    assert '.fx:has(.filters input[value="missing"]:checked) tbody:not([data-group="missing"]){display:none}' in html
+    assert "<script" not in html
+
+
+def test_an_accepted_item_keeps_its_status_until_its_evidence_changes(municipality, tmp_path):
+    srv, root = municipality
+    db = str(tmp_path / "oit.db")
+    assert run_oit("scan", srv.url, "--db", db, "-q", *FAST).returncode == 2
+    url = f"{srv.url}plan/devplan-61-65.html"
+    ok = run_oit("accept", "O4", "--url", url, "--note", "แผนฉบับนี้ยังใช้อยู่ ฉบับใหม่อยู่ระหว่างอนุมัติ", "--db", db)
+    assert ok.returncode == 0 and "บันทึกแล้ว" in ok.stdout and "ไม่เป็นปัจจุบัน" in ok.stdout, ok.stderr
+    doc = json.loads(run_oit("export", "--latest", "--db", db).stdout)
+    o4 = next(i for i in doc["items"] if i["id"] == "O4")
+    assert o4["status"] == "stale" and o4["accepted"]["note"].startswith("แผนฉบับนี้")  # never turned into found
+    # the next run keeps it: shown as accepted, not raised by the change report
+    assert run_oit("scan", srv.url, "--db", db, "-q", *FAST).returncode == 2
+    html = run_oit("report", "--latest", "--db", db).stdout
+    assert items_of(html, "accepted") == ["O4"] and "ผู้ดูแลยอมรับแล้ว" in html
+    assert 'data-status="stale" data-item="O4"' in html
+    assert run_oit("diff", "--site", srv.url, "--db", db).stdout.strip() == "ไม่มีการเปลี่ยนแปลง"
+    # the evidence changes: the decision no longer holds, the item is to fix again
+    page = root / "plan" / "devplan-61-65.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", "<p>ปรับปรุงเนื้อหา</p></body>"),
+                    encoding="utf-8")
+    assert run_oit("scan", srv.url, "--db", db, "-q", *FAST).returncode == 2
+    doc = json.loads(run_oit("export", "--latest", "--db", db).stdout)
+    o4 = next(i for i in doc["items"] if i["id"] == "O4")
+    assert o4["status"] == "stale" and "accepted" not in o4
+    assert "accepted" not in groups_of(run_oit("report", "--latest", "--db", db).stdout)
+
+
+def test_accept_without_the_url_in_any_evidence_asks_for_the_site(tmp_path, municipality):
+    srv, _ = municipality
+    db = str(tmp_path / "oit.db")
+    run_oit("scan", srv.url, "--db", db, "-q", *FAST)
+    proc = run_oit("accept", "O3", "--url", "https://example.go.th/x.pdf", "--note", "ตรวจแล้ว", "--db", db)
+    assert proc.returncode == 1 and "--site" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_oit("accept", "O3", "--url", "https://example.go.th/x.pdf", "--note", "อยู่ในระบบ e-Service",
+                   "--site", srv.url, "--db", db)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(run_oit("export", "--latest", "--db", db).stdout)
+    assert next(i for i in doc["items"] if i["id"] == "O3")["accepted"]["note"] == "อยู่ในระบบ e-Service"
+
+
+def test_the_web_accept_button_records_the_decision(web, municipality, tmp_path):
+    srv, _ = municipality
+    db = tmp_path / "oit.db"
+    assert run_oit("scan", srv.url, "--db", str(db), "-q", *FAST).returncode == 2
+    w = web(db=db)
+    with httpx.Client(base_url=w.url, timeout=60) as c:
+        page = c.get("/runs/1").text
+        assert groups_of(page) == ["stale", "review", "missing", "found"]
+        assert 'action="/runs/1/accept"' in page
+        r = c.post("/runs/1/accept", data={"csrf": csrf_of(c, "/runs/1"), "item": "O7",
+                                           "url": f"{srv.url}news/index.html", "note": "ตรวจแล้ว ครบ"})
+        assert r.status_code == 303
+        page = c.get("/runs/1").text
+        assert items_of(page, "accepted") == ["O7"] and "ผู้ดูแลยอมรับแล้ว</b>: ตรวจแล้ว ครบ" in page
+        assert c.post("/runs/1/accept", data={"item": "O2", "note": "x"}).status_code == 403  # no CSRF token
+    rows = sqlite3.connect(db).execute("select item, status, note from decisions").fetchall()
+    assert rows == [("O7", "review", "ตรวจแล้ว ครบ")]
+
+
+# ------------------------------------------------------------------------------------------- read-only database
+
+def as_other_user() -> tuple[dict, list[str]]:
+    """Run the CLI as a user who may read but not write the database (root writes anything: nobody then),
+    with a home of its own (pythainlp keeps its data there)."""
+    home = Path(tempfile.mkdtemp(prefix="oit-home-"))
+    home.chmod(0o777)
+    if os.geteuid() != 0:
+        return {"HOME": str(home)}, []
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is needed to run as another user"
+    return {"HOME": str(home)}, [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def test_reading_commands_work_on_a_read_only_database(municipality, tmp_path):
+    srv, _ = municipality
+    made = tmp_path / "made.db"
+    for _ in range(2):
+        assert run_oit("scan", srv.url, "--db", str(made), "-q", *FAST).returncode == 2
+    folder = Path(tempfile.mkdtemp(prefix="oit-ro-"))  # a folder the other user may enter, not write
+    try:
+        db = folder / "oit.db"
+        shutil.copy(made, db)
+        db.chmod(0o444)
+        folder.chmod(0o555)
+        env, prefix = as_other_user()
+
+        def oit(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([*prefix, sys.executable, "-m", "crawler", *args], capture_output=True, text=True,
+                                  timeout=120, cwd=ROOT,
+                                  env={**os.environ, **env, "PYTHONIOENCODING": "utf-8",
+                                       "PYTHONDONTWRITEBYTECODE": "1"})
+        report = oit("report", "--latest", "--db", str(db))
+        assert report.returncode == 0 and "ชื่อหน่วยงาน:" in report.stdout, report.stderr
+        export = oit("export", "--latest", "--db", str(db))
+        assert export.returncode == 0 and json.loads(export.stdout)["run_id"] == 2
+        diff = oit("diff", "--site", srv.url, "--db", str(db))
+        assert diff.returncode == 0 and diff.stdout.strip() == "ไม่มีการเปลี่ยนแปลง", diff.stderr
+        refused = oit("accept", "O4", "--url", f"{srv.url}plan/devplan-61-65.html", "--note", "x", "--db", str(db))
+        assert refused.returncode == 1 and "บันทึกลงฐานข้อมูล" in refused.stderr and "Traceback" not in refused.stderr
+        assert sorted(p.name for p in folder.iterdir()) == ["oit.db"]  # nothing written beside it
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_no_database_says_where_it_looked_and_how_to_pick_another(tmp_path):
+    proc = run_oit("report", "--latest", "--db", str(tmp_path / "none.db"))
+    assert proc.returncode == 1 and str(tmp_path / "none.db") in proc.stderr and "--db" in proc.stderr
+    assert "ไม่พบฐานข้อมูล" in proc.stderr and "no database" not in proc.stderr

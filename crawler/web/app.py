@@ -268,7 +268,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             raise HTTPException(400, "บันทึกการยอมรับไม่ได้: ต้องเป็นผลการตรวจที่เสร็จแล้ว และใส่หมายเหตุ")
         if store.readonly:
             raise HTTPException(409, "ฐานข้อมูลนี้เปิดแบบอ่านอย่างเดียว จึงบันทึกการยอมรับไม่ได้")
-        await asyncio.to_thread(store.accept, run_id, item, url, note)
+        store.accept(run_id, item, url, note)  # the store belongs to the event loop's thread
         return RedirectResponse(f"/runs/{run_id}#item-{item}", 303)
 
     async def run_download(request: Request) -> Response:
