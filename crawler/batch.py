@@ -135,7 +135,7 @@ def _read_rows(path: str, reader, lines: list[int]) -> SitesFile:
         cell = _cell_of(cells)
         url = cell(fields["url"])
         if not url:
-            out.problems.append(f"{path}:{line}: ไม่มีที่อยู่เว็บไซต์ ข้ามแถวนี้ (url: empty)")
+            out.problems.append(f"{path}:{line}: ไม่มีที่อยู่เว็บไซต์ ข้ามแถวนี้")
             continue
         try:
             start = normalize_start(url)

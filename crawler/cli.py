@@ -377,12 +377,12 @@ def _progress(console: Console):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                    TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=False)
-    task = bar.add_task("sites", total=None)
+    task = bar.add_task("หน่วยงาน", total=None)
 
     def report(event: str, p) -> None:
         flying = ", ".join(list(p.in_flight.values())[:3])
         bar.update(task, total=p.total, completed=p.done + p.failed,
-                   description=f"done {p.done} failed {p.failed} left {p.left} pages {p.pages} | {flying}"[:110])
+                   description=f"เสร็จ {p.done} ไม่ได้ {p.failed} เหลือ {p.left} อ่าน {p.pages} หน้า | {flying}"[:110])
     return bar, report
 
 
@@ -403,12 +403,12 @@ def _batch(a: argparse.Namespace, console: Console) -> tuple[int, int]:
         if bar is not None:
             bar.stop()
     for problem in problems:
-        print(f"oit: skipped: {problem}", file=sys.stderr)
+        print(f"oit: {problem}", file=sys.stderr)
     store = Store(a.db)
     runs = [s["run_id"] for s in store.batch_sites(batch_id) if s["status"] == "done" and s["run_id"]]
     gaps = sum(1 for run_id in runs if set(store.status_counts(run_id)) - {"found"})
-    console.print(f"batch {batch_id}: {progress.done} sites done, {progress.failed} failed, {gaps} with gaps, "
-                  f"{progress.pages} pages, {len(problems)} rows skipped", markup=False)
+    console.print(f"ชุดงาน {batch_id}: ตรวจเสร็จ {progress.done} แห่ง, ตรวจไม่ได้ {progress.failed} แห่ง, "
+                  f"มีข้อที่ยังไม่ผ่าน {gaps} แห่ง, อ่าน {progress.pages} หน้า, ข้ามแถว {len(problems)} แถว", markup=False)
     if progress.total and progress.failed == progress.total:
         return batch_id, EXIT_ERROR
     return batch_id, EXIT_GAPS if gaps or progress.failed else EXIT_OK
@@ -434,12 +434,11 @@ def _nightly(a: argparse.Namespace, console: Console) -> int:
     previous = store.previous_batch(batch_id)
     report = diff_batches(store, previous, batch_id)
     if previous is None:
-        console.print("คืนแรกของรายชื่อนี้: ยังไม่มีผลครั้งก่อนให้เทียบ (first batch of this list: nothing to compare "
-                      "yet)", markup=False)
+        console.print("คืนแรกของรายชื่อนี้: ยังไม่มีผลครั้งก่อนให้เทียบ", markup=False)
         if not report["sites"]:
             return EXIT_ERROR if code == EXIT_ERROR else EXIT_OK
     console.print(_write_changes(report, out, a.db), markup=False, end="")
-    console.print(f"change report: {out}/changes.txt", markup=False)
+    console.print(f"รายงานการเปลี่ยนแปลง: {out}/changes.txt", markup=False)
     return EXIT_GAPS if report["worse"] else EXIT_OK
 
 
@@ -549,8 +548,9 @@ def _prune(a: argparse.Namespace, console: Console) -> int:
     counts = store.prune(a.keep_runs, a.older_than)
     if a.vacuum:
         store.vacuum()
-    console.print(f"pruned {counts['runs']} runs: {counts['pages']} pages and {counts['linksets']} link sets dropped; "
-                  f"database {before / 1e6:.1f} MB -> {Path(a.db).stat().st_size / 1e6:.1f} MB", markup=False)
+    console.print(f"ล้างรายละเอียดของการตรวจเก่า {counts['runs']} ครั้ง: ลบ {counts['pages']} หน้า และชุดลิงก์ "
+                  f"{counts['linksets']} ชุด (ผลและหลักฐานยังอยู่ครบ) ฐานข้อมูล {before / 1e6:.1f} MB -> "
+                  f"{Path(a.db).stat().st_size / 1e6:.1f} MB", markup=False)
     return EXIT_OK
 
 
@@ -560,7 +560,7 @@ def _classify(a: argparse.Namespace, console: Console) -> int:
     link = Link(url=a.url, text=a.text, row=a.row)
     hits = score_link(checklist, link, a.context, a.list)
     if not hits:
-        console.print("no item", markup=False)
+        console.print("ไม่ตรงกับข้อใด", markup=False)
     for h in hits:
         console.print(f"{h.item}\t{h.score:.2f}\t{decision(h)}\t{'; '.join(h.terms)}", markup=False)
     return EXIT_OK

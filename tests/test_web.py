@@ -553,7 +553,7 @@ def test_oit_serve_prints_the_address_and_serves(tmp_path):
                             cwd=ROOT, env=env)
     try:
         line = proc.stdout.readline()
-        assert line.strip() == f"oit serve: open http://127.0.0.1:{port}/"
+        assert line.strip() == f"oit serve: เปิด http://127.0.0.1:{port}/ ในเบราว์เซอร์"
         deadline = time.monotonic() + 20
         while True:
             try:

@@ -188,3 +188,31 @@ def fix_first(items: list[dict]) -> list[tuple[str, list[dict]]]:
 def group_th(group: str) -> str:
     """A fix-first group's heading in Thai."""
     return FIX_TH.get(group) or STATUS_TH.get(group, group)
+
+
+# A run's findings are stored as the crawler wrote them (English, for logs and tests); an admin reads them in Thai.
+_FINDINGS_TH: tuple[tuple[re.Pattern, object], ...] = (
+    (re.compile(r"^(\d+) URLs of endless series.*skipped$"),
+     lambda m: f"ข้ามลิงก์ {m[1]} รายการที่เป็นชุดหน้าไม่รู้จบ (ปฏิทิน การแบ่งหน้า) เพื่อไม่ให้การตรวจวนไม่สิ้นสุด"),
+    (re.compile(r"^render: .*(?:not found|not installed|did not start).*$"),
+     lambda m: "ไม่พบโปรแกรม Chromium บนเครื่องนี้ จึงอ่านเมนูที่สร้างด้วยสคริปต์ไม่ได้ ผลบางข้ออาจเป็น \"ไม่พบ\" "
+               "ทั้งที่มีอยู่: ติดตั้ง Chromium (Ubuntu/Debian: sudo apt install chromium) หรือระบุที่อยู่ด้วย --chromium"),
+    (re.compile(r"^render: gave up on (\S+) .*$"),
+     lambda m: f"เปิดหน้า {m[1]} ด้วย Chromium ไม่สำเร็จ จึงอ่านเป็น HTML ธรรมดาแทน"),
+    (re.compile(r"^render: (.*)$"), lambda m: "อ่านเมนูที่สร้างด้วยสคริปต์ไม่ได้ จึงอ่านเป็น HTML ธรรมดาแทน"),
+    (re.compile(r"^rendered (\d+) pages? with Chromium \(avg (\d+) ms, max (\d+) ms\)$"),
+     lambda m: f"เปิดด้วย Chromium {m[1]} หน้า (เฉลี่ย {m[2]} มิลลิวินาที สูงสุด {m[3]} มิลลิวินาที)"),
+    (re.compile(r"^TLS: (\S+) failed verification.*$"),
+     lambda m: f"ใบรับรองความปลอดภัย (HTTPS) ของ {m[1]} ตรวจสอบไม่ผ่าน จึงอ่านต่อโดยไม่ตรวจใบรับรอง: ควรต่ออายุหรือแก้ใบรับรอง"),
+    (re.compile(r"^robots\.txt of (\S+) could not be read.*$"),
+     lambda m: f"อ่านไฟล์ robots.txt ของ {m[1]} ไม่ได้ จึงถือว่าอนุญาตให้อ่านทุกหน้า"),
+)
+
+
+def finding_th(text: object) -> str:
+    """A stored finding as an admin reads it, in Thai (one it does not know is shown as it is)."""
+    s = str(text or "")
+    for pattern, thai in _FINDINGS_TH:
+        if m := pattern.match(s):
+            return thai(m)  # type: ignore[operator]
+    return s

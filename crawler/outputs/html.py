@@ -13,6 +13,7 @@ from .common import (
     click_path,
     columns,
     counts,
+    finding_th,
     fix_first,
     group_th,
     http_url,
@@ -244,7 +245,7 @@ def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = No
                     f'({_e(UNCONFIRMED_TH)}: ชื่อและลำดับข้ออาจต่างจากคู่มือจริง)</p>')
     meta.append(f"<p class=\"meta\"><b>หน้าที่ตรวจ:</b> {_e(doc.get('pages_fetched', '-'))} หน้า"
                 f" ({_e(STOP_TH.get(doc.get('stop_reason') or '', doc.get('stop_reason') or '-'))})</p>")
-    findings = "".join(f"<li>{_e(f)}</li>" for f in doc.get("findings") or [])
+    findings = "".join(f"<li>{_e(finding_th(f))}</li>" for f in doc.get("findings") or [])
     if findings:
         meta.append(f'<div class="meta"><b>ข้อสังเกต:</b><ul>{findings}</ul></div>')
     id_attr = f' id="{_e(anchor)}"' if anchor else ""

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from ..models import STATUS_TH, STOP_TH, UNCONFIRMED_TH
 from ..urls import readable
+from .common import finding_th
 
 STATUS_STYLE = {"found": "green", "review": "yellow", "missing": "red", "stale": "magenta", "broken": "red"}
 
@@ -65,5 +66,5 @@ def print_table(doc: dict, console: Console | None = None) -> None:
                       f"(สถานะ: {escape(str(checklist.get('status') or '-'))}): "
                       f"{unconfirmed} ข้อ{UNCONFIRMED_TH.removeprefix('รายการนี้')}[/]")
     for finding in doc["findings"]:
-        console.print(f"[yellow]! {escape(plain(finding))}[/]")
+        console.print(f"[yellow]! {escape(plain(finding_th(finding)))}[/]")
     console.print(summary_line(doc), markup=False)

@@ -37,6 +37,7 @@ from ..outputs.common import (
     FILTER_TH,
     click_path,
     counts,
+    finding_th,
     fix_first,
     group_th,
     http_url,
@@ -76,6 +77,7 @@ def _env() -> Environment:
     env.globals.update(FILTER_TH=FILTER_TH, group_th=group_th)
     env.globals.update(STATUS_TH=STATUS_TH, STATUSES=STATUSES, STATUS_CSS=STATUS_CSS, STATUS_CODE=STATUS_CODE,
                        STOP_TH=STOP_TH, KIND_TH=KIND_TH, WORSE=WORSE)
+    env.filters.update(finding_th=finding_th)
     env.filters.update(thai_date=thai_date, readable=lambda u: readable(u) if isinstance(u, str) else "",
                        http_url=http_url, click_path=click_path)
     return env
