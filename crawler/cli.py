@@ -17,12 +17,13 @@ from pathlib import Path
 from rich.console import Console
 
 from . import __version__
-from .audit import audit
+from .audit import SiteUnreachable, audit
 from .batch import CONCURRENCY as BATCH_CONCURRENCY
 from .batch import MAX_PROCESSES, SITES_PER_PROCESS, default_processes, plain_report, run_batch
 from .batch import summary as batch_summary
+from .browsers import find_chromium
 from .checklist import DEFAULT_CHECKLIST, for_year, load, year_files
-from .config import DEFAULT_CHROMIUM, DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
+from .config import DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
 from .diff import diff_batches, diff_runs
 from .diff import text as change_text
 from .documents import shutdown_readers
@@ -30,6 +31,7 @@ from .explain import explain, for_result
 from .match import decision, score_link
 from .models import STATUS_TH, OitError
 from .outputs import html_batch, html_site, nacc_paste, print_table, summary_line, to_csv, to_json, to_xlsx
+from .outputs.common import admin_error, advice_th
 from .parse import Link
 from .progress import ScanProgress
 from .store import Store, StoreError
@@ -129,8 +131,9 @@ def _scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-check-offsite", dest="check_offsite", action="store_false")
     p.add_argument("--render", choices=RENDER_MODES, default="auto",
                    help="run pages built by scripts in Chromium: auto (only pages that need it), never, always")
-    p.add_argument("--chromium", default=os.environ.get("OIT_CHROMIUM") or DEFAULT_CHROMIUM,
-                   help="Chromium executable (default /usr/bin/chromium, env OIT_CHROMIUM)")
+    p.add_argument("--chromium", default=os.environ.get("OIT_CHROMIUM") or None,
+                   help="Chromium executable (default: env OIT_CHROMIUM, else chromium, chromium-browser or "
+                        "google-chrome on PATH, /snap/bin/chromium, Chrome or Edge on Windows)")
     p.add_argument("--render-pages", type=_number(int, 0, "--render-pages"), default=10,
                    help="pages rendered per site at most")
     p.add_argument("--render-timeout", type=_number(float, 1, "--render-timeout"), default=15.0,
@@ -151,7 +154,7 @@ def _options(a: argparse.Namespace) -> Options:
         settings=Settings(per_host=max(1, a.per_host), delay=max(0.0, a.delay), obey_robots=not a.ignore_robots,
                           allow_private=getattr(a, "allow_private", True)),  # batch and nightly refuse by default
         check_offsite=a.check_offsite, workers=max(1, a.per_host),
-        render=RenderOptions(mode=a.render, chromium=a.chromium, budget=max(0, a.render_pages),
+        render=RenderOptions(mode=a.render, chromium=a.chromium or find_chromium(), budget=max(0, a.render_pages),
                              nav_timeout=max(1.0, a.render_timeout), deadline=max(1.0, a.render_timeout) + 10),
     )
 
@@ -393,7 +396,7 @@ def _batch(a: argparse.Namespace, console: Console) -> tuple[int, int]:
         bar.start()
     try:
         if getattr(a, "broker", None):  # on the workers (oit dispatch, oit nightly --broker)
-            from .dispatch import run_dispatch
+            run_dispatch = _distributed("dispatch").run_dispatch
             batch_id, progress, problems = run_dispatch(a.sites_csv, _options(a), a.broker, a.out, a.fresh, report,
                                                         a.heartbeat)
         else:
@@ -507,6 +510,19 @@ def _report(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _distributed(module: str):
+    """crawler.workers or crawler.dispatch: they need the `workers` extra (Dramatiq and the Redis client)."""
+    import importlib
+    try:
+        return importlib.import_module(f".{module}", __package__)
+    except ImportError as e:
+        if (e.name or "").split(".")[0] not in ("dramatiq", "redis"):
+            raise
+        raise UsageError("การตรวจด้วยเครื่องลูกข่าย (oit worker, oit dispatch, oit nightly --broker) ต้องติดตั้ง"
+                         "ส่วนเสริมก่อน: pip install 'oit-crawler[workers]' (ถ้าติดตั้งด้วย pipx: "
+                         "pipx inject oit-crawler 'dramatiq[redis]')") from None
+
+
 def _wrote(path: str) -> None:
     """Where a report went (on stderr: standard output may be the report itself)."""
     print(f"oit: เขียนรายงานไว้ที่ {Path(path).resolve()}", file=sys.stderr)
@@ -612,8 +628,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.command in ("batch", "dispatch"):
             return _batch(a, console)[1]
         if a.command == "worker":
-            from .workers import run_workers
-            return run_workers(a.broker, max(1, a.processes), max(1, a.concurrency), a.heartbeat, a.documents)
+            return _distributed("workers").run_workers(a.broker, max(1, a.processes), max(1, a.concurrency),
+                                                       a.heartbeat, a.documents)
         if a.command == "nightly":
             return _nightly(a, console)
         if a.command == "diff":
@@ -639,6 +655,9 @@ def main(argv: list[str] | None = None) -> int:
         if a.command == "checklists":
             return _checklists()
         return _classify(a, console)
+    except SiteUnreachable as e:  # the cause and what to do, in Thai; the technical detail is in the database
+        print(f"oit: error: {admin_error(e)} — สิ่งที่ควรทำ: {advice_th(e)}", file=sys.stderr)
+        return EXIT_ERROR
     except OitError as e:
         stopped = isinstance(e, StoreError) and a.command in ("batch", "nightly") and "cannot write" in str(e)
         print(f"oit: error: {e}" + ("; the batch stopped: run it again to resume" if stopped else ""),

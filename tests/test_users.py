@@ -5,10 +5,12 @@ Real CLI, real loopback sites, real SQLite files, the real web app on uvicorn.""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from test_web import Web
 
 from conftest import FAST, ROOT, run_oit
 from crawler.batch import BatchError, read_sites
+from crawler.browsers import candidates, find_chromium
 from crawler.columns import by_content, looks_like_web_address
 from crawler.names import from_title, is_generic, pick
 from sitesrv import SITES, SiteServer
@@ -372,3 +375,93 @@ def test_no_database_says_where_it_looked_and_how_to_pick_another(tmp_path):
     proc = run_oit("report", "--latest", "--db", str(tmp_path / "none.db"))
     assert proc.returncode == 1 and str(tmp_path / "none.db") in proc.stderr and "--db" in proc.stderr
     assert "ไม่พบฐานข้อมูล" in proc.stderr and "no database" not in proc.stderr
+
+
+# ------------------------------------------------------------------------------------------- Thai from end to end
+
+URLISH = re.compile(r"(?:https?://|www\.)\S+|\S+/\S*|\S+\.(?:html?|csv|txt|db|xlsx|json|yaml|php)\b|--[\w-]+|\bO\d+\b")
+# Names people write in Latin letters in Thai too (products, codes, formats); anything else is English left over.
+LATIN_OK = {"oit", "ITA", "OIT", "HTTP", "HTTPS", "DNS", "CSV", "XLSX", "JSON", "Excel", "Chromium", "Ctrl", "MB",
+            "KB", "PDF", "URL", "Facebook", "LINE", "YouTube", "Google", "Maps", "Gift", "Policy", "Social",
+            "Network", "Service", "news", "apt", "sudo", "chromium", "pip", "pipx", "serve"}  # and the commands
+
+
+def english_words(text: str) -> list[str]:
+    """ASCII words of an admin's output outside URLs, file names, options and item codes."""
+    text = re.sub(r"^oit(?: serve)?: (?:error: )?", "", text, flags=re.MULTILINE)  # the program's own prefix
+    return sorted({w for w in re.findall(r"[A-Za-z]{3,}", URLISH.sub(" ", text)) if w not in LATIN_OK})
+
+
+def visible_text(page: str) -> str:
+    """A report's text as read: no style, no tags; the checklist's notes (link labels sites use) left out."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.DOTALL)
+    page = re.sub(r'<section class="card reqs">.*?</section>', "", page, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_the_main_commands_speak_thai(municipality, tmp_path):
+    srv, _ = municipality
+    db = str(tmp_path / "oit.db")
+    out = {}
+    proc = run_oit("scan", srv.url, "--db", db, *FAST)
+    out["scan"] = proc.stdout + proc.stderr
+    out["scan -q"] = run_oit("scan", srv.url, "--db", db, "-q", *FAST).stdout
+    out["report"] = visible_text(run_oit("report", "--latest", "--db", db).stdout)
+    proc = run_oit("report", "--latest", "--db", db, "-o", str(tmp_path / "r.html"))
+    out["report -o"] = proc.stdout + proc.stderr
+    assert str(tmp_path / "r.html") in proc.stderr  # says where it wrote
+    out["diff"] = run_oit("diff", "--site", srv.url, "--db", db).stdout
+    assert out["diff"].strip() == "ไม่มีการเปลี่ยนแปลง"
+    out["accept"] = run_oit("accept", "O4", "--url", f"{srv.url}plan/devplan-61-65.html", "--note", "ตรวจแล้ว",
+                            "--db", db).stdout
+    sites = cp874_csv(tmp_path / "sites.csv", thai_rows([srv.url, "ftp://bad.example"]) + [["ว่าง", "", "", "", ""]])
+    proc = run_oit("nightly", str(sites), "--db", str(tmp_path / "night.db"), "--allow-private", "-q",
+                   "--out", str(tmp_path / "night"), *FAST)
+    out["nightly"] = proc.stdout + proc.stderr
+    assert "ชุดงาน 1: ตรวจเสร็จ 1 แห่ง" in proc.stdout and "ข้ามแถว 2 แถว" in proc.stdout
+    out["no database"] = run_oit("report", "--latest", "--db", str(tmp_path / "none.db")).stderr
+    out["ftp"] = run_oit("scan", "ftp://x.go.th/", "--db", db).stderr
+    out["dead"] = run_oit("scan", "http://127.0.0.1:9/", "--db", db).stderr
+    assert "สิ่งที่ควรทำ" in out["dead"]
+    for command, text in out.items():
+        assert re.search(r"[\u0e00-\u0e7f]", text), (command, text)
+        assert english_words(text) == [], (command, english_words(text), text[-1500:])
+
+
+def test_oit_serve_on_a_busy_port_says_so_before_any_address(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_oit("serve", "--port", str(port), "--db", str(tmp_path / "x.db"), timeout=60)
+    assert proc.returncode == 1 and "http://127.0.0.1" not in proc.stdout
+    assert f"พอร์ต {port} ถูกใช้อยู่" in proc.stderr and f"--port {port + 1}" in proc.stderr
+    assert "Traceback" not in proc.stderr and english_words(proc.stderr) == []
+
+
+# ------------------------------------------------------------------------------------------- installation
+
+def test_chromium_is_found_under_its_other_names(tmp_path):
+    for name in ("chromium-browser", "google-chrome"):
+        folder = tmp_path / name
+        folder.mkdir()
+        exe = folder / name
+        exe.write_text("#!/bin/sh\n", encoding="utf-8")
+        exe.chmod(0o755)
+        assert find_chromium(path=str(folder)) == str(exe)
+    assert "/snap/bin/chromium" in candidates(path=str(tmp_path))
+
+
+def test_oit_worker_without_the_workers_extra_says_how_to_install_it(tmp_path):
+    blocked = tmp_path / "blocked"
+    (blocked / "dramatiq").mkdir(parents=True)  # as if `pip install oit-crawler` without [workers]
+    (blocked / "dramatiq" / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'dramatiq'\", name='dramatiq')\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(blocked), "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run([sys.executable, "-m", "crawler", "worker", "--broker", "redis://127.0.0.1:9/0"],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+    assert proc.returncode == 1 and "pip install 'oit-crawler[workers]'" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    scan_still_works = subprocess.run([sys.executable, "-m", "crawler", "checklists"], capture_output=True, text=True,
+                                      timeout=60, cwd=ROOT, env=env)
+    assert scan_still_works.returncode == 0, scan_still_works.stderr

@@ -114,7 +114,7 @@ def site_error(site: dict, doc: dict | None) -> str:
     if doc is not None:
         return ""
     if site.get("error"):
-        return str(site["error"])
+        return admin_error(site["error"])
     status = site.get("status")
     return f"ยังไม่มีผลการตรวจ (สถานะ: {status})" if status else "ยังไม่มีผลการตรวจ"
 
@@ -216,3 +216,50 @@ def finding_th(text: object) -> str:
         if m := pattern.match(s):
             return thai(m)  # type: ignore[operator]
     return s
+
+
+_TECH_TAIL = re.compile(r"\s*\((?:home page could not be read|[A-Za-z][\w .]*):[^()]*(?:\([^()]*\)[^()]*)*\)\s*$")
+_ADVICE = (
+    (("ไม่พบชื่อโดเมน", "DNS", "Name or service not known", "getaddrinfo", "resolves to nothing"),
+     "ตรวจการสะกดที่อยู่เว็บไซต์ (เช่น www.ชื่อ.go.th) และสอบถามผู้ดูแลว่าชื่อโดเมนยังไม่หมดอายุ"),
+    (("ใบรับรอง", "certificate", "SSL", "TLS"),
+     "ใบรับรองความปลอดภัย (HTTPS) ของเว็บไซต์มีปัญหา: แจ้งผู้ดูแลเว็บไซต์ให้ต่ออายุหรือติดตั้งใบรับรองให้ถูกต้อง "
+     "หรือลองตรวจด้วยที่อยู่ที่ขึ้นต้นด้วย http://"),
+    (("HTTP 404", "ไม่พบหน้านี้", "HTTP 410"),
+     "หน้าแรกตอบว่าไม่พบหน้า: ตรวจว่าที่อยู่ถูกต้อง (ลองตัดส่วนท้าย เช่น /index.php หรือเติม/ตัด www.) "
+     "แล้วเปิดในเบราว์เซอร์ดูก่อน"),
+    (("HTTP 401", "HTTP 403", "ไม่อนุญาต", "เข้าสู่ระบบ"),
+     "เว็บไซต์ไม่อนุญาตให้เข้าถึง (อาจกันโปรแกรมอัตโนมัติหรือต้องเข้าสู่ระบบ): ติดต่อผู้ดูแลเว็บไซต์"),
+    (("HTTP 5", "ขัดข้อง"), "เซิร์ฟเวอร์ของเว็บไซต์ขัดข้อง: ลองตรวจใหม่ภายหลัง ถ้ายังเป็นอยู่ให้แจ้งผู้ดูแลเซิร์ฟเวอร์"),
+    (("ไม่ตอบสนอง", "ตอบช้า", "Timeout", "timed out", "เชื่อมต่อ", "ConnectError", "refused"),
+     "เซิร์ฟเวอร์ไม่ตอบ (อาจปิดอยู่หรือช้ามาก): ลองเปิดเว็บไซต์ในเบราว์เซอร์ แล้วตรวจใหม่ภายหลัง "
+     "ถ้าเปิดไม่ได้ให้แจ้งผู้ดูแลเซิร์ฟเวอร์"),
+    (("เครือข่ายภายใน", "private address"),
+     "ที่อยู่นี้อยู่ในเครือข่ายภายใน: ตรวจได้เมื่อเริ่มโปรแกรมด้วย --allow-private"),
+)
+
+
+def admin_error(text: object) -> str:
+    """Why a site could not be scanned, as an admin reads it: the Thai sentence, without the English detail
+    kept for logs ("(home page could not be read: ConnectError ...)")."""
+    s = str(text or "").strip()
+    thai = _TECH_TAIL.sub("", s)
+    if thai != s or re.search(r"[\u0e00-\u0e7f]", s):
+        return thai
+    from ..models import error_th  # an English error only: said in Thai
+    return error_th(s)
+
+
+def advice_th(text: object) -> str:
+    """What to do about a site that could not be scanned (domain, server, 404, certificate ...)."""
+    s = str(text or "")
+    for words, advice in _ADVICE:
+        if any(w in s for w in words):
+            return advice
+    return "ลองเปิดเว็บไซต์ในเบราว์เซอร์ แล้วสั่งตรวจใหม่อีกครั้ง ถ้ายังไม่ได้ให้แจ้งผู้ดูแลเว็บไซต์"
+
+
+def thai_menus(menus: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The menu names an admin looks for, in Thai (the checklist's English spellings are for matching)."""
+    thai = tuple(m for m in menus if re.search(r"[\u0e00-\u0e7f]", m))
+    return thai or tuple(menus)

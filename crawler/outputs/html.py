@@ -24,6 +24,7 @@ from .common import (
     site_name,
     status_of,
     thai_date,
+    thai_menus,
     todo,
     year_found,
 )
@@ -290,7 +291,7 @@ def _accepted(decision: dict) -> str:
 
 def _menus(requirements: dict[str, Explanation] | None) -> dict[str, tuple]:
     """Where sites usually put each item (the menus of `oit explain`)."""
-    return {i: ex.menus for i, ex in (requirements or {}).items() if ex.menus}
+    return {i: thai_menus(ex.menus) for i, ex in (requirements or {}).items() if ex.menus}
 
 
 def _gaps(docs: list[dict]) -> set[str]:

@@ -35,6 +35,8 @@ from ..models import STATUS_TH, STATUSES, STOP_TH
 from ..outputs import html_batch, nacc_paste, to_csv, to_json, to_xlsx
 from ..outputs.common import (
     FILTER_TH,
+    admin_error,
+    advice_th,
     click_path,
     counts,
     finding_th,
@@ -45,6 +47,7 @@ from ..outputs.common import (
     site_name,
     status_of,
     thai_date,
+    thai_menus,
     todo,
     year_found,
 )
@@ -77,7 +80,7 @@ def _env() -> Environment:
     env.globals.update(FILTER_TH=FILTER_TH, group_th=group_th)
     env.globals.update(STATUS_TH=STATUS_TH, STATUSES=STATUSES, STATUS_CSS=STATUS_CSS, STATUS_CODE=STATUS_CODE,
                        STOP_TH=STOP_TH, KIND_TH=KIND_TH, WORSE=WORSE)
-    env.filters.update(finding_th=finding_th)
+    env.filters.update(finding_th=finding_th, admin_error=admin_error, advice_th=advice_th)
     env.filters.update(thai_date=thai_date, readable=lambda u: readable(u) if isinstance(u, str) else "",
                        http_url=http_url, click_path=click_path)
     return env
@@ -255,7 +258,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         if run["batch_id"] and (job := jobs.batches.get(run["batch_id"])) is not None:
             in_batch = job
         items = _items(doc)
-        menus = {i: ex.menus for i, ex in (await asyncio.to_thread(for_result, doc)).items()}
+        menus = {i: thai_menus(ex.menus) for i, ex in (await asyncio.to_thread(for_result, doc)).items()}
         return render(request, "run.html", run=run, doc=doc, items=items, groups=fix_first(items), menus=menus,
                       tally=counts(doc),
                       name=name, title=title, in_batch=in_batch,
