@@ -22,7 +22,7 @@ from .batch import CONCURRENCY as BATCH_CONCURRENCY
 from .batch import MAX_PROCESSES, SITES_PER_PROCESS, default_processes, plain_report, run_batch
 from .batch import summary as batch_summary
 from .browsers import find_chromium
-from .checklist import DEFAULT_CHECKLIST, for_year, load, year_files
+from .checklist import DEFAULT_CHECKLIST, ChecklistError, for_year, load, year_files
 from .config import DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
 from .diff import diff_batches, diff_runs
 from .diff import text as change_text
@@ -144,7 +144,18 @@ def _checklist(a: argparse.Namespace) -> str:
     """--checklist FILE, else the shipped checklist of --year, else the default (2565)."""
     if a.checklist:
         return a.checklist
-    return str(for_year(a.year) if a.year is not None else DEFAULT_CHECKLIST)
+    if a.year is None:
+        return str(DEFAULT_CHECKLIST)
+    try:
+        return str(for_year(a.year))
+    except ChecklistError:  # said in Thai, with the years there are
+        have = ", ".join(str(y) for y in year_files()) or "ไม่มี"
+        hint = ""
+        if 0 < a.year < 100:
+            hint = f" (หมายถึง {2500 + a.year} หรือไม่? ปีต้องเป็น พ.ศ.)"
+        elif 1900 < a.year < 2200:
+            hint = f" (หมายถึง {a.year + 543} หรือไม่? ปีต้องเป็น พ.ศ. {a.year} เป็น ค.ศ.)"
+        raise UsageError(f"--year {a.year}: ไม่มีเกณฑ์ของปี {a.year}{hint} มีเกณฑ์ของปี {have}") from None
 
 
 def _options(a: argparse.Namespace) -> Options:

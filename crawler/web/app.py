@@ -404,7 +404,8 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         sites = []
         for s in store.batch_sites(batch_id):
             p = job.sites.get(s["id"]) if job else None
-            sites.append({"id": s["id"], "status": s["status"], "run_id": s["run_id"], "error": s["error"] or "",
+            sites.append({"id": s["id"], "status": s["status"], "run_id": s["run_id"],
+                          "error": admin_error(s["error"]) if s["error"] else "",
                           **({"pages": p.pages, "budget": p.budget, "section": " > ".join(p.section)} if p else {})})
         tally = Counter(s["status"] for s in sites)
         running = job is not None and job.task is not None and not job.task.done()
