@@ -30,6 +30,7 @@ from .documents import shutdown_readers
 from .explain import explain, for_result
 from .match import decision, score_link
 from .models import STATUS_TH, OitError
+from .nearest import nearest_all
 from .outputs import html_batch, html_site, nacc_paste, print_table, summary_line, to_csv, to_json, to_xlsx
 from .outputs.common import admin_error, advice_th
 from .parse import Link
@@ -504,6 +505,8 @@ def _report(a: argparse.Namespace) -> int:
         return EXIT_OK
     if fmt == "html":
         notes = for_result(docs[0]) if docs else {}
+        if batch is None and docs:  # one site: why each missing item was not found (the nearest links)
+            _why_missing(store, docs[0])
         text = html_batch(docs, batch, notes) if batch else html_site(docs[0], requirements=notes)
     elif fmt == "csv":
         text = to_csv(docs, batch, layout="items")
@@ -532,6 +535,21 @@ def _distributed(module: str):
         raise UsageError("การตรวจด้วยเครื่องลูกข่าย (oit worker, oit dispatch, oit nightly --broker) ต้องติดตั้ง"
                          "ส่วนเสริมก่อน: pip install 'oit-crawler[workers]' (ถ้าติดตั้งด้วย pipx: "
                          "pipx inject oit-crawler 'dramatiq[redis]')") from None
+
+
+def _why_missing(store: Store, doc: dict) -> None:
+    """Put beside each missing item the links of its run that came nearest to it (`nearest` in the report)."""
+    wanted = {it["id"] for it in doc["items"] if it["status"] == "missing"}
+    if not wanted:
+        return
+    try:
+        checklist = load(doc["checklist"].get("file"))
+    except OitError:  # the checklist file moved: the report goes without
+        return
+    near = nearest_all(checklist, store.links(doc["run_id"]), wanted, 3)
+    for it in doc["items"]:
+        if near.get(it["id"]):
+            it["nearest"] = near[it["id"]]
 
 
 def _wrote(path: str) -> None:

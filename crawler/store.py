@@ -472,6 +472,10 @@ class Store:
             "summary": dict(Counter(i["status"] for i in items)), "items": items,
         }
 
+    def links(self, run_id: int) -> list[dict]:
+        """Every link of a run's stored pages (from_url, to_url, text, context); none once the run is pruned."""
+        return list(self.db.query("select from_url, to_url, text, context from links where run_id = ?", [run_id]))
+
     # an admin's decisions on items -----------------------------------------------------------
 
     def fingerprint(self, run_id: int, item: str, url: str) -> str:

@@ -465,3 +465,21 @@ def test_oit_worker_without_the_workers_extra_says_how_to_install_it(tmp_path):
     scan_still_works = subprocess.run([sys.executable, "-m", "crawler", "checklists"], capture_output=True, text=True,
                                       timeout=60, cwd=ROOT, env=env)
     assert scan_still_works.returncode == 0, scan_still_works.stderr
+
+
+# ------------------------------------------------------------------------------------------- why not found
+
+def test_why_an_item_was_not_found_shows_the_nearest_links(municipality, tmp_path, web):
+    srv, _ = municipality
+    db = tmp_path / "oit.db"
+    assert run_oit("scan", srv.url, "--db", str(db), "-q", *FAST).returncode == 2
+    html_report = run_oit("report", "--latest", "--db", str(db)).stdout
+    o8 = html_report.split('data-item="O8"', 1)[1].split("</tr>", 1)[0]
+    assert "ทำไมไม่พบ" in o8 and "คำถามที่พบบ่อย (FAQ)" in o8 and "คะแนน 0.30" in o8 and "ตัดออก" in o8
+    found_row = html_report.split('data-item="O1"', 1)[1].split("</tr>", 1)[0]
+    assert "ทำไมไม่พบ" not in found_row
+    w = web(db=db)
+    with httpx.Client(base_url=w.url, timeout=60) as c:
+        page = c.get("/items/O8", params={"run": 1, "year": 2565}).text
+        assert 'id="why"' in page and "คำถามที่พบบ่อย (FAQ)" in page and 'data-score="0.3"' in page
+        assert 'id="why"' not in c.get("/items/O1", params={"run": 1, "year": 2565}).text  # found: nothing to explain

@@ -6,7 +6,9 @@ import html
 from collections import Counter
 
 from ..explain import Explanation
+from ..match import FOUND, REVIEW
 from ..models import STATUS_TH, STATUSES, STOP_TH, UNCONFIRMED_TH
+from ..nearest import NEAREST_TH
 from ..urls import readable
 from .common import (
     FILTER_TH,
@@ -187,6 +189,8 @@ def _item_row(item: dict, explained: frozenset[str] = frozenset(), menus: dict[s
         usual = (menus or {}).get(str(item.get("id")))
         if status == "missing" and usual:
             fix += f'<div class="usual">เว็บไซต์ส่วนใหญ่วางไว้ใต้เมนู: {_e(", ".join(usual))}</div>'
+        if item.get("nearest"):
+            fix += _nearest(item["nearest"])
         if item.get("id") in explained:
             fix += f'<div><a href="#req-{_e(item.get("id"))}">ข้อนี้ต้องเผยแพร่อะไร</a></div>'
     data_item = f' data-item="{_e(item.get("id"))}"'
@@ -279,6 +283,16 @@ def _filters(anchor: str, groups: list[tuple[str, list[dict]]]) -> str:
                      f'<label for="{_e(name)}-{_e(group)}" class="chip {css}">'
                      f"{_e(FILTER_TH.get(group) or STATUS_TH.get(group, group))} <b>{len(members)}</b></label>")
     return '<div class="filters" role="group" aria-label="แสดงเฉพาะ">' + "".join(parts) + "</div>"
+
+
+def _nearest(candidates: list[dict]) -> str:
+    """Why an item was not found: the links that came nearest, with their scores."""
+    lis = "".join(f'<li>{_e(c.get("text"))} — คะแนน {float(c.get("score") or 0):.2f} '
+                  f'({_e(NEAREST_TH.get(c.get("decision"), ""))})<br>{_link(c.get("url"))}</li>'
+                  for c in candidates if isinstance(c, dict))
+    return (f'<details class="why"><summary>ทำไมไม่พบ: ลิงก์ที่ใกล้เคียงที่สุด</summary><ol class="more">{lis}</ol>'
+            '<div class="muted">คะแนนไม่ถึงเกณฑ์ (ควรตรวจ {REVIEW:.2f}, พบ {FOUND:.2f}): ตั้งชื่อลิงก์ให้ตรงกับชื่อข้อ'
+            '</div></details>').format(REVIEW=REVIEW, FOUND=FOUND)
 
 
 def _accepted(decision: dict) -> str:

@@ -31,7 +31,9 @@ from ..config import Options
 from ..diff import KIND_TH, WORSE, diff_runs
 from ..explain import explain, for_result
 from ..fetch import not_public
+from ..match import FOUND, REVIEW
 from ..models import STATUS_TH, STATUSES, STOP_TH
+from ..nearest import NEAREST_TH, nearest
 from ..outputs import html_batch, nacc_paste, to_csv, to_json, to_xlsx
 from ..outputs.common import (
     FILTER_TH,
@@ -77,7 +79,7 @@ def checklists() -> dict[int, Path]:
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(FILTER_TH=FILTER_TH, group_th=group_th)
+    env.globals.update(FILTER_TH=FILTER_TH, group_th=group_th, NEAREST_TH=NEAREST_TH)
     env.globals.update(STATUS_TH=STATUS_TH, STATUSES=STATUSES, STATUS_CSS=STATUS_CSS, STATUS_CODE=STATUS_CODE,
                        STOP_TH=STOP_TH, KIND_TH=KIND_TH, WORSE=WORSE)
     env.filters.update(finding_th=finding_th, admin_error=admin_error, advice_th=advice_th)
@@ -334,9 +336,14 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             run = store.run(run_id)
             if run is not None and run["status"] == "finished":
                 result = next((r for r in _items(store.result(run_id)) if r["id"] == item_id), None)
+        near = []
+        if result is not None and result["status"] != "found":
+            links = store.links(run["id"])
+            near = await asyncio.to_thread(nearest, checklist, links, item_id)
         ex = explain(item, year)
         return render(request, "item.html", item=item, year=year, expected=ex.period, phrases=ex.labels,
-                      menus=ex.menus, result=result, run=run)
+                      menus=thai_menus(ex.menus), result=result, run=run, nearest=near, review_score=REVIEW,
+                      found_score=FOUND)
 
     # --------------------------------------------------------------------------------- batches
 
