@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_web import Web
+from test_web import Web, browser, needs_chromium, page  # noqa: F401 - the browser fixtures
 
 from conftest import FAST, ROOT, run_oit
 from crawler.batch import BatchError, read_sites
@@ -283,8 +283,8 @@ def test_an_accepted_item_keeps_its_status_until_its_evidence_changes(municipali
     assert 'data-status="stale" data-item="O4"' in html
     assert run_oit("diff", "--site", srv.url, "--db", db).stdout.strip() == "ไม่มีการเปลี่ยนแปลง"
     # the evidence changes: the decision no longer holds, the item is to fix again
-    page = root / "plan" / "devplan-61-65.html"
-    page.write_text(page.read_text(encoding="utf-8").replace("</body>", "<p>ปรับปรุงเนื้อหา</p></body>"),
+    plan = root / "plan" / "devplan-61-65.html"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("</body>", "<p>ปรับปรุงเนื้อหา</p></body>"),
                     encoding="utf-8")
     assert run_oit("scan", srv.url, "--db", db, "-q", *FAST).returncode == 2
     doc = json.loads(run_oit("export", "--latest", "--db", db).stdout)
@@ -392,11 +392,11 @@ def english_words(text: str) -> list[str]:
     return sorted({w for w in re.findall(r"[A-Za-z]{3,}", URLISH.sub(" ", text)) if w not in LATIN_OK})
 
 
-def visible_text(page: str) -> str:
+def visible_text(body: str) -> str:
     """A report's text as read: no style, no tags; the checklist's notes (link labels sites use) left out."""
-    page = re.sub(r"<style>.*?</style>", "", page, flags=re.DOTALL)
-    page = re.sub(r'<section class="card reqs">.*?</section>', "", page, flags=re.DOTALL)
-    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+    body = re.sub(r"<style>.*?</style>", "", body, flags=re.DOTALL)
+    body = re.sub(r'<section class="card reqs">.*?</section>', "", body, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
 def test_the_main_commands_speak_thai(municipality, tmp_path):
@@ -483,3 +483,33 @@ def test_why_an_item_was_not_found_shows_the_nearest_links(municipality, tmp_pat
         page = c.get("/items/O8", params={"run": 1, "year": 2565}).text
         assert 'id="why"' in page and "คำถามที่พบบ่อย (FAQ)" in page and 'data-score="0.3"' in page
         assert 'id="why"' not in c.get("/items/O1", params={"run": 1, "year": 2565}).text  # found: nothing to explain
+
+
+# ------------------------------------------------------------------------------------------- in a browser
+
+@needs_chromium
+def test_a_thai_header_list_uploaded_in_the_browser_reaches_the_matrix(web, tmp_path, page):  # noqa: F811
+    servers = [small_site(tmp_path / f"site{i}", title) for i, title in enumerate(("หน้าแรก", "Home"))]
+    try:
+        w = web(scans=3)
+        page.goto(w.url + "/batches")
+        assert ".txt" in page.get_attribute("input[name=sites]", "accept")
+        page.set_input_files("input[name=sites]", str(cp874_csv(tmp_path / "รายชื่อ.csv",
+                                                                 thai_rows([s.url for s in servers]))))
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/batches/\d+$"))
+        page.wait_for_selector("[data-state=finished]", timeout=180_000)
+        cells = page.query_selector_all("table.matrix td[data-item]")
+        assert len(cells) == 2 * 43
+        matrix = page.text_content("table.matrix")
+        assert "เทศบาลตำบลทดสอบ 0" in matrix and "เทศบาลตำบลทดสอบ 1" in matrix and "หน้าแรก" not in matrix
+        page.click("text=ดูผล 43 ข้อ >> nth=0")
+        page.wait_for_url(re.compile(r"/runs/\d+$"))
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        first = page.query_selector_all("tr[data-item]")[0].get_attribute("data-status")
+        assert first != "found"  # what to fix comes first
+        assert not page.errors
+    finally:
+        for s in servers:
+            s.close()
