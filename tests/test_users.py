@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_web import Web, browser, needs_chromium, page  # noqa: F401 - the browser fixtures
+from test_web import Web, browser, free_port, needs_chromium, page  # noqa: F401 - the browser fixtures
 
 from conftest import FAST, ROOT, run_oit
 from crawler.batch import BatchError, read_sites
@@ -365,6 +366,25 @@ def test_reading_commands_work_on_a_read_only_database(municipality, tmp_path):
         assert diff.returncode == 0 and diff.stdout.strip() == "ไม่มีการเปลี่ยนแปลง", diff.stderr
         refused = oit("accept", "O4", "--url", f"{srv.url}plan/devplan-61-65.html", "--note", "x", "--db", str(db))
         assert refused.returncode == 1 and "บันทึกลงฐานข้อมูล" in refused.stderr and "Traceback" not in refused.stderr
+        port = free_port()
+        serve = subprocess.Popen([*prefix, sys.executable, "-m", "crawler", "serve", "--port", str(port), "--db",
+                                  str(db)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                                 env={**os.environ, **env, "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1"})
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    history = httpx.get(f"http://127.0.0.1:{port}/history", params={"url": srv.url})
+                    break
+                except httpx.ConnectError:
+                    assert serve.poll() is None and time.monotonic() < deadline, serve.stderr.read()[-2000:]
+                    time.sleep(0.2)
+            assert history.status_code == 200 and history.text.count('data-run="') == 2
+            assert httpx.get(f"http://127.0.0.1:{port}/runs/2").status_code == 200
+        finally:
+            serve.send_signal(signal.SIGINT)
+            serve.wait(20)
         assert sorted(p.name for p in folder.iterdir()) == ["oit.db"]  # nothing written beside it
     finally:
         folder.chmod(0o755)

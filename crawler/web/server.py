@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..config import Budget, Options, Settings
 from ..models import OitError
-from ..store import Store
+from ..store import Store, StoreError
 from .app import create_app
 from .guard import LOOPBACK_NAMES
 
@@ -46,7 +46,13 @@ def serve(host: str = "127.0.0.1", port: int = 8700, db: str | Path = "data/oit.
     """Run `oit serve` until Ctrl-C; prints the address to open (with the token beyond loopback)."""
     import uvicorn
 
-    Store(db)  # an unusable database is one line of error now, not a traceback from the server's start
+    try:  # an unusable database is one line of error now, not a traceback from the server's start
+        Store(db)
+    except StoreError:
+        if not Path(db).is_file():
+            raise
+        Store(db, readonly=True)  # one this user may only read: results and history are shown, scans refused
+        print("oit serve: ฐานข้อมูลนี้เปิดได้อย่างเดียว ดูผลและประวัติได้ แต่เริ่มตรวจใหม่ไม่ได้", flush=True)
     local = is_loopback(host)
     token = None if local else secrets.token_urlsafe(24)
     options = Options(budget=Budget(max_pages=max(1, max_pages)), settings=Settings(delay=max(0.0, delay)))
