@@ -605,7 +605,7 @@ def _classify(a: argparse.Namespace, console: Console) -> int:
     link = Link(url=a.url, text=a.text, row=a.row)
     hits = score_link(checklist, link, a.context, a.list)
     if not hits:
-        console.print("ไม่ตรงกับข้อใด", markup=False)
+        console.print("no item", markup=False)  # a developer's tool: its output is read by scripts
     for h in hits:
         console.print(f"{h.item}\t{h.score:.2f}\t{decision(h)}\t{'; '.join(h.terms)}", markup=False)
     return EXIT_OK
