@@ -533,3 +533,24 @@ def test_a_thai_header_list_uploaded_in_the_browser_reaches_the_matrix(web, tmp_
     finally:
         for s in servers:
             s.close()
+
+
+def test_the_web_failure_page_says_the_cause_and_what_to_do(web, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    no_home = SiteServer(empty)  # every page, the home page too, is a 404
+    try:
+        w = web()
+        with httpx.Client(base_url=w.url, timeout=60) as c:
+            for url, cause, todo in ((f"http://127.0.0.1:{free_port()}/", "เชื่อมต่อเว็บไซต์ไม่ได้", "เซิร์ฟเวอร์ไม่ตอบ"),
+                                     (no_home.url, "ไม่พบหน้านี้", "หน้าแรกตอบว่าไม่พบหน้า")):
+                job = c.post("/scan", data={"url": url, "csrf": csrf_of(c, "/")}).headers["location"]
+                with c.stream("GET", job + "/events") as events:
+                    lines = [line for line in events.iter_lines() if line.startswith("data:")]
+                page = c.get(json.loads(lines[-1][5:])["next"]).text
+                alert = page.split('role="alert">', 1)[1].split("</p>", 1)[0]
+                assert "สาเหตุ:" in alert and cause in alert, alert
+                assert f"<b>สิ่งที่ควรทำ:</b> {todo}" in page
+                assert "home page could not be read" not in page.split("<details", 1)[0]
+    finally:
+        no_home.close()

@@ -32,7 +32,7 @@ from ..diff import KIND_TH, WORSE, diff_runs
 from ..explain import explain, for_result
 from ..fetch import not_public
 from ..match import FOUND, REVIEW
-from ..models import STATUS_TH, STATUSES, STOP_TH
+from ..models import STATUS_TH, STATUSES, STOP_TH, error_th
 from ..nearest import NEAREST_TH, nearest
 from ..outputs import html_batch, nacc_paste, to_csv, to_json, to_xlsx
 from ..outputs.common import (
@@ -261,7 +261,18 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             in_batch = job
         items = _items(doc)
         menus = {i: thai_menus(ex.menus) for i, ex in (await asyncio.to_thread(for_result, doc)).items()}
+        failure = None
+        if run["status"] == "failed" and run["stop_reason"] == "unreachable":  # the cause and what to do
+            job = next((j for j in jobs.scans.values() if j.run_id == run_id and j.error), None)
+            if job is not None:
+                failure = {"cause": admin_error(job.error), "advice": advice_th(job.error)}
+            else:
+                home = queries.home_page(store, run_id)
+                cause = error_th(home.get("error"), home.get("status") or 0) if home else "เปิดหน้าแรกไม่ได้"
+                detail = f"{home.get('error') or ''} HTTP {home.get('status') or ''} {cause}"
+                failure = {"cause": cause, "advice": advice_th(detail)}
         return render(request, "run.html", run=run, doc=doc, items=items, groups=fix_first(items), menus=menus,
+                      failure=failure,
                       tally=counts(doc),
                       name=name, title=title, in_batch=in_batch,
                       runs=len(queries.site_history(store, run["start_url"])))

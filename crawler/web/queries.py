@@ -70,3 +70,10 @@ def site_name(store: Store, start_url: str, run: dict | None = None) -> str:
                                [start_url]).fetchone()
         run = {"name": row[0] if row else ""}
     return pick(store.given_name(start_url), run.get("name"), url=start_url)
+
+
+def home_page(store: Store, run_id: int) -> dict:
+    """The home page row of a run (status, error), {} when it was never fetched."""
+    rows = list(store.db.query("select status, error from pages where run_id = ? and depth = 0 order by id limit 1",
+                               [run_id]))
+    return rows[0] if rows else {}
