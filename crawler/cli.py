@@ -688,14 +688,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oit: error: {admin_error(e)} — สิ่งที่ควรทำ: {advice_th(e)}", file=sys.stderr)
         return EXIT_ERROR
     except OitError as e:
-        stopped = isinstance(e, StoreError) and a.command in ("batch", "nightly") and "cannot write" in str(e)
-        print(f"oit: error: {e}" + ("; the batch stopped: run it again to resume" if stopped else ""),
+        stopped = isinstance(e, StoreError) and a.command in ("batch", "nightly") and "บันทึกลงฐานข้อมูล" in str(e)
+        print(f"oit: error: {e}" + ("; ชุดงานหยุดแล้ว: สั่งคำสั่งเดิมอีกครั้งเพื่อตรวจต่อ" if stopped else ""),
               file=sys.stderr)
         return EXIT_ERROR
     except (KeyboardInterrupt, asyncio.CancelledError):
         signum = _stopped_by[0] if _stopped_by else signal.SIGINT
-        print(f"oit: stopped by {signal.Signals(signum).name}: runs in progress are kept as failed/interrupted"
-              + ("; run the same batch again to resume" if a.command in ("batch", "nightly") else ""),
+        print(f"oit: stopped by {signal.Signals(signum).name}: หยุดแล้ว การตรวจที่ค้างอยู่บันทึกว่าถูกหยุดกลางคัน"
+              + ("; สั่งคำสั่งเดิมอีกครั้งเพื่อตรวจต่อ" if a.command in ("batch", "nightly") else ""),
               file=sys.stderr)
         return EXIT_SIGNAL[signum]
     finally:

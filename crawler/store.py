@@ -68,6 +68,19 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _why_th(e: BaseException | None) -> str:
+    """SQLite's or the system's reason, as an admin reads it."""
+    text = str(e or "")
+    for words, thai in ((("disk is full", "No space left"), "ดิสก์เต็ม"),
+                        (("readonly", "read-only", "Permission denied"), "ไม่มีสิทธิ์เขียนไฟล์ (อ่านได้อย่างเดียว)"),
+                        (("locked", "busy"), "โปรแกรมอื่นกำลังเขียนอยู่นานเกินไป"),
+                        (("not a database", "malformed", "corrupt"), "ไฟล์นี้ไม่ใช่ฐานข้อมูลของ oit หรือเสียหาย"),
+                        (("unable to open", "No such file", "Is a directory"), "เปิดไฟล์ไม่ได้ (ตรวจที่อยู่ของไฟล์)")):
+        if any(w in text for w in words):
+            return thai
+    return f"ข้อผิดพลาดของฐานข้อมูล [{text[:80]}]"
+
+
 class StoreError(OitError, RuntimeError):
     """The database cannot be opened or written; the message says where."""
 
@@ -85,7 +98,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             free = shutil.disk_usage(self.path.parent).free
             if free < MIN_FREE:
-                raise StoreError(f"cannot use database {self.path}: only {free // 1_000_000} MB free on its disk")
+                raise StoreError(f"ใช้ฐานข้อมูล {self.path} ไม่ได้: ดิสก์เหลือที่ว่างเพียง {free // 1_000_000} MB")
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT)  # waits for another writer, not fails
             self.db = sqlite_utils.Database(conn)
             self.db.enable_wal()
@@ -97,7 +110,7 @@ class Store:
             with self._atomic():  # prove it is writable now, not halfway through a night
                 self.db.execute("pragma user_version = 1")
         except (OSError, sqlite3.Error) as e:
-            raise StoreError(f"cannot use database {self.path}: {e}") from None
+            raise StoreError(f"ใช้ฐานข้อมูล {self.path} ไม่ได้: {_why_th(e)}") from None
 
     def _open_readonly(self) -> None:
         """Open without writing anything: `mode=ro`, else `immutable=1` when even the WAL's shared-memory file
@@ -113,7 +126,7 @@ class Store:
                 continue
             self.db = sqlite_utils.Database(conn)
             return
-        raise StoreError(f"cannot use database {self.path}: {last}")
+        raise StoreError(f"เปิดฐานข้อมูล {self.path} ไม่ได้: {_why_th(last)}")
 
     def has(self, table: str) -> bool:
         """Whether the database has this table (a read-only database of an older version may not)."""
@@ -126,7 +139,7 @@ class Store:
             with self._atomic():
                 yield
         except sqlite3.Error as e:
-            raise StoreError(f"cannot write database {self.path}: {e}") from None
+            raise StoreError(f"บันทึกลงฐานข้อมูล {self.path} ไม่ได้: {_why_th(e)}") from None
 
     def _create(self) -> None:
         migrated = "links" in self.db.table_names()

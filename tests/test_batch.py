@@ -128,7 +128,7 @@ def test_nightly_reports_what_got_worse(tmp_path):
     try:
         night = ["nightly", str(csv_path), "--db", db, "--allow-private", *FAST]
         first = run_oit(*night, "--out", str(tmp_path / "n1"))
-        assert first.returncode == 0 and "nothing to compare" in first.stdout
+        assert first.returncode == 0 and "ยังไม่มีผลครั้งก่อนให้เทียบ" in first.stdout
         same = run_oit(*night, "--out", str(tmp_path / "n2"))
         assert same.returncode == 0, same.stdout + same.stderr
         expected = json.loads((site / "expected.json").read_text(encoding="utf-8"))["items"]
@@ -188,7 +188,7 @@ def test_a_name_that_cannot_be_decoded_is_named_by_line(tmp_path):
     path = tmp_path / "sites.csv"
     path.write_bytes(b"url,name\nhttp://a.go.th/,\xe0\xb8\x81\nhttp://b.go.th/,\xdb\xdc\xfc\n")  # UTF-8, then junk
     sites = read_sites(path)
-    assert len(sites.sites) == 2 and any(p.startswith(f"{path}:3: text:") for p in sites.problems)
+    assert len(sites.sites) == 2 and any(p.startswith(f"{path}:3: อ่านตัวอักษรบางตัวไม่ได้") for p in sites.problems)
 
 
 # -- several processes, longest first ------------------------------------------------------------------------
@@ -348,8 +348,8 @@ def test_sigterm_stops_both_processes_then_resume_finishes_each_site_once(slow_f
     assert time.monotonic() - t < 10
     assert proc.returncode == 143, err[-2000:]
     lines = [line for line in err.strip().splitlines() if not line.startswith("[")]
-    assert lines == ["oit: stopped by SIGTERM: runs in progress are kept as failed/interrupted; "
-                     "run the same batch again to resume"], err
+    assert lines == ["oit: stopped by SIGTERM: หยุดแล้ว การตรวจที่ค้างอยู่บันทึกว่าถูกหยุดกลางคัน; "
+                     "สั่งคำสั่งเดิมอีกครั้งเพื่อตรวจต่อ"], err
     with sqlite3.connect(db) as con:
         assert con.execute("select status from batches").fetchall() == [("running",)]
         assert con.execute("select count(*) from runs where status = 'running'").fetchone()[0] == 0

@@ -197,7 +197,7 @@ def test_signal_mid_batch_then_resume(tmp_path, sig, sigint_ignored):
     try:
         proc = _interrupt(args, db, sig, "select count(*) >= 3 from pages", sigint_ignored)
         _clean_stop(proc, sig)
-        assert "run the same batch again to resume" in proc.stderr
+        assert "สั่งคำสั่งเดิมอีกครั้งเพื่อตรวจต่อ" in proc.stderr
         with sqlite3.connect(db) as con:
             assert con.execute("select status from batches").fetchall() == [("running",)]
             assert con.execute("select count(*) from runs where status = 'running'").fetchone()[0] == 0
@@ -296,7 +296,7 @@ def test_disk_full_mid_scan_is_one_line_and_a_failed_run(small_disk, tmp_path):
         _fill(small_disk)
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 1 and "Traceback" not in err, err
-        assert err.strip().splitlines() == [f"oit: error: cannot write database {db}: database or disk is full"]
+        assert err.strip().splitlines() == [f"oit: error: บันทึกลงฐานข้อมูล {db} ไม่ได้: ดิสก์เต็ม"]
         (small_disk / "filler").unlink()
         with sqlite3.connect(db) as con:
             assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
@@ -329,8 +329,8 @@ def test_disk_full_mid_batch_stops_it_and_resume_redoes_the_sites(small_disk, tm
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 1 and "Traceback" not in err, err
         lines = [line for line in err.strip().splitlines() if not line.startswith("[")]
-        assert lines == [f"oit: error: cannot write database {db}: database or disk is full; "
-                         "the batch stopped: run it again to resume"], err
+        assert lines == [f"oit: error: บันทึกลงฐานข้อมูล {db} ไม่ได้: ดิสก์เต็ม; "
+                         "ชุดงานหยุดแล้ว: สั่งคำสั่งเดิมอีกครั้งเพื่อตรวจต่อ"], err
         (small_disk / "filler").unlink()
         with sqlite3.connect(db) as con:
             assert con.execute("select status from batches").fetchall() == [("running",)]

@@ -501,7 +501,7 @@ def test_nightly_on_the_workers_reports_what_got_worse(workers, tmp_path):
              "--heartbeat", HEARTBEAT, *FAST]
     try:
         first = run_oit(*night, "--out", str(tmp_path / "n1"), timeout=120)
-        assert first.returncode == 0 and "nothing to compare" in first.stdout, first.stderr[-2000:]
+        assert first.returncode == 0 and "ยังไม่มีผลครั้งก่อนให้เทียบ" in first.stdout, first.stderr[-2000:]
         expected = json.loads((site / "expected.json").read_text(encoding="utf-8"))["items"]
         gone = next(k for k, v in expected.items() if v["present"] and not v["url"].startswith("http"))
         (site / expected[gone]["url"].lstrip("/")).unlink()
