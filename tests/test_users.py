@@ -322,8 +322,13 @@ def test_the_web_accept_button_records_the_decision(web, municipality, tmp_path)
         page = c.get("/runs/1").text
         assert items_of(page, "accepted") == ["O7"] and "ผู้ดูแลยอมรับแล้ว</b>: ตรวจแล้ว ครบ" in page
         assert c.post("/runs/1/accept", data={"item": "O2", "note": "x"}).status_code == 403  # no CSRF token
+        o3 = page.split('data-item="O3"', 1)[1].split("</tr>", 1)[0]  # not found: the admin names the link
+        assert '<input type="url" name="url" required' in o3
+        r = c.post("/runs/1/accept", data={"csrf": csrf_of(c, "/runs/1"), "item": "O3", "note": "อยู่ในระบบ e-Service",
+                                           "url": "https://eservice.example.go.th/"})
+        assert r.status_code == 303 and items_of(c.get("/runs/1").text, "accepted") == ["O3", "O7"]
     rows = sqlite3.connect(db).execute("select item, status, note from decisions").fetchall()
-    assert rows == [("O7", "review", "ตรวจแล้ว ครบ")]
+    assert rows == [("O7", "review", "ตรวจแล้ว ครบ"), ("O3", "missing", "อยู่ในระบบ e-Service")]
 
 
 # ------------------------------------------------------------------------------------------- read-only database

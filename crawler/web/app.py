@@ -282,11 +282,14 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         form = await form_of(request, max_files=0, max_fields=10)
         item, url = str(form.get("item") or "").strip().upper(), str(form.get("url") or "").strip()
         note = str(form.get("note") or "").strip()
-        if run["status"] != "finished" or not item or not note:
-            raise HTTPException(400, "บันทึกการยอมรับไม่ได้: ต้องเป็นผลการตรวจที่เสร็จแล้ว และใส่หมายเหตุ")
+        if run["status"] != "finished" or not item or not note or not url:
+            raise HTTPException(400, "บันทึกการยอมรับไม่ได้: ต้องเป็นผลการตรวจที่เสร็จแล้ว ใส่ลิงก์และหมายเหตุ")
         if store.readonly:
             raise HTTPException(409, "ฐานข้อมูลนี้เปิดแบบอ่านอย่างเดียว จึงบันทึกการยอมรับไม่ได้")
-        store.accept(run_id, item, url, note)  # the store belongs to the event loop's thread
+        try:
+            store.accept(run_id, item, url, note)  # the store belongs to the event loop's thread
+        except StoreError as e:
+            raise HTTPException(400, f"บันทึกการยอมรับไม่ได้: {e}") from None
         return RedirectResponse(f"/runs/{run_id}#item-{item}", 303)
 
     async def run_download(request: Request) -> Response:
