@@ -408,7 +408,7 @@ URLISH = re.compile(r"(?:https?://|www\.)\S+|\S+/\S*|\S+\.(?:html?|csv|txt|db|xl
 # Names people write in Latin letters in Thai too (products, codes, formats); anything else is English left over.
 LATIN_OK = {"oit", "ITA", "OIT", "HTTP", "HTTPS", "DNS", "CSV", "XLSX", "JSON", "Excel", "Chromium", "Ctrl", "MB",
             "KB", "PDF", "URL", "Facebook", "LINE", "YouTube", "Google", "Maps", "Gift", "Policy", "Social",
-            "Network", "Service", "news", "apt", "sudo", "chromium", "pip", "pipx", "serve"}  # and the commands
+            "Network", "Service", "news", "FAQ", "apt", "sudo", "chromium", "pip", "pipx", "serve"}  # and commands
 
 
 def english_words(text: str) -> list[str]:
