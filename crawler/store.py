@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -36,7 +37,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
              "pruned_at": str, "owner": str, "name": str},
     "pages": {"id": int, "run_id": int, "url": str, "final_url": str, "status": int, "content_type": str,
               "bytes": int, "encoding": str, "title": str, "depth": int, "click_path": str, "error": str,
-              "fetched_at": str, "links_hash": str},
+              "fetched_at": str, "links_hash": str, "text_hash": str},
     "linksets": {"hash": str, "links": str},  # a page's links as JSON, stored once however many runs see them
     "evidence": {"id": int, "run_id": int, "item": str, "rank": int, "url": str, "found_on": str,
                  "score": float, "status": str, "check_note": str, "matched_terms": str, "click_path": str,
@@ -66,6 +67,15 @@ BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write (two batches,
 
 def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+_COUNTERS = re.compile(r"\d{5,}|\d{1,2}:\d{2}(?::\d{2})?")
+
+
+def text_hash(text: str) -> str:
+    """A page's text as a decision rests on it: visitor counters (5 digits or more) and clock times do not count,
+    so a page that only counted another visitor is the same page; a year or a word changed is not."""
+    return hashlib.sha1(_COUNTERS.sub("#", " ".join((text or "").split())).encode("utf-8")).hexdigest()
 
 
 def _why_th(e: BaseException | None) -> str:
@@ -228,6 +238,7 @@ class Store:
                 "content_type": record.content_type, "bytes": record.size, "encoding": record.encoding,
                 "title": record.title, "depth": record.depth, "click_path": " > ".join(record.crumbs),
                 "error": record.error, "fetched_at": record.fetched_at, "links_hash": self._linkset(links),
+                "text_hash": text_hash(record.page.content) if record.page is not None else None,
             })
 
     def _linkset(self, links: list[LinkRecord]) -> str | None:
@@ -503,9 +514,10 @@ class Store:
         doc = self.db.execute("select sha1 from documents where url = ? and sha1 != ''", [url]).fetchone()
         if doc:
             return f"document:{doc[0]}"
-        page = self.db.execute("select status, bytes, links_hash, title from pages where run_id = ? and "
-                               "(url = ? or final_url = ?) order by id limit 1", [run_id, url, url]).fetchone()
-        basis = f"page:{page}" if page else f"link:{ev[0] or ''}|{ev[1] or ''}"
+        page = self.db.execute("select status, coalesce(text_hash, bytes), links_hash, title from pages where "
+                               "run_id = ? and (url = ? or final_url = ?) order by id limit 1",
+                               [run_id, url, url]).fetchone()
+        basis = f"page:{tuple(page)}" if page else f"link:{ev[0] or ''}|{ev[1] or ''}"
         return "evidence:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()
 
     def accept(self, run_id: int, item: str, url: str, note: str) -> dict:

@@ -270,6 +270,9 @@ def test_the_report_puts_first_what_to_fix(municipality, tmp_path):
 def test_an_accepted_item_keeps_its_status_until_its_evidence_changes(municipality, tmp_path):
     srv, root = municipality
     db = str(tmp_path / "oit.db")
+    plan = root / "plan" / "devplan-61-65.html"
+    original = plan.read_text(encoding="utf-8")
+    plan.write_text(original.replace("</body>", "<p>ผู้เข้าชม 10234 คน</p></body>"), encoding="utf-8")
     assert run_oit("scan", srv.url, "--db", db, "-q", *FAST).returncode == 2
     url = f"{srv.url}plan/devplan-61-65.html"
     ok = run_oit("accept", "O4", "--url", url, "--note", "แผนฉบับนี้ยังใช้อยู่ ฉบับใหม่อยู่ระหว่างอนุมัติ", "--db", db)
@@ -277,16 +280,15 @@ def test_an_accepted_item_keeps_its_status_until_its_evidence_changes(municipali
     doc = json.loads(run_oit("export", "--latest", "--db", db).stdout)
     o4 = next(i for i in doc["items"] if i["id"] == "O4")
     assert o4["status"] == "stale" and o4["accepted"]["note"].startswith("แผนฉบับนี้")  # never turned into found
-    # the next run keeps it: shown as accepted, not raised by the change report
+    # the next run keeps it (one more visitor counted is no change): shown as accepted, not raised again
+    plan.write_text(original.replace("</body>", "<p>ผู้เข้าชม 110235 คน</p></body>"), encoding="utf-8")
     assert run_oit("scan", srv.url, "--db", db, "-q", *FAST).returncode == 2
     html = run_oit("report", "--latest", "--db", db).stdout
     assert items_of(html, "accepted") == ["O4"] and "ผู้ดูแลยอมรับแล้ว" in html
     assert 'data-status="stale" data-item="O4"' in html
     assert run_oit("diff", "--site", srv.url, "--db", db).stdout.strip() == "ไม่มีการเปลี่ยนแปลง"
     # the evidence changes: the decision no longer holds, the item is to fix again
-    plan = root / "plan" / "devplan-61-65.html"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("</body>", "<p>ปรับปรุงเนื้อหา</p></body>"),
-                    encoding="utf-8")
+    plan.write_text(original.replace("</body>", "<p>ปรับปรุงเนื้อหา</p></body>"), encoding="utf-8")
     assert run_oit("scan", srv.url, "--db", db, "-q", *FAST).returncode == 2
     doc = json.loads(run_oit("export", "--latest", "--db", db).stdout)
     o4 = next(i for i in doc["items"] if i["id"] == "O4")
