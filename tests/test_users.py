@@ -561,3 +561,15 @@ def test_the_web_failure_page_says_the_cause_and_what_to_do(web, tmp_path):
                 assert "home page could not be read" not in page.split("<details", 1)[0]
     finally:
         no_home.close()
+
+
+def test_the_batch_matrix_marks_an_accepted_item():
+    from crawler.outputs import html_batch
+    item = {"id": "O4", "title": "แผนพัฒนา", "status": "stale", "reason": "", "evidence": [], "period": {},
+            "missing_elements": [], "accepted": {"note": "ใช้ได้", "at": "2026-12-04T10:00:00+00:00"}}
+    doc = {"site": {"url": "http://a.go.th/", "name": "เทศบาล ก"}, "items": [item, {**item, "id": "O5",
+                                                                                    "accepted": None}]}
+    report = html_batch([doc], {"name": "ชุด", "sites": [{"url": "http://a.go.th/", "name": "เทศบาล ก"}]})
+    cells = re.findall(r'<td class="cell [^"]*" data-item="(O\d)" data-status="stale"( data-accepted="1")?', report)
+    assert cells == [("O4", ' data-accepted="1"'), ("O5", "")]
+    assert "ผู้ดูแลยอมรับแล้ว</b>: ใช้ได้" in report  # and in the site's own table

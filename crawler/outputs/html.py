@@ -124,6 +124,7 @@ tr.group-head th{background:#eef2f7;color:#1d2430;font-size:1rem;padding:9px;pos
 .usual{margin-top:3px;font-size:.9rem}
 .accepted{margin-top:4px;padding:3px 8px;border-left:3px solid #2f6fb0;background:#eaf2fb;font-size:.9rem}
 .acc{background:#eaf2fb;color:#1f4e7a;border-color:#a8c6e6}
+table.matrix td[data-accepted]{box-shadow:inset 0 0 0 2px #2f6fb0}
 .filters{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 10px}
 .filters input{position:absolute;opacity:0;width:1px;height:1px;margin:0}
 .filters label{cursor:pointer;user-select:none}
@@ -322,7 +323,7 @@ def html_site(doc: dict, name: str | None = None, requirements: dict[str, Explan
 
 def _legend() -> str:
     parts = "".join(f'<span><span class="c {STATUS_CSS[s]}">{_e(STATUS_CODE[s])}</span>{_e(STATUS_TH[s])}</span>'
-                    for s in STATUSES)
+                    for s in STATUSES) + '<span><span class="c acc">*</span>ผู้ดูแลยอมรับแล้ว</span>'
     return f'<div class="legend" aria-label="ความหมายของสัญลักษณ์">{parts}</div>'
 
 
@@ -385,8 +386,12 @@ def html_batch(docs: list[dict], batch: dict, requirements: dict[str, Explanatio
             need, _reason = todo(it)
             if need:
                 tip += f" — {need}"
-            cells.append(f'<td class="cell {STATUS_CSS[s]}" data-item="{_e(cid)}" data-status="{s}" '
-                         f'title="{_e(tip)}">{_e(STATUS_CODE[s])}</td>')
+            accepted = ""
+            if it.get("accepted"):  # the admin's decision: the status stays, marked
+                tip += " — ผู้ดูแลยอมรับแล้ว"
+                accepted = ' data-accepted="1"'
+            cells.append(f'<td class="cell {STATUS_CSS[s]}" data-item="{_e(cid)}" data-status="{s}"{accepted} '
+                         f'title="{_e(tip)}">{_e(STATUS_CODE[s])}{"*" if accepted else ""}</td>')
         c = counts(doc)
         cells += [f'<td class="n {STATUS_CSS[s]}">{c.get(s, 0)}</td>' for s in STATUSES]
         body.append(f"<tr>{label}{''.join(cells)}</tr>")
