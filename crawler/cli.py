@@ -345,8 +345,8 @@ def _no_database(db: str) -> StoreError:
 def _exists(db: str) -> bool:
     try:
         return Path(db).is_file()
-    except OSError as e:  # a folder this user may not enter
-        raise StoreError(f"เปิดฐานข้อมูล {db} ไม่ได้: ไม่มีสิทธิ์เข้าถึงโฟลเดอร์ ({e.strerror})") from None
+    except OSError:  # a folder this user may not enter
+        raise StoreError(f"เปิดฐานข้อมูล {db} ไม่ได้: ไม่มีสิทธิ์เข้าถึงโฟลเดอร์ของไฟล์นี้") from None
 
 
 def _reading(db: str) -> Store:
