@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import re
 import time
 from dataclasses import asdict, replace
 
@@ -17,6 +16,7 @@ from .config import Options
 from .crawl import Crawler, PageCallback
 from .fetch import Fetcher, HostGate
 from .models import ItemResult, OitError, ResultDoc, error_th
+from .names import from_title, pick
 from .parse import FLAT_NESTING, MAX_NESTING, PARSE_SECONDS
 from .render import Renderer, RenderUnavailable, unavailable
 from .store import Store, StoreError
@@ -43,6 +43,8 @@ def audit(url: str, options: Options | None = None, on_page: PageCallback | None
         raise RenderUnavailable(f"--render always: {why}")
     store = Store(options.db)
     store.abandon_dead()  # a run an earlier scan could not close (full disk): interrupted
+    if name and name.strip():  # the site's name from now on, in the web app and the next scans too
+        store.set_name(start, name)
     run_id = asyncio.run(scan_site(start, checklist, store, options, on_page=on_page, name=name))
     return store.result(run_id)
 
@@ -131,7 +133,7 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
             thai = error_th(home.error, home.status) if home and (home.error or home.status >= 400) else \
                 "หน้าแรกไม่ใช่หน้าเว็บที่อ่านได้"
             raise SiteUnreachable(f"{start}: เปิดหน้าแรกไม่ได้: {thai} (home page could not be read: {why})")
-        store.name_run(run_id, name or site_title(home.page.title))
+        store.name_run(run_id, pick(name, store.given_name(start), site_title(home.page.title), url=start))
         checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store,
                           year=year, deadline=deadline)
         results = await verify(checklist, checker, year, scan_date(options.today))
@@ -160,8 +162,9 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
 
 
 def site_title(title: str) -> str:
-    """The agency's name from its home page title: the part before " - ", " | " or " :: "."""
-    return re.split(r"\s+(?:[-|:]{1,2}|–)\s+", title.strip())[0][:120] if title else ""
+    """The agency's name from its home page title: its first part (before " - ", " | " or " :: ") that is not
+    generic ("หน้าแรก", "Home" ...); '' when none is."""
+    return from_title(title)
 
 
 async def verify(checklist: Checklist, checker: Checker, year: int, today: datetime.date | None = None

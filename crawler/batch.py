@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from .audit import SiteUnreachable, scan_site
 from .checklist import Checklist, load
+from .columns import by_content, by_name, is_header
 from .config import Options
 from .fetch import HostGate
 from .models import OitError
@@ -53,21 +54,30 @@ class SitesFile:
     problems: list[str] = field(default_factory=list)  # "file:line: why", rows skipped
 
 
-def read_sites(path: str | Path) -> SitesFile:
-    """Read a sites CSV (header with `url`; name, province, district, type; other columns kept)."""
+def read_sites(path: str | Path, shown: str | None = None) -> SitesFile:
+    """Read a sites list (CSV, or Excel's "Unicode Text" tab-separated .txt) whose columns are headed in Thai or
+    English (เว็บไซต์/url, ชื่อหน่วยงาน/name, จังหวัด, อำเภอ, ประเภท; other columns kept); without a column named
+    for the address, the column of web addresses is found by its cells. `shown`: the file's name in messages
+    (an upload's own name rather than where the server keeps it)."""
+    shown = str(path) if shown is None else shown
     try:
         raw = Path(path).read_bytes()
     except OSError as e:
-        raise BatchError(f"{path}: cannot read: {e.strerror or e}") from None
+        raise BatchError(f"{shown}: เปิดไฟล์ไม่ได้ (cannot read: {e.strerror or e})") from None
     text, undecoded = decode_sites(raw)
-    delimiter = "\t" if "\t" in text.partition("\n")[0] and "," not in text.partition("\n")[0] else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    first = text.partition("\n")[0]
+    counts = {d: first.count(d) for d in ("\t", ",", ";")}
+    delimiter = max(counts, key=lambda d: (counts[d], d == ","))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    done: list[int] = []  # the line each row read so far ends on
     try:
-        out = _read_rows(path, reader)
+        out = _read_rows(shown, reader, done)
     except csv.Error as e:  # a field over csv.field_size_limit (128 KB), a NUL byte...
-        raise BatchError(f"{path}:{reader.line_num + 1}: {e}") from None  # the line being read
-    out.problems[:0] = [f"{path}:{line}: text: some characters could not be read (saved in an unknown encoding?)"
-                        for line in undecoded]
+        why = (f"ข้อมูลในช่องหนึ่งยาวเกิน {csv.field_size_limit()} ตัวอักษร" if "field larger" in str(e)
+               else f"รูปแบบแถวผิด ({e})")
+        raise BatchError(f"{shown}:{(done or [0])[-1] + 1}: อ่านแถวนี้ไม่ได้: {why}") from None  # the line being read
+    out.problems[:0] = [f"{shown}:{line}: อ่านตัวอักษรบางตัวไม่ได้ (ไฟล์อาจบันทึกด้วยรหัสอักขระอื่น: "
+                        f"บันทึกใหม่เป็น CSV UTF-8)" for line in undecoded]
     return out
 
 
@@ -90,33 +100,62 @@ def decode_sites(raw: bytes) -> tuple[str, list[int]]:
     return text, [n for n, line in enumerate(text.split("\n"), 1) if "\ufffd" in line]
 
 
-def _read_rows(path: str | Path, reader: csv.DictReader) -> SitesFile:
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if "url" not in header:
-        raise BatchError(f"{path}:1: header: no 'url' column (found: {', '.join(header) or 'nothing'})")
-    reader.fieldnames = header
-    out, seen = SitesFile([]), {}
+def _read_rows(path: str, reader, lines: list[int]) -> SitesFile:
+    rows = []  # each row, and in `lines` the file line it ends on
     for row in reader:
-        line = reader.line_num
-        row = {k: (v or "").strip() for k, v in row.items() if k}
-        url = row.get("url", "")
+        rows.append(row)
+        lines.append(reader.line_num)
+    if not rows:
+        raise BatchError(f"{path}:1: ไฟล์ว่าง ไม่มีรายชื่อเว็บไซต์")
+    header = [h.strip() for h in rows[0]]
+    if is_header(header):
+        body, body_lines = rows[1:], lines[1:]
+        fields = by_name(header)
+        if "url" not in fields:
+            found = by_content(body[:200], set(fields.values()))
+            if found is None:
+                raise BatchError(
+                    f"{path}:1: ไม่พบคอลัมน์ที่อยู่เว็บไซต์ (หัวคอลัมน์ที่พบ: {', '.join(h for h in header if h) or 'ไม่มี'}) "
+                    "ตั้งหัวคอลัมน์ว่า เว็บไซต์ หรือ url แล้วใส่ที่อยู่ เช่น www.example.go.th")
+            fields["url"] = found
+    else:  # no header: the first row is already a site
+        header = [f"column{i + 1}" for i in range(max(len(r) for r in rows))]
+        body, body_lines = rows, lines
+        fields = {"url": by_content(body[:200]) or 0}
+        names = [i for i in range(len(header)) if i != fields["url"]
+                 and any(re.search(r"[^\W\d_]", r[i]) for r in body[:50] if i < len(r))]
+        if names:
+            fields["name"] = names[0]
+    others = {i: h.lower() for i, h in enumerate(header) if i not in fields.values() and h}
+    out, seen = SitesFile([]), {}
+    for row, line in zip(body, body_lines, strict=True):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = [(c or "").strip() for c in row]
+        cell = _cell_of(cells)
+        url = cell(fields["url"])
         if not url:
-            out.problems.append(f"{path}:{line}: url: empty, row skipped")
+            out.problems.append(f"{path}:{line}: ไม่มีที่อยู่เว็บไซต์ ข้ามแถวนี้")
             continue
         try:
             start = normalize_start(url)
         except BadURL as e:
-            out.problems.append(f"{path}:{line}: url: {e}, row skipped")
+            out.problems.append(f"{path}:{line}: ที่อยู่เว็บไซต์ใช้ไม่ได้: {e} ข้ามแถวนี้")
             continue
         key = site_key(start)
         if key in seen:
-            out.problems.append(f"{path}:{line}: url: {url} repeats line {seen[key]}, row skipped")
+            out.problems.append(f"{path}:{line}: {url} ซ้ำกับแถวที่ {seen[key]} ข้ามแถวนี้")
             continue
         seen[key] = line
-        extra = {k: v for k, v in row.items() if k not in COLUMNS}
-        out.sites.append({"line": line, "url": start, **{c: row.get(c, "") for c in COLUMNS[1:]},
+        extra = {h: cell(i) for i, h in others.items()}
+        out.sites.append({"line": line, "url": start, **{c: cell(fields.get(c)) for c in COLUMNS[1:]},
                           "extra": json.dumps(extra, ensure_ascii=False)})
     return out
+
+
+def _cell_of(cells: list[str]) -> Callable[[int | None], str]:
+    """A row's cell by column index, '' past its end or for a column the file does not have."""
+    return lambda i: cells[i] if i is not None and i < len(cells) else ""
 
 
 @dataclass

@@ -17,19 +17,22 @@ from pathlib import Path
 from rich.console import Console
 
 from . import __version__, archive, submission
-from .audit import audit
+from .audit import SiteUnreachable, audit
 from .batch import CONCURRENCY as BATCH_CONCURRENCY
 from .batch import MAX_PROCESSES, SITES_PER_PROCESS, default_processes, plain_report, run_batch
 from .batch import summary as batch_summary
+from .browsers import find_chromium
 from .checklist import Assessment, assessment, checklists_dir, load, new_year, scan_date, year_files
-from .config import DEFAULT_CHROMIUM, DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
+from .config import DEFAULT_DB, RENDER_MODES, Budget, Options, RenderOptions, Settings
 from .diff import diff_batches, diff_runs
 from .diff import text as change_text
 from .documents import shutdown_readers
 from .explain import explain, for_result
 from .match import decision, score_link
-from .models import NOT_GAPS, Link, OitError
+from .models import NOT_GAPS, STATUS_TH, Link, OitError
+from .nearest import nearest_all
 from .outputs import html_batch, html_site, nacc_paste, print_table, summary_line, to_csv, to_json, to_xlsx
+from .outputs.common import admin_error, advice_th
 from .progress import ScanProgress
 from .store import Store, StoreError
 from .urls import normalize_start
@@ -131,8 +134,9 @@ def _scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-check-offsite", dest="check_offsite", action="store_false")
     p.add_argument("--render", choices=RENDER_MODES, default="auto",
                    help="run pages built by scripts in Chromium: auto (only pages that need it), never, always")
-    p.add_argument("--chromium", default=os.environ.get("OIT_CHROMIUM") or DEFAULT_CHROMIUM,
-                   help="Chromium executable (default /usr/bin/chromium, env OIT_CHROMIUM)")
+    p.add_argument("--chromium", default=os.environ.get("OIT_CHROMIUM") or None,
+                   help="Chromium executable (default: env OIT_CHROMIUM, else chromium, chromium-browser or "
+                        "google-chrome on PATH, /snap/bin/chromium, Chrome or Edge on Windows)")
     p.add_argument("--render-pages", type=_number(int, 0, "--render-pages"), default=10,
                    help="pages rendered per site at most")
     p.add_argument("--render-timeout", type=_number(float, 1, "--render-timeout"), default=15.0,
@@ -147,7 +151,16 @@ def _today_option(p: argparse.ArgumentParser) -> None:
 
 
 def _assessment(a: argparse.Namespace) -> Assessment:
-    """--checklist FILE and/or --year, else the assessment of the scan date's fiscal year."""
+    """--checklist FILE and/or --year, else the assessment of the scan date's fiscal year; a year without a
+    shipped list is said in Thai, with the years there are."""
+    if a.year is not None and not a.checklist and a.year not in year_files():
+        have = ", ".join(str(y) for y in year_files()) or "ไม่มี"
+        hint = ""
+        if 0 < a.year < 100:
+            hint = f" (หมายถึง {2500 + a.year} หรือไม่? ปีต้องเป็น พ.ศ.)"
+        elif 1900 < a.year < 2200:
+            hint = f" (หมายถึง {a.year + 543} หรือไม่? ปีต้องเป็น พ.ศ. {a.year} เป็น ค.ศ.)"
+        raise UsageError(f"--year {a.year}: ไม่มีเกณฑ์ของปี {a.year}{hint} มีเกณฑ์ของปี {have}")
     return assessment(a.year, a.checklist or None, scan_date(getattr(a, "today", None)))
 
 
@@ -163,7 +176,7 @@ def _options(a: argparse.Namespace) -> Options:
         settings=Settings(per_host=max(1, a.per_host), delay=max(0.0, a.delay), obey_robots=not a.ignore_robots,
                           allow_private=getattr(a, "allow_private", True)),  # batch and nightly refuse by default
         check_offsite=a.check_offsite, workers=max(1, a.per_host),
-        render=RenderOptions(mode=a.render, chromium=a.chromium, budget=max(0, a.render_pages),
+        render=RenderOptions(mode=a.render, chromium=a.chromium or find_chromium(), budget=max(0, a.render_pages),
                              nav_timeout=max(1.0, a.render_timeout), deadline=max(1.0, a.render_timeout) + 10),
         archive=not getattr(a, "no_archive", False),
     )
@@ -244,6 +257,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
 
+    acc = sub.add_parser("accept", help="record that an admin checked an item and accepts it as it is "
+                                        "(kept, beside its status, until its evidence changes)")
+    acc.add_argument("item", help="e.g. O23")
+    acc.add_argument("--url", required=True, help="the evidence URL the admin checked")
+    acc.add_argument("--note", required=True, help="why it is accepted (shown in the reports)")
+    acc.add_argument("--site", help="the site's URL (default: the site whose evidence has --url)")
+    acc.add_argument("--run", type=int, help="a run of the site (default: its latest)")
+    acc.add_argument("--db", default=str(DEFAULT_DB))
+
     prune = sub.add_parser("prune", help="drop the page detail of old runs (results and evidence stay)")
     prune.add_argument("--db", default=str(DEFAULT_DB))
     prune.add_argument("--keep-runs", type=int, help="keep the page detail of the N newest runs of each site")
@@ -302,7 +324,7 @@ def _scan(a: argparse.Namespace, console: Console) -> int:
         console.print(summary_line(doc), markup=False)
     else:
         print_table(doc, console)
-    return EXIT_OK if all(i["status"] in NOT_GAPS for i in doc["items"]) else EXIT_GAPS
+    return EXIT_OK if all(i["status"] in NOT_GAPS or i.get("accepted") for i in doc["items"]) else EXIT_GAPS
 
 
 @contextlib.contextmanager
@@ -343,13 +365,47 @@ def _watch(progress: ScanProgress, quiet: bool):
             sys.stderr.flush()
 
 
+def _no_database(db: str) -> StoreError:
+    """Where the database was looked for, and how to pick another."""
+    where = Path(db).resolve()
+    return StoreError(f"ไม่พบฐานข้อมูลผลการตรวจที่ {where} (ค้นหาจากโฟลเดอร์ที่สั่งงาน {Path.cwd()}) "
+                      f"ระบุไฟล์อื่นด้วย --db เช่น --db /opt/oit/data/oit.db")
+
+
+def _exists(db: str) -> bool:
+    try:
+        return Path(db).is_file()
+    except OSError:  # a folder this user may not enter
+        raise StoreError(f"เปิดฐานข้อมูล {db} ไม่ได้: ไม่มีสิทธิ์เข้าถึงโฟลเดอร์ของไฟล์นี้") from None
+
+
+def _reading(db: str) -> Store:
+    """The database for a reading command (report, export, diff, accept's look-up): writable if it can be,
+    else read-only (a copy on a read-only disk, a file of another user)."""
+    if not _exists(db):
+        raise _no_database(db)
+    try:
+        return Store(db)
+    except StoreError:
+        return Store(db, readonly=True)
+
+
+def _writing(db: str) -> Store:
+    """The database for a command that records something; a read-only one is said so in Thai."""
+    if not _exists(db):
+        raise _no_database(db)
+    try:
+        return Store(db)
+    except StoreError as e:
+        raise StoreError(f"บันทึกลงฐานข้อมูล {Path(db).resolve()} ไม่ได้ (ไฟล์อ่านได้อย่างเดียว ไม่มีสิทธิ์เขียน "
+                         "หรือดิสก์เต็ม) ดูผลได้ด้วย oit report และ oit export หรือระบุไฟล์ที่เขียนได้ด้วย --db") from e
+
+
 def _export(a: argparse.Namespace) -> int:
-    if not Path(a.db).exists():
-        raise StoreError(f"no database at {a.db}")
-    store = Store(a.db)
+    store = _reading(a.db)
     run_id = store.latest_run() if a.latest else a.run
     if run_id is None or store.run(run_id) is None:
-        raise StoreError(f"no such run in {a.db}" if a.run else f"no finished run in {a.db}")
+        raise StoreError(f"ไม่มีผลการตรวจหมายเลข {a.run} ใน {a.db}" if a.run else f"ยังไม่มีผลการตรวจที่เสร็จแล้วใน {a.db}")
     doc = store.result(run_id)
     text = to_json(doc) if a.format == "json" else to_csv([doc], layout="export")
     if a.output:
@@ -366,12 +422,12 @@ def _progress(console: Console):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                    TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=False)
-    task = bar.add_task("sites", total=None)
+    task = bar.add_task("หน่วยงาน", total=None)
 
     def report(event: str, p) -> None:
         flying = ", ".join(list(p.in_flight.values())[:3])
         bar.update(task, total=p.total, completed=p.done + p.failed,
-                   description=f"done {p.done} failed {p.failed} left {p.left} pages {p.pages} | {flying}"[:110])
+                   description=f"เสร็จ {p.done} ไม่ได้ {p.failed} เหลือ {p.left} อ่าน {p.pages} หน้า | {flying}"[:110])
     return bar, report
 
 
@@ -382,7 +438,7 @@ def _batch(a: argparse.Namespace, console: Console) -> tuple[int, int]:
         bar.start()
     try:
         if getattr(a, "broker", None):  # on the workers (oit dispatch, oit nightly --broker)
-            from .dispatch import run_dispatch
+            run_dispatch = _distributed("dispatch").run_dispatch
             batch_id, progress, problems = run_dispatch(a.sites_csv, _options(a), a.broker, a.out, a.fresh, report,
                                                         a.heartbeat)
         else:
@@ -392,12 +448,12 @@ def _batch(a: argparse.Namespace, console: Console) -> tuple[int, int]:
         if bar is not None:
             bar.stop()
     for problem in problems:
-        print(f"oit: skipped: {problem}", file=sys.stderr)
+        print(f"oit: {problem}", file=sys.stderr)
     store = Store(a.db)
     runs = [s["run_id"] for s in store.batch_sites(batch_id) if s["status"] == "done" and s["run_id"]]
     gaps = sum(1 for run_id in runs if set(store.status_counts(run_id)) - set(NOT_GAPS))
-    console.print(f"batch {batch_id}: {progress.done} sites done, {progress.failed} failed, {gaps} with gaps, "
-                  f"{progress.pages} pages, {len(problems)} rows skipped", markup=False)
+    console.print(f"ชุดงาน {batch_id}: ตรวจเสร็จ {progress.done} แห่ง, ตรวจไม่ได้ {progress.failed} แห่ง, "
+                  f"มีข้อที่ยังไม่ผ่าน {gaps} แห่ง, อ่าน {progress.pages} หน้า, ข้ามแถว {len(problems)} แถว", markup=False)
     if progress.total and progress.failed == progress.total:
         return batch_id, EXIT_ERROR
     return batch_id, EXIT_GAPS if gaps or progress.failed else EXIT_OK
@@ -423,31 +479,28 @@ def _nightly(a: argparse.Namespace, console: Console) -> int:
     previous = store.previous_batch(batch_id)
     report = diff_batches(store, previous, batch_id)
     if previous is None:
-        console.print("คืนแรกของรายชื่อนี้: ยังไม่มีผลครั้งก่อนให้เทียบ (first batch of this list: nothing to compare "
-                      "yet)", markup=False)
+        console.print("คืนแรกของรายชื่อนี้: ยังไม่มีผลครั้งก่อนให้เทียบ", markup=False)
         if not report["sites"]:
             return EXIT_ERROR if code == EXIT_ERROR else EXIT_OK
     console.print(_write_changes(report, out, a.db), markup=False, end="")
-    console.print(f"change report: {out}/changes.txt", markup=False)
+    console.print(f"รายงานการเปลี่ยนแปลง: {out}/changes.txt", markup=False)
     return EXIT_GAPS if report["worse"] else EXIT_OK
 
 
 def _diff(a: argparse.Namespace, console: Console) -> int:
-    if not Path(a.db).exists():
-        raise StoreError(f"no database at {a.db}")
-    store = Store(a.db)
+    store = _reading(a.db)
     if a.runs:
         report = diff_runs(store, *a.runs)
     elif a.site:
         runs = store.site_runs(normalize_start(a.site))
         if len(runs) < 2:
-            raise StoreError(f"{a.site}: fewer than two finished runs in {a.db}")
+            raise StoreError(f"{a.site}: ยังตรวจเสร็จไม่ถึงสองครั้งใน {a.db} จึงยังไม่มีอะไรให้เทียบ")
         report = diff_runs(store, runs[1], runs[0])
     else:
         new = a.batch or store.latest_batch()
         old = store.previous_batch(new) if new else None
         if old is None:
-            raise StoreError(f"no earlier batch to compare with in {a.db}")
+            raise StoreError(f"ยังไม่มีชุดงานครั้งก่อนให้เทียบใน {a.db}")
         report = diff_batches(store, old, new)
     if a.json_path:
         Path(a.json_path).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -456,9 +509,7 @@ def _diff(a: argparse.Namespace, console: Console) -> int:
 
 
 def _report(a: argparse.Namespace) -> int:
-    if not Path(a.db).exists():
-        raise StoreError(f"no database at {a.db}")
-    store = Store(a.db)
+    store = _reading(a.db)
     batch_id, run_id = a.batch, a.run
     if a.latest:
         run_id = store.latest_run()
@@ -466,7 +517,7 @@ def _report(a: argparse.Namespace) -> int:
         run_id = None if batch_id else run_id
     if batch_id is not None:
         if store.batch(batch_id) is None:
-            raise StoreError(f"no batch {batch_id} in {a.db}")
+            raise StoreError(f"ไม่มีชุดงานหมายเลข {batch_id} ใน {a.db}")
         summary = batch_summary(store, batch_id)
         docs = [store.result(s["run_id"]) for s in summary["sites"] if s["status"] == "done" and s["run_id"]]
         batch = {"id": batch_id, "name": summary["name"], "started_at": summary["started_at"],
@@ -474,16 +525,19 @@ def _report(a: argparse.Namespace) -> int:
     elif run_id is not None and store.run(run_id) is not None:
         docs, batch, summary = [store.result(run_id)], None, None
     else:
-        raise StoreError(f"no such run or batch in {a.db}")
+        raise StoreError(f"ไม่มีผลการตรวจหรือชุดงานนี้ใน {a.db}")
     fmt = a.format
     if fmt == "xlsx":
         if not a.output:
-            raise StoreError("--format xlsx needs -o FILE.xlsx")
+            raise StoreError("--format xlsx ต้องระบุไฟล์ด้วย -o เช่น -o ผลตรวจ.xlsx")
         Path(a.output).write_bytes(to_xlsx(docs, batch))
+        _wrote(a.output)
         return EXIT_OK
     if fmt == "html":
         docs = [archive.annotate(d, store, a.serve_url) for d in docs] if a.serve_url else docs  # archived copies
         notes = for_result(docs[0]) if docs else {}
+        if batch is None and docs:  # one site: why each missing item was not found (the nearest links)
+            _why_missing(store, docs[0])
         text = html_batch(docs, batch, notes) if batch else html_site(docs[0], requirements=notes)
     elif fmt == "csv":
         text = to_csv(docs, batch, layout="items")
@@ -495,28 +549,87 @@ def _report(a: argparse.Namespace) -> int:
         text = json.dumps(summary, ensure_ascii=False, indent=2) if batch else to_json(docs[0])
     if a.output:
         Path(a.output).write_text(text, encoding="utf-8")
+        _wrote(a.output)
     else:
         _write_out(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+def _distributed(module: str):
+    """crawler.workers or crawler.dispatch: they need the `workers` extra (Dramatiq and the Redis client)."""
+    import importlib
+    try:
+        return importlib.import_module(f".{module}", __package__)
+    except ImportError as e:
+        if (e.name or "").split(".")[0] not in ("dramatiq", "redis"):
+            raise
+        raise UsageError("การตรวจด้วยเครื่องลูกข่าย (oit worker, oit dispatch, oit nightly --broker) ต้องติดตั้ง"
+                         "ส่วนเสริมก่อน: pip install 'oit-crawler[workers]' (ถ้าติดตั้งด้วย pipx: "
+                         "pipx inject oit-crawler 'dramatiq[redis]')") from None
+
+
+def _why_missing(store: Store, doc: dict) -> None:
+    """Put beside each missing item the links of its run that came nearest to it (`nearest` in the report)."""
+    wanted = {it["id"] for it in doc["items"] if it["status"] == "missing"}
+    if not wanted:
+        return
+    try:
+        checklist = load(doc["checklist"].get("file"))
+    except OitError:  # the checklist file moved: the report goes without
+        return
+    near = nearest_all(checklist, store.links(doc["run_id"]), wanted, 3)
+    for it in doc["items"]:
+        if near.get(it["id"]):
+            it["nearest"] = near[it["id"]]
+
+
+def _wrote(path: str) -> None:
+    """Where a report went (on stderr: standard output may be the report itself)."""
+    print(f"oit: เขียนรายงานไว้ที่ {Path(path).resolve()}", file=sys.stderr)
+
+
+def _accept(a: argparse.Namespace, console: Console) -> int:
+    """An admin's decision on an item: accepted with a note, kept by the next runs until its evidence changes."""
+    store = _reading(a.db)
+    item = a.item.strip().upper()
+    item = f"O{item}" if item.isdigit() else item
+    url = a.url.strip()
+    run_id = a.run
+    if run_id is None and a.site:
+        runs = store.site_runs(normalize_start(a.site))
+        run_id = runs[0] if runs else None
+        if run_id is None:
+            raise StoreError(f"ยังไม่มีผลการตรวจของ {a.site} ใน {a.db}")
+    if run_id is None:
+        run_id = store.run_with_evidence(item, url)
+        if run_id is None:
+            raise UsageError(f"ไม่พบ {url} ในหลักฐานข้อ {item} ของการตรวจใดใน {a.db}: ระบุเว็บไซต์ด้วย --site")
+    store = _writing(a.db)
+    decision = store.accept(run_id, item, url, a.note)
+    run = store.run(run_id) or {}
+    console.print(f"บันทึกแล้ว: ข้อ {item} ของ {run.get('name') or run.get('start_url')} ผู้ดูแลยอมรับ "
+                  f"(สถานะยังเป็น {STATUS_TH.get(decision['status'], decision['status'])}) "
+                  f"หมายเหตุ: {decision['note']} — คงไว้ในการตรวจครั้งต่อไปจนกว่าหลักฐานจะเปลี่ยน", markup=False)
     return EXIT_OK
 
 
 def _prune(a: argparse.Namespace, console: Console) -> int:
     """Keep the database in bounds: old runs lose their pages and links, never their results."""
     if not Path(a.db).exists():
-        raise StoreError(f"no database at {a.db}")
+        raise _no_database(a.db)
     if a.keep_runs is not None and a.keep_runs < 1:
-        raise StoreError("--keep-runs must be at least 1")
+        raise StoreError("--keep-runs ต้องเป็น 1 ขึ้นไป")
     store = Store(a.db)
     before = Path(a.db).stat().st_size
     counts = store.prune(a.keep_runs, a.older_than)
     archived = archive.prune(store)  # the archived evidence of the pruned runs, by the same rules
     if a.vacuum:
         store.vacuum()
-    old = f", {counts['old_links']} link rows of the former format" if counts.get("old_links") else ""
-    console.print(f"pruned {counts['runs']} runs: {counts['pages']} pages and {counts['linksets']} link sets{old} "
-                  f"dropped; database {before / 1e6:.1f} MB -> {Path(a.db).stat().st_size / 1e6:.1f} MB; archive: "
-                  f"{archived['records']} records and {archived['files']} files dropped, "
-                  f"{archived['bytes'] / 1e6:.1f} MB freed", markup=False)
+    old = f" และแถวลิงก์แบบเดิม {counts['old_links']} แถว" if counts.get("old_links") else ""
+    console.print(f"ล้างรายละเอียดของการตรวจเก่า {counts['runs']} ครั้ง: ลบ {counts['pages']} หน้า ชุดลิงก์ "
+                  f"{counts['linksets']} ชุด{old} (ผลและหลักฐานยังอยู่ครบ) ฐานข้อมูล {before / 1e6:.1f} MB -> "
+                  f"{Path(a.db).stat().st_size / 1e6:.1f} MB; สำเนาหลักฐาน: ลบ {archived['records']} รายการ "
+                  f"{archived['files']} ไฟล์ คืนพื้นที่ {archived['bytes'] / 1e6:.1f} MB", markup=False)
     return EXIT_OK
 
 
@@ -526,7 +639,7 @@ def _classify(a: argparse.Namespace, console: Console) -> int:
     link = Link(url=a.url, text=a.text, row=a.row)
     hits = score_link(checklist, link, a.context, a.list)
     if not hits:
-        console.print("no item", markup=False)
+        console.print("no item", markup=False)  # a developer's tool: its output is read by scripts
     for h in hits:
         console.print(f"{h.item}\t{h.score:.2f}\t{decision(h)}\t{'; '.join(h.terms)}", markup=False)
     return EXIT_OK
@@ -613,9 +726,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.command in ("batch", "dispatch"):
             return _batch(a, console)[1]
         if a.command == "worker":
-            from .workers import run_workers
-            return run_workers(a.broker, max(1, a.processes), max(1, a.concurrency), a.heartbeat, a.documents,
-                               a.allow_private, a.chromium)
+            return _distributed("workers").run_workers(a.broker, max(1, a.processes), max(1, a.concurrency),
+                                                       a.heartbeat, a.documents, a.allow_private, a.chromium)
         if a.command == "nightly":
             return _nightly(a, console)
         if a.command == "diff":
@@ -626,6 +738,8 @@ def main(argv: list[str] | None = None) -> int:
             return submission.run_command(a, _write_out)
         if a.command == "prune":
             return _prune(a, console)
+        if a.command == "accept":
+            return _accept(a, console)
         if a.command == "serve":
             from .web.server import serve  # the web stack is loaded only for `oit serve`
             serve(a.host, a.port, a.db, a.allow_private, max(1, a.scans),
@@ -640,15 +754,18 @@ def main(argv: list[str] | None = None) -> int:
         if a.command == "checklists":
             return _checklists(a)
         return _classify(a, console)
+    except SiteUnreachable as e:  # the cause and what to do, in Thai; the technical detail is in the database
+        print(f"oit: error: {admin_error(e)} — สิ่งที่ควรทำ: {advice_th(e)}", file=sys.stderr)
+        return EXIT_ERROR
     except OitError as e:
-        stopped = isinstance(e, StoreError) and a.command in ("batch", "nightly") and "cannot write" in str(e)
-        print(f"oit: error: {e}" + ("; the batch stopped: run it again to resume" if stopped else ""),
+        stopped = isinstance(e, StoreError) and a.command in ("batch", "nightly") and "บันทึกลงฐานข้อมูล" in str(e)
+        print(f"oit: error: {e}" + ("; ชุดงานหยุดแล้ว: สั่งคำสั่งเดิมอีกครั้งเพื่อตรวจต่อ" if stopped else ""),
               file=sys.stderr)
         return EXIT_ERROR
     except (KeyboardInterrupt, asyncio.CancelledError):
         signum = _stopped_by[0] if _stopped_by else signal.SIGINT
-        print(f"oit: stopped by {signal.Signals(signum).name}: runs in progress are kept as failed/interrupted"
-              + ("; run the same batch again to resume" if a.command in ("batch", "nightly") else ""),
+        print(f"oit: stopped by {signal.Signals(signum).name}: หยุดแล้ว การตรวจที่ค้างอยู่บันทึกว่าถูกหยุดกลางคัน"
+              + ("; สั่งคำสั่งเดิมอีกครั้งเพื่อตรวจต่อ" if a.command in ("batch", "nightly") else ""),
               file=sys.stderr)
         return EXIT_SIGNAL[signum]
     finally:

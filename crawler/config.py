@@ -17,6 +17,12 @@ from . import __version__
 USER_AGENT = f"OITCrawler/{__version__} (+https://github.com/oit-crawler/oit; ITA OIT website audit)"
 DEFAULT_DB = Path("data/oit.db")
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+
+def _find_chromium() -> str:
+    """Chromium where it is installed (PATH, Ubuntu's snap, Chrome or Edge on Windows), else DEFAULT_CHROMIUM."""
+    from .browsers import find_chromium
+    return find_chromium()
 RENDER_MODES = ("auto", "never", "always")
 
 
@@ -56,7 +62,7 @@ class RenderOptions:
     """Chromium for pages whose menus are built by scripts."""
 
     mode: str = "auto"  # one of RENDER_MODES
-    chromium: str = field(default_factory=lambda: os.environ.get("OIT_CHROMIUM") or DEFAULT_CHROMIUM)
+    chromium: str = field(default_factory=lambda: os.environ.get("OIT_CHROMIUM") or _find_chromium())
     budget: int = 10  # pages rendered per site
     nav_timeout: float = 15.0
     deadline: float = 25.0  # total per page, settling and reading included

@@ -45,6 +45,8 @@ def diff_docs(old: dict, new: dict) -> list[dict]:
     mapping = year_map(old, new)
     changes = []
     for item in new["items"]:
+        if item.get("accepted"):  # the admin accepted it as it is: not raised again while its evidence holds
+            continue
         olds = [before[x] for x in mapping.get(item["id"], ()) if x in before] if mapping is not None else (
             [before[item["id"]]] if item["id"] in before else [])
         if not olds:
@@ -127,6 +129,8 @@ def text(report: dict) -> str:
     entries = report.get("sites", [report])
     lines = []
     for e in sorted(entries, key=lambda e: not e.get("worse")):
+        if not e["changes"]:
+            continue
         lines.append(f"{e.get('name') or ''} {e['site']}".strip())
         if e.get("old_basis") and e.get("new_basis") and e["old_basis"] != e["new_basis"]:
             lines.append(f"  เกณฑ์: {e['old_basis']} -> {e['new_basis']}")

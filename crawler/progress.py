@@ -45,7 +45,7 @@ class ScanProgress:
         """One line for a terminal or a log."""
         d = self.as_dict()
         if not self.pages:
-            return f"{self.url}: waiting for the home page ({d['elapsed']} s)"
+            return f"{self.url}: รอหน้าแรก ({d['elapsed']} วินาที)"
         section = d["section"][-60:]
-        return (f"{self.url}: pages {d['pages']}/{d['budget']}, items seen {len(d['items'])}, "
-                f"{d['elapsed']} s" + (f", reading: {section}" if section else ""))
+        return (f"{self.url}: อ่าน {d['pages']}/{d['budget']} หน้า, เห็นลิงก์ {len(d['items'])} ข้อ, "
+                f"{d['elapsed']} วินาที" + (f", กำลังอ่าน: {section}" if section else ""))

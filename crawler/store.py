@@ -1,7 +1,7 @@
 """SQLite storage through sqlite-utils: the only module that touches the database.
 
-Tables: runs, pages, links, evidence, results, documents (schema in README.md). A run is appended, never
-rewritten: pages and links are written as they are fetched, results when the run finishes.
+Tables: runs, pages, links, evidence, results, documents, site_names, decisions (schema in README.md). A run
+is appended, never rewritten: pages and links are written as they are fetched, results when the run finishes.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -36,7 +37,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
              "pruned_at": str, "owner": str, "name": str},
     "pages": {"id": int, "run_id": int, "url": str, "final_url": str, "status": int, "content_type": str,
               "bytes": int, "encoding": str, "title": str, "depth": int, "click_path": str, "error": str,
-              "fetched_at": str, "links_hash": str},
+              "fetched_at": str, "links_hash": str, "text_hash": str},
     "linksets": {"hash": str, "links": str},  # a page's links as JSON, stored once however many runs see them
     "evidence": {"id": int, "run_id": int, "item": str, "rank": int, "url": str, "found_on": str,
                  "score": float, "status": str, "check_note": str, "matched_terms": str, "click_path": str,
@@ -48,10 +49,11 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "documents": {"url": str, "etag": str, "last_modified": str, "content_type": str, "bytes": int, "kind": str,
                   "text": str, "pages": int, "scanned": int, "truncated": int, "error": str, "fetched_at": str,
                   "sha1": str},
+    "site_names": {"url": str, "name": str},  # the name an admin gave a site (--name, the web form)
+    "decisions": {"id": int, "url": str, "item": str, "evidence_url": str, "evidence_hash": str, "note": str,
+                  "status": str, "run_id": int, "decided_at": str, "withdrawn_at": str, "withdrawn_why": str},
 }
-
-
-PKS = {"documents": "url", "linksets": "hash"}
+PKS = {"documents": "url", "linksets": "hash", "site_names": "url"}
 # Every link of every stored page, one row each, as the `links` table of earlier versions showed them.
 LINKS_VIEW = (
     "create view links as select p.run_id as run_id, json_extract(l.links, '$.from') as from_url, "
@@ -79,6 +81,28 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+_COUNTERS = re.compile(r"\d{5,}|\d{1,2}:\d{2}(?::\d{2})?")
+
+
+def text_hash(text: str) -> str:
+    """A page's text as a decision rests on it: visitor counters (5 digits or more) and clock times do not count,
+    so a page that only counted another visitor is the same page; a year or a word changed is not."""
+    return hashlib.sha1(_COUNTERS.sub("#", " ".join((text or "").split())).encode("utf-8")).hexdigest()
+
+
+def _why_th(e: BaseException | None) -> str:
+    """SQLite's or the system's reason, as an admin reads it."""
+    text = str(e or "")
+    for words, thai in ((("disk is full", "No space left"), "ดิสก์เต็ม"),
+                        (("readonly", "read-only", "Permission denied"), "ไม่มีสิทธิ์เขียนไฟล์ (อ่านได้อย่างเดียว)"),
+                        (("locked", "busy"), "โปรแกรมอื่นกำลังเขียนอยู่นานเกินไป"),
+                        (("not a database", "malformed", "corrupt"), "ไฟล์นี้ไม่ใช่ฐานข้อมูลของ oit หรือเสียหาย"),
+                        (("unable to open", "No such file", "Is a directory"), "เปิดไฟล์ไม่ได้ (ตรวจที่อยู่ของไฟล์)")):
+        if any(w in text for w in words):
+            return thai
+    return f"ข้อผิดพลาดของฐานข้อมูล [{text[:80]}]"
+
+
 class StoreError(OitError, RuntimeError):
     """The database cannot be opened or written; the message says where."""
 
@@ -86,13 +110,17 @@ class StoreError(OitError, RuntimeError):
 class Store:
     """One SQLite file in WAL mode holding every run."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
+        self.readonly = readonly
+        if readonly:  # reading commands on a database this user may not write (a shared copy, a read-only disk)
+            self._open_readonly()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             free = shutil.disk_usage(self.path.parent).free
             if free < MIN_FREE:
-                raise StoreError(f"cannot use database {self.path}: only {free // 1_000_000} MB free on its disk")
+                raise StoreError(f"ใช้ฐานข้อมูล {self.path} ไม่ได้: ดิสก์เหลือที่ว่างเพียง {free // 1_000_000} MB")
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT)  # waits for another writer, not fails
             self.db = sqlite_utils.Database(conn)
             self.db.enable_wal()
@@ -104,7 +132,27 @@ class Store:
             with self._atomic():  # prove it is writable now, not halfway through a night
                 self.db.execute("pragma user_version = 1")
         except (OSError, sqlite3.Error) as e:
-            raise StoreError(f"cannot use database {self.path}: {e}") from None
+            raise StoreError(f"ใช้ฐานข้อมูล {self.path} ไม่ได้: {_why_th(e)}") from None
+
+    def _open_readonly(self) -> None:
+        """Open without writing anything: `mode=ro`, else `immutable=1` when even the WAL's shared-memory file
+        cannot be made (a read-only folder)."""
+        uri = self.path.resolve().as_uri()
+        last: Exception | None = None
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{uri}?{flags}", uri=True, timeout=BUSY_TIMEOUT)
+                conn.execute("select count(*) from sqlite_master").fetchone()
+            except sqlite3.Error as e:
+                last = e
+                continue
+            self.db = sqlite_utils.Database(conn)
+            return
+        raise StoreError(f"เปิดฐานข้อมูล {self.path} ไม่ได้: {_why_th(last)}")
+
+    def has(self, table: str) -> bool:
+        """Whether the database has this table (a read-only database of an older version may not)."""
+        return self.db[table].exists()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
@@ -113,7 +161,7 @@ class Store:
             with self._atomic():
                 yield
         except sqlite3.Error as e:
-            err = StoreError(f"cannot write database {self.path}: {e}")
+            err = StoreError(f"บันทึกลงฐานข้อมูล {self.path} ไม่ได้: {_why_th(e)}")
             err.data_error = isinstance(e, (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError,
                                             sqlite3.DataError))  # the rows, not the disk
             raise err from None
@@ -133,7 +181,8 @@ class Store:
                     if col not in have:
                         table.add_column(col, kind)
         for table, cols in (("pages", ["run_id", "url"]), ("pages", ["links_hash"]), ("evidence", ["run_id", "item"]),
-                            ("results", ["run_id", "item"]), ("batch_sites", ["batch_id"]), ("runs", ["start_url"])):
+                            ("results", ["run_id", "item"]), ("batch_sites", ["batch_id"]), ("runs", ["start_url"]),
+                            ("decisions", ["url", "item"])):
             self.db[table].create_index(cols, if_not_exists=True)
         if migrated:
             self.db.execute("drop view if exists links")
@@ -204,6 +253,7 @@ class Store:
                 "content_type": record.content_type, "bytes": record.size, "encoding": record.encoding,
                 "title": record.title, "depth": record.depth, "click_path": " > ".join(record.crumbs),
                 "error": record.error, "fetched_at": record.fetched_at, "links_hash": self._linkset(links),
+                "text_hash": text_hash(record.page.content) if record.page is not None else None,
             })
 
     def _linkset(self, links: list[LinkRecord]) -> str | None:
@@ -246,6 +296,21 @@ class Store:
                 "stop_reason": stop_reason, "status": status, "findings": json.dumps(findings, ensure_ascii=False),
             })
 
+    def set_name(self, start_url: str, name: str) -> None:
+        """The name an admin gave a site: every later run of it is named so."""
+        with self._write():
+            self.db["site_names"].upsert({"url": start_url, "name": name.strip()[:200]}, pk="url")
+
+    def given_name(self, start_url: str) -> str:
+        """The name an admin gave the site (--name, the web form, else the latest sites list naming it); ''."""
+        row = self.db.execute("select name from site_names where url = ? and name != ''", [start_url]).fetchone() \
+            if self.has("site_names") else None
+        if row:
+            return row[0]
+        row = self.db.execute("select name from batch_sites where url = ? and name != '' order by id desc limit 1",
+                              [start_url]).fetchone()
+        return row[0] if row else ""
+
     def fail_run(self, run_id: int, reason: str, findings: list[str] | None = None) -> None:
         """Mark a run failed, with why (unreachable, interrupted ...)."""
         with self._write():
@@ -285,6 +350,10 @@ class Store:
             if rows is not None:
                 columns = set(SCHEMA["runs"]) - {"id"}
                 run = {k: v for k, v in rows["run"].items() if k in columns}
+                given = self.given_name(run.get("start_url") or "") if site_id is None else (list(self.db.query(
+                    "select name from batch_sites where id = ?", [site_id])) or [{}])[0].get("name")
+                if given:  # the sites list's name, as `oit batch` names the run, rather than the worker's title
+                    run["name"] = given
                 run_id = int(self.db["runs"].insert({**run, "batch_id": batch_id}).last_pk)
                 for linkset in rows.get("linksets", []):
                     self.db.execute("insert or ignore into linksets (hash, links) values (?, ?)",
@@ -452,6 +521,7 @@ class Store:
         if run is None:
             raise StoreError(f"no run {run_id} in {self.path}")
         evidence: dict[str, list] = {}
+        decided = self.decisions(run_id)
         for e in self.evidence(run_id):
             evidence.setdefault(e["item"], []).append({
                 "url": e["url"], "found_on": e["found_on"], "text": e["snippet"],
@@ -465,6 +535,9 @@ class Store:
             "missing_elements": json.loads(r["missing_elements"] or "[]"),
             "evidence": evidence.get(r["item"], []),
             "confirmed": r.get("confirmed") != 0} for r in self.results(run_id)]  # NULL: a run from before (2565)
+        for item in items:  # the admin's decision: a mark beside the status, never a change of it
+            if (decision := decided.get(item["id"])) is not None:
+                item["accepted"] = decision
         settings = json.loads(run["settings"] or "{}")
         status = run.get("checklist_status") or "final"
         list_year = settings.get("checklist_year") or run["year"]  # a run from before: the list judged its own year
@@ -480,6 +553,69 @@ class Store:
             "findings": json.loads(run["findings"] or "[]"), "settings": settings,
             "summary": dict(Counter(i["status"] for i in items)), "items": items,
         }
+
+    def links(self, run_id: int) -> list[dict]:
+        """Every link of a run's stored pages (from_url, to_url, text, context); none once the run is pruned."""
+        return list(self.db.query("select from_url, to_url, text, context from links where run_id = ?", [run_id]))
+
+    # an admin's decisions on items -----------------------------------------------------------
+
+    def fingerprint(self, run_id: int, item: str, url: str) -> str:
+        """What an accepted item's decision rests on in a run: the accepted URL's content when it is among the
+        item's evidence (a document's sha1; a page's status, size, links and title; an off-site link's check),
+        else the item's status (an item accepted without that link holds while it stays as it was)."""
+        ev = self.db.execute("select check_note, snippet from evidence where run_id = ? and item = ? and url = ? "
+                             "limit 1", [run_id, item, url]).fetchone()
+        if ev is None:
+            row = self.db.execute("select status from results where run_id = ? and item = ?", [run_id, item]).fetchone()
+            return f"absent:{row[0] if row else ''}"
+        doc = self.db.execute("select sha1 from documents where url = ? and sha1 != ''", [url]).fetchone()
+        if doc:
+            return f"document:{doc[0]}"
+        page = self.db.execute("select status, coalesce(text_hash, bytes), links_hash, title from pages where "
+                               "run_id = ? and (url = ? or final_url = ?) order by id limit 1",
+                               [run_id, url, url]).fetchone()
+        basis = f"page:{tuple(page)}" if page else f"link:{ev[0] or ''}|{ev[1] or ''}"
+        return "evidence:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()
+
+    def accept(self, run_id: int, item: str, url: str, note: str) -> dict:
+        """Record an admin's acceptance of an item as it stands in a run (its status is kept: never `found`);
+        later runs of the site keep it while `fingerprint` is unchanged. Returns the decision."""
+        run = self.run(run_id)
+        if run is None:
+            raise StoreError(f"ไม่พบผลการตรวจหมายเลข {run_id} ใน {self.path}")
+        row = self.db.execute("select status from results where run_id = ? and item = ?", [run_id, item]).fetchone()
+        if row is None:
+            raise StoreError(f"ไม่มีข้อ {item} ในผลการตรวจหมายเลข {run_id}")
+        decision = {"url": run["start_url"], "item": item, "evidence_url": url, "note": note.strip()[:1000],
+                    "evidence_hash": self.fingerprint(run_id, item, url), "status": row[0], "run_id": run_id,
+                    "decided_at": now()}
+        with self._write():
+            self.db.execute("update decisions set withdrawn_at = ?, withdrawn_why = 'replaced' where url = ? and "
+                            "item = ? and withdrawn_at is null", [decision["decided_at"], run["start_url"], item])
+            decision["id"] = int(self.db["decisions"].insert(decision).last_pk)
+        return decision
+
+    def run_with_evidence(self, item: str, url: str) -> int | None:
+        """The newest finished run whose evidence for `item` includes `url`."""
+        row = self.db.execute("select e.run_id from evidence e join runs r on r.id = e.run_id where e.item = ? "
+                              "and e.url = ? and r.status = 'finished' order by e.run_id desc limit 1",
+                              [item, url]).fetchone()
+        return row[0] if row else None
+
+    def decisions(self, run_id: int) -> dict[str, dict]:
+        """The admin's decisions that hold for a run, by item: made on this run or an earlier one of its site,
+        not replaced, and the evidence they rest on unchanged in this run."""
+        run = self.run(run_id)
+        if run is None or not self.has("decisions"):
+            return {}
+        out = {}
+        for d in self.db.query("select * from decisions where url = ? and run_id <= ? and withdrawn_at is null "
+                               "order by id", [run["start_url"], run_id]):
+            if d["run_id"] == run_id or self.fingerprint(run_id, d["item"], d["evidence_url"]) == d["evidence_hash"]:
+                out[d["item"]] = {"note": d["note"], "at": d["decided_at"], "url": d["evidence_url"],
+                                  "run_id": d["run_id"], "status": d["status"]}
+        return out
 
     # retention ------------------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ def normalize_start(url: str) -> str:
     """Accept what an admin types (`www.x.go.th`, `x.go.th/`) and return an absolute URL."""
     url = (url or "").strip()
     if not url:
-        raise BadURL("empty URL")
+        raise BadURL("ไม่ได้ใส่ที่อยู่เว็บไซต์")
     if "://" not in url:
         url = "http://" + url
     try:
@@ -60,17 +60,17 @@ def normalize_start(url: str) -> str:
     except ValueError as e:  # "Invalid IPv6 URL": an unclosed [
         raise BadURL(f"'{url}': {e}") from None
     if parts.scheme not in ("http", "https"):
-        raise BadURL(f"'{url}': only http and https sites can be scanned")
+        raise BadURL(f"'{url}': ตรวจได้เฉพาะเว็บไซต์ที่ขึ้นต้นด้วย http:// หรือ https://")
     if not parts.hostname or " " in parts.netloc or ".." in parts.hostname:
-        raise BadURL(f"'{url}': no valid host name")
+        raise BadURL(f"'{url}': ชื่อเว็บไซต์ไม่ถูกต้อง ตัวอย่าง: www.example.go.th")
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise BadURL(f"'{url}': bad port") from None
+        raise BadURL(f"'{url}': หมายเลขพอร์ตไม่ถูกต้อง") from None
     try:
         return canonical(url)
     except ValueError as e:
-        raise BadURL(f"'{url}': {e}") from None
+        raise BadURL(f"'{url}': ที่อยู่เว็บไซต์เขียนไม่ถูกรูปแบบ ({e})") from None
 
 
 @lru_cache(maxsize=65_536)  # every page repeats its menus' URLs

@@ -48,8 +48,9 @@ def test_batch_runs_every_site_and_reports_bad_rows(province, tmp_path):
     csv_path, servers = province
     proc = run_oit(*batch_args(csv_path, tmp_path, "--out", str(tmp_path / "out"), "--concurrency", "4"), timeout=600)
     assert proc.returncode == 2, proc.stderr[-2000:]  # a dead site and gaps: exit 2, not an error
-    assert f"{csv_path}:15: url: empty" in proc.stderr and f"{csv_path}:16: url:" in proc.stderr
-    assert f"{csv_path}:17: url: {servers[0].url} repeats line 2" in proc.stderr
+    assert f"{csv_path}:15: ไม่มีที่อยู่เว็บไซต์" in proc.stderr
+    assert f"{csv_path}:16: ที่อยู่เว็บไซต์ใช้ไม่ได้" in proc.stderr
+    assert f"{csv_path}:17: {servers[0].url} ซ้ำกับแถวที่ 2" in proc.stderr
     db = sqlite3.connect(tmp_path / "oit.db")
     sites = db.execute("select status, error, run_id, extra from batch_sites order by id").fetchall()
     assert len(sites) == 13
@@ -127,7 +128,7 @@ def test_nightly_reports_what_got_worse(tmp_path):
     try:
         night = ["nightly", str(csv_path), "--db", db, "--allow-private", *FAST]
         first = run_oit(*night, "--out", str(tmp_path / "n1"))
-        assert first.returncode == 0 and "nothing to compare" in first.stdout
+        assert first.returncode == 0 and "ยังไม่มีผลครั้งก่อนให้เทียบ" in first.stdout
         same = run_oit(*night, "--out", str(tmp_path / "n2"))
         assert same.returncode == 0, same.stdout + same.stderr
         expected = json.loads((site / "expected.json").read_text(encoding="utf-8"))["items"]
@@ -151,7 +152,7 @@ def test_bad_sites_file_is_one_clear_error(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("name,province\nเทศบาล,สุพรรณบุรี\n", encoding="utf-8")
     proc = run_oit("batch", str(bad), "--db", str(tmp_path / "x.db"))
-    assert proc.returncode == 1 and f"{bad}:1: header: no 'url' column" in proc.stderr
+    assert proc.returncode == 1 and f"{bad}:1: ไม่พบคอลัมน์ที่อยู่เว็บไซต์" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -187,7 +188,7 @@ def test_a_name_that_cannot_be_decoded_is_named_by_line(tmp_path):
     path = tmp_path / "sites.csv"
     path.write_bytes(b"url,name\nhttp://a.go.th/,\xe0\xb8\x81\nhttp://b.go.th/,\xdb\xdc\xfc\n")  # UTF-8, then junk
     sites = read_sites(path)
-    assert len(sites.sites) == 2 and any(p.startswith(f"{path}:3: text:") for p in sites.problems)
+    assert len(sites.sites) == 2 and any(p.startswith(f"{path}:3: อ่านตัวอักษรบางตัวไม่ได้") for p in sites.problems)
 
 
 # -- several processes, longest first ------------------------------------------------------------------------
@@ -347,8 +348,8 @@ def test_sigterm_stops_both_processes_then_resume_finishes_each_site_once(slow_f
     assert time.monotonic() - t < 10
     assert proc.returncode == 143, err[-2000:]
     lines = [line for line in err.strip().splitlines() if not line.startswith("[")]
-    assert lines == ["oit: stopped by SIGTERM: runs in progress are kept as failed/interrupted; "
-                     "run the same batch again to resume"], err
+    assert lines == ["oit: stopped by SIGTERM: หยุดแล้ว การตรวจที่ค้างอยู่บันทึกว่าถูกหยุดกลางคัน; "
+                     "สั่งคำสั่งเดิมอีกครั้งเพื่อตรวจต่อ"], err
     with sqlite3.connect(db) as con:
         assert con.execute("select status from batches").fetchall() == [("running",)]
         assert con.execute("select count(*) from runs where status = 'running'").fetchone()[0] == 0

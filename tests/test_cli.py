@@ -64,7 +64,7 @@ def test_a_slow_home_page_is_said_within_seconds_and_progress_is_shown(tmp_path)
     finally:
         srv.close()
     lines = proc.stderr.splitlines()
-    assert lines and "waiting for the home page" in lines[0], proc.stderr
+    assert lines and "รอหน้าแรก" in lines[0], proc.stderr
     assert doc["pages_fetched"] == 3
 
 

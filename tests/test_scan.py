@@ -160,7 +160,7 @@ def test_exit_codes(tmp_path, site_server):
     bad = run_oit("scan", "http://exa mple.go.th", "--db", str(tmp_path / "a.db"))
     assert bad.returncode == 1 and bad.stderr.startswith("oit: error:") and "Traceback" not in bad.stderr
     dead = run_oit("scan", "http://127.0.0.1:9/", "--db", str(tmp_path / "a.db"))
-    assert dead.returncode == 1 and "home page could not be read" in dead.stderr
+    assert dead.returncode == 1 and "เปิดหน้าแรกไม่ได้" in dead.stderr and "สิ่งที่ควรทำ" in dead.stderr
     db = sqlite3.connect(tmp_path / "a.db")
     assert db.execute("select status, stop_reason from runs order by id desc limit 1").fetchone() == \
            ("failed", "unreachable")

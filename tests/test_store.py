@@ -32,7 +32,7 @@ def test_a_repeated_run_stores_no_new_links_and_prune_keeps_results(site_server,
     assert nothing.returncode == 0 and counts(db)["pages"] == after_two["pages"]  # nothing that old
 
     pruned = run_oit("prune", "--db", str(db), "--keep-runs", "1", "--vacuum")
-    assert pruned.returncode == 0 and "pruned 1 runs" in pruned.stdout
+    assert pruned.returncode == 0 and "ล้างรายละเอียดของการตรวจเก่า 1 ครั้ง" in pruned.stdout
     now = counts(db)
     assert now["pages"] == after_one["pages"] and now["results"] == after_two["results"]
     assert now["evidence"] == after_two["evidence"] and now["linksets"] == after_one["linksets"]

@@ -174,8 +174,16 @@ def test_scan_from_the_form_shows_progress_then_the_43_items(web, site_server, p
     run_id = wait_for_run(page)
 
     rows = page.query_selector_all("tr[data-item]")
-    assert [r.get_attribute("data-item") for r in rows] == [f"O{n}" for n in range(1, 44)]
+    order = [r.get_attribute("data-item") for r in rows]
+    assert sorted(order, key=lambda i: int(i[1:])) == [f"O{n}" for n in range(1, 44)]
     statuses = {r.get_attribute("data-item"): r.get_attribute("data-status") for r in rows}
+    shown = [statuses[i] for i in order]  # what to fix first, what is found last
+    assert shown == sorted(shown, key=["broken", "stale", "review", "missing", "found"].index)
+    page.click("label[for=f-run-missing]")  # a filter chip: only the items not found
+    visible = [r.get_attribute("data-status") for r in rows if r.is_visible()]
+    assert visible and set(visible) == {"missing"}
+    page.click("label[for=f-run-all]")
+    assert all(r.is_visible() for r in rows)
     assert set(statuses.values()) <= {"found", "review", "missing", "stale", "broken"}
     assert sum(s == "found" for s in statuses.values()) >= 25
     expected = json.loads((SITES / "menu_cms" / "expected.json").read_text(encoding="utf-8"))["items"]
@@ -553,7 +561,7 @@ def test_oit_serve_prints_the_address_and_serves(tmp_path):
                             cwd=ROOT, env=env)
     try:
         line = proc.stdout.readline()
-        assert line.strip() == f"oit serve: open http://127.0.0.1:{port}/"
+        assert line.strip() == f"oit serve: เปิด http://127.0.0.1:{port}/ ในเบราว์เซอร์"
         deadline = time.monotonic() + 20
         while True:
             try:

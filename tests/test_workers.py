@@ -198,8 +198,8 @@ def test_dispatch_on_three_workers(province, workers, tmp_path):
     workers.start(1)
     proc = run_oit(*dispatch_args(csv_path, tmp_path, workers.url, "--out", str(tmp_path / "out")), timeout=150)
     assert proc.returncode == 2, proc.stderr[-3000:] + workers.log()[-3000:]  # finished, with gaps
-    assert f"{csv_path}:15: url: empty" in proc.stderr
-    assert "12 sites done, 1 failed" in proc.stdout
+    assert f"{csv_path}:15: ไม่มีที่อยู่เว็บไซต์" in proc.stderr
+    assert "ตรวจเสร็จ 12 แห่ง, ตรวจไม่ได้ 1 แห่ง" in proc.stdout
     rows = assert_one_run_per_site(tmp_path)
     dead = rows[-1]
     assert dead[2] == "failed" and "home page could not be read" in dead[4]
@@ -406,7 +406,7 @@ def test_per_server_limit_and_delay_hold_across_workers(workers, tmp_path):
     finally:
         srv.close()
     assert proc.returncode == 2, proc.stderr[-3000:] + workers.log()[-2000:]  # finished, with gaps
-    assert "4 sites done, 0 failed" in proc.stdout
+    assert "ตรวจเสร็จ 4 แห่ง, ตรวจไม่ได้ 0 แห่ง" in proc.stdout
     audited_by = set(re.findall(r"\[([^,\]]+:\d+), attempt", proc.stderr))
     assert len(audited_by) >= 2, proc.stderr  # several workers crawled the one server at the same time
     assert srv.stats.max_in_flight <= 2
@@ -507,7 +507,7 @@ def test_nightly_on_the_workers_reports_what_got_worse(workers, tmp_path):
              "--heartbeat", HEARTBEAT, *FAST]
     try:
         first = run_oit(*night, "--out", str(tmp_path / "n1"), timeout=120)
-        assert first.returncode == 0 and "nothing to compare" in first.stdout, first.stderr[-2000:]
+        assert first.returncode == 0 and "ยังไม่มีผลครั้งก่อนให้เทียบ" in first.stdout, first.stderr[-2000:]
         expected = json.loads((site / "expected.json").read_text(encoding="utf-8"))["items"]
         gone = next(k for k, v in expected.items() if v["present"] and not v["url"].startswith("http"))
         (site / expected[gone]["url"].lstrip("/")).unlink()

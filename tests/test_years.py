@@ -180,8 +180,8 @@ def test_cli_lists_and_checks_every_shipped_checklist():
     assert check.returncode == 0 and check.stdout.count(": OK") == len(SHIPPED), check.stderr
 
 
-@pytest.mark.parametrize("year, says", [("2567", "no checklist for year 2567;"), ("2022", "did you mean 2565?"),
-                                        ("65", "did you mean 2565?")])
+@pytest.mark.parametrize("year, says", [("2567", "ไม่มีเกณฑ์ของปี 2567 "), ("2022", "หมายถึง 2565 หรือไม่?"),
+                                        ("65", "หมายถึง 2565 หรือไม่?")])
 def test_cli_bad_year_is_one_clear_line(year, says, tmp_path):
     proc = run_oit("scan", "http://127.0.0.1:9/", "--year", year, "--db", str(tmp_path / "x.db"))
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

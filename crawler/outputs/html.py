@@ -6,14 +6,20 @@ import html
 from collections import Counter
 
 from ..explain import Explanation
+from ..match import FOUND, REVIEW
 from ..models import STATUS_TH, STATUSES, STOP_TH, UNCONFIRMED_TH
+from ..nearest import NEAREST_TH
 from ..urls import readable
 from .common import (
+    FILTER_TH,
     bases,
     basis,
     click_path,
     columns,
     counts,
+    finding_th,
+    fix_first,
+    group_th,
     http_url,
     item_no,
     nacc_items,
@@ -22,6 +28,7 @@ from .common import (
     site_name,
     status_of,
     thai_date,
+    thai_menus,
     todo,
     year_found,
 )
@@ -116,9 +123,24 @@ table.items td{border:0;padding:3px 0;overflow-wrap:anywhere}table.items td.titl
 table.items td.where,table.items td.fix{min-width:0}
 table.items td[data-label]::before{content:attr(data-label) ": ";color:#5b6673;font-size:.85em}}
 .req{border-top:1px solid #dde3ea;padding-top:6px}
+tr.group-head th{background:#eef2f7;color:#1d2430;font-size:1rem;padding:9px;position:static}
+.usual{margin-top:3px;font-size:.9rem}
+.accepted{margin-top:4px;padding:3px 8px;border-left:3px solid #2f6fb0;background:#eaf2fb;font-size:.9rem}
+.acc{background:#eaf2fb;color:#1f4e7a;border-color:#a8c6e6}
+table.matrix td[data-accepted]{box-shadow:inset 0 0 0 2px #2f6fb0}
+.filters{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 10px}
+.filters input{position:absolute;opacity:0;width:1px;height:1px;margin:0}
+.filters label{cursor:pointer;user-select:none}
+.filters input:checked+label{outline:2px solid #1d2430;outline-offset:1px;font-weight:700}
+.filters input:focus-visible+label{outline:3px solid #0b57d0}
+@media (max-width:640px){table.items tr.group-head{border:0;background:none;padding:8px 0 2px;margin:0}
+table.items tr.group-head th{display:block;background:none;padding:0;font-size:1.02rem}}
 @media print{body{background:#fff;padding:0}.scroll{overflow:visible;border:0}thead th{position:static}
  table.matrix th.site{position:static}}
 """
+# a chosen filter chip hides the other groups (no script: the report's policy allows none)
+CSS += "".join(f'.fx:has(.filters input[value="{g}"]:checked) tbody:not([data-group="{g}"]){{display:none}}\n'
+               for g in (*STATUSES, "accepted"))
 
 
 def _page(title: str, body: str) -> str:
@@ -171,12 +193,17 @@ def _copy(ev: dict) -> str:
             f'{_e(ev.get("archive_label") or "สำเนา")}</a>')
 
 
-def _item_row(item: dict, explained: frozenset[str] = frozenset()) -> str:
+def _item_row(item: dict, explained: frozenset[str] = frozenset(), menus: dict[str, tuple] | None = None) -> str:
     status = status_of(item)
     need, reason = todo(item)
     fix = '<span class="muted">-</span>'
     if need:
         fix = f"<div>{_e(need)}</div>" + (f'<div class="muted">{_e(reason)}</div>' if reason else "")
+        usual = (menus or {}).get(str(item.get("id")))
+        if status == "missing" and usual:
+            fix += f'<div class="usual">เว็บไซต์ส่วนใหญ่วางไว้ใต้เมนู: {_e(", ".join(usual))}</div>'
+        if item.get("nearest"):
+            fix += _nearest(item["nearest"])
         if item.get("id") in explained:
             fix += f'<div><a href="#req-{_e(item.get("id"))}">ข้อนี้ต้องเผยแพร่อะไร</a></div>'
     data_item = f' data-item="{_e(item.get("id"))}"'
@@ -185,6 +212,8 @@ def _item_row(item: dict, explained: frozenset[str] = frozenset()) -> str:
     title = _e(item.get("title"))
     if item.get("confirmed") is False:
         title += f'<div class="muted unconfirmed">{_e(UNCONFIRMED_TH)}</div>'
+    if item.get("accepted"):
+        fix += _accepted(item["accepted"])
     return (f'<tr class="{STATUS_CSS[status]}-row" data-status="{status}"{data_item}>'
             f'<td class="no">{_e(item.get("id"))}</td><td class="title">{title}</td>'
             f'<td data-label="สถานะ">{_badge(status)}</td><td class="where" data-label="ตำแหน่งข้อมูล">{_where(item)}</td>'
@@ -209,7 +238,8 @@ def _requirements(requirements: dict[str, Explanation], wanted: set[str]) -> str
 
 
 def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = None, heading: str = "h1",
-                  back: bool = False, explained: frozenset[str] = frozenset()) -> str:
+                  back: bool = False, explained: frozenset[str] = frozenset(),
+                  menus: dict[str, tuple] | None = None) -> str:
     """Header card and the 43-row table of one site."""
     site = site or {}
     items = nacc_items(doc)
@@ -234,19 +264,62 @@ def _site_section(doc: dict, name: str, anchor: str = "", site: dict | None = No
                     f'({_e(UNCONFIRMED_TH)}: ชื่อและลำดับข้ออาจต่างจากคู่มือจริง)</p>')
     meta.append(f"<p class=\"meta\"><b>หน้าที่ตรวจ:</b> {_e(doc.get('pages_fetched', '-'))} หน้า"
                 f" ({_e(STOP_TH.get(doc.get('stop_reason') or '', doc.get('stop_reason') or '-'))})</p>")
-    findings = "".join(f"<li>{_e(f)}</li>" for f in doc.get("findings") or [])
+    findings = "".join(f"<li>{_e(finding_th(f))}</li>" for f in doc.get("findings") or [])
     if findings:
         meta.append(f'<div class="meta"><b>ข้อสังเกต:</b><ul>{findings}</ul></div>')
     id_attr = f' id="{_e(anchor)}"' if anchor else ""
     top = '<p class="top"><a href="#top">↑ กลับไปตารางสรุป</a></p>' if back else ""
-    rows = "\n".join(_item_row(it, explained) for it in items)
+    groups = fix_first(items)
+    bodies = []
+    for n, (group, members) in enumerate(groups, 1):
+        numbered = f"{n}. " if group != "found" else ""
+        rows = "\n".join(_item_row(it, explained, menus) for it in members)
+        bodies.append(f'<tbody data-group="{_e(group)}"><tr class="group-head"><th colspan="6">{numbered}'
+                      f"{_e(group_th(group))} ({len(members)} ข้อ)</th></tr>\n{rows}\n</tbody>")
     return (
         f'<section class="site"{id_attr}>\n<div class="card">\n<{heading}>ชื่อหน่วยงาน: {_e(name)}</{heading}>\n'
         + "\n".join(meta) + "\n" + _chips(tally, len(items)) + "\n</div>\n"
+        + '<div class="fx">' + _filters(anchor or "site", groups) + "\n"
         + '<div class="scroll items-wrap"><table class="items">\n<thead><tr><th>ข้อ</th><th>ข้อมูล</th><th>สถานะ</th>'
         "<th>ตำแหน่งข้อมูลบนเว็บไซต์</th><th>ปีที่พบ</th><th>สิ่งที่ต้องแก้ไข</th></tr></thead>\n"
-        f"<tbody>\n{rows}\n</tbody></table></div>\n{top}</section>"
+        + "\n".join(bodies) + f"</table></div></div>\n{top}</section>"
     )
+
+
+def _filters(anchor: str, groups: list[tuple[str, list[dict]]]) -> str:
+    """Status filter chips that work without script (radio buttons; the CSS hides the other groups)."""
+    name = f"f-{anchor}"
+    parts = [f'<input type="radio" name="{_e(name)}" id="{_e(name)}-all" value="all" checked>'
+             f'<label for="{_e(name)}-all" class="chip fail">ทั้งหมด</label>']
+    for group, members in groups:
+        css = "acc" if group == "accepted" else STATUS_CSS.get(group, "fail")
+        parts.append(f'<input type="radio" name="{_e(name)}" id="{_e(name)}-{_e(group)}" value="{_e(group)}">'
+                     f'<label for="{_e(name)}-{_e(group)}" class="chip {css}">'
+                     f"{_e(FILTER_TH.get(group) or STATUS_TH.get(group, group))} <b>{len(members)}</b></label>")
+    return '<div class="filters" role="group" aria-label="แสดงเฉพาะ">' + "".join(parts) + "</div>"
+
+
+def _nearest(candidates: list[dict]) -> str:
+    """Why an item was not found: the links that came nearest, with their scores."""
+    lis = "".join(f'<li>{_e(c.get("text"))} — คะแนน {float(c.get("score") or 0):.2f} '
+                  f'({_e(NEAREST_TH.get(c.get("decision"), ""))})<br>{_link(c.get("url"))}</li>'
+                  for c in candidates if isinstance(c, dict))
+    return (f'<details class="why"><summary>ทำไมไม่พบ: ลิงก์ที่ใกล้เคียงที่สุด</summary><ol class="more">{lis}</ol>'
+            '<div class="muted">คะแนนไม่ถึงเกณฑ์ (ควรตรวจ {REVIEW:.2f}, พบ {FOUND:.2f}): ตั้งชื่อลิงก์ให้ตรงกับชื่อข้อ'
+            '</div></details>').format(REVIEW=REVIEW, FOUND=FOUND)
+
+
+def _accepted(decision: dict) -> str:
+    """The admin's decision on an item: accepted, with the note and when."""
+    when = thai_date(decision.get("at")) if decision.get("at") else ""
+    note = f": {_e(decision.get('note'))}" if decision.get("note") else ""
+    return (f'<div class="accepted"><b>ผู้ดูแลยอมรับแล้ว</b>{note}'
+            + (f' <span class="muted">({_e(when)})</span>' if when else "") + "</div>")
+
+
+def _menus(requirements: dict[str, Explanation] | None) -> dict[str, tuple]:
+    """Where sites usually put each item (the menus of `oit explain`)."""
+    return {i: thai_menus(ex.menus) for i, ex in (requirements or {}).items() if ex.menus}
 
 
 def _gaps(docs: list[dict]) -> set[str]:
@@ -257,13 +330,13 @@ def html_site(doc: dict, name: str | None = None, requirements: dict[str, Explan
     """One self-contained HTML page for one site: header, counts, the 43 items, what each gap must show."""
     shown = name or site_name(doc)
     explained = frozenset(requirements or {})
-    return _page(f"ผลตรวจ OIT: {shown}", _site_section(doc, shown, explained=explained)
+    return _page(f"ผลตรวจ OIT: {shown}", _site_section(doc, shown, explained=explained, menus=_menus(requirements))
                  + _requirements(requirements or {}, _gaps([doc])))
 
 
 def _legend() -> str:
     parts = "".join(f'<span><span class="c {STATUS_CSS[s]}">{_e(STATUS_CODE[s])}</span>{_e(STATUS_TH[s])}</span>'
-                    for s in STATUSES)
+                    for s in STATUSES) + '<span><span class="c acc">*</span>ผู้ดูแลยอมรับแล้ว</span>'
     return f'<div class="legend" aria-label="ความหมายของสัญลักษณ์">{parts}</div>'
 
 
@@ -328,8 +401,12 @@ def html_batch(docs: list[dict], batch: dict, requirements: dict[str, Explanatio
             need, _reason = todo(it)
             if need:
                 tip += f" — {need}"
-            cells.append(f'<td class="cell {STATUS_CSS[s]}" data-item="{_e(cid)}" data-status="{s}" '
-                         f'title="{_e(tip)}">{_e(STATUS_CODE[s])}</td>')
+            accepted = ""
+            if it.get("accepted"):  # the admin's decision: the status stays, marked
+                tip += " — ผู้ดูแลยอมรับแล้ว"
+                accepted = ' data-accepted="1"'
+            cells.append(f'<td class="cell {STATUS_CSS[s]}" data-item="{_e(cid)}" data-status="{s}"{accepted} '
+                         f'title="{_e(tip)}">{_e(STATUS_CODE[s])}{"*" if accepted else ""}</td>')
         c = counts(doc)
         cells += [f'<td class="n {STATUS_CSS[s]}">{c.get(s, 0)}</td>' for s in STATUSES]
         body.append(f"<tr>{label}{''.join(cells)}</tr>")
@@ -401,6 +478,6 @@ def html_batch(docs: list[dict], batch: dict, requirements: dict[str, Explanatio
                             '<p class="top"><a href="#top">↑ กลับไปตารางสรุป</a></p></section>')
         else:
             sections.append(_site_section(doc, name, anchor, site, heading="h2", back=True,
-                                          explained=frozenset(requirements or {})))
+                                          explained=frozenset(requirements or {}), menus=_menus(requirements)))
     notes = _requirements(requirements or {}, _gaps([d for _, d in ok]))
     return _page(str(title), "\n".join([*head, matrix, by_item, by_site, '<h2>ผลรายหน่วยงาน</h2>', *sections, notes]))

@@ -79,6 +79,8 @@ def _item_rows(docs: list[dict], batch: dict | None = None) -> list[list[object]
             best = evidence[0] if evidence else {}
             fix, reason = todo(it)
             s = status_of(it)
+            if isinstance(it.get("accepted"), dict):  # the admin's decision, beside what the scanner says
+                fix = f"ผู้ดูแลยอมรับแล้ว: {it['accepted'].get('note') or ''}" + (f" ({fix})" if fix else "")
             rows.append([name, site.get("province") or "", site.get("district") or "", url, when, it.get("id"),
                          it.get("title"), STATUS_TH[s], s, it.get("score"), click_path(best),
                          readable(best.get("url") or ""),

@@ -6,9 +6,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..models import STATUS_TH, UNCONFIRMED_TH
+from ..models import STATUS_TH, STOP_TH, UNCONFIRMED_TH
 from ..urls import readable
-from .common import basis
+from .common import basis, finding_th
 
 STATUS_STYLE = {"found": "green", "review": "yellow", "missing": "red", "stale": "magenta", "broken": "red",
                 "not_due": "cyan"}
@@ -25,8 +25,12 @@ def summary_line(doc: dict) -> str:
     total = len(doc["items"])
     parts = [f"{STATUS_TH[k]} {s[k]}" for k in ("found", "review", "not_due", "stale", "broken", "missing")
              if s.get(k)]
+    accepted = sum(1 for it in doc["items"] if it.get("accepted") and it.get("status") != "found")
+    if accepted:
+        parts.append(f"ผู้ดูแลยอมรับ {accepted}")
+    stop = STOP_TH.get(doc.get("stop_reason") or "", doc.get("stop_reason") or "-")
     return (f"{doc['site']['url']}: {' · '.join(parts)} จาก {total} ข้อ | "
-            f"pages {doc['pages_fetched']}, stop: {doc['stop_reason']}, run {doc['run_id']}")
+            f"อ่าน {doc['pages_fetched']} หน้า ({stop}) ผลการตรวจหมายเลข {doc['run_id']}")
 
 
 def print_table(doc: dict, console: Console | None = None) -> None:
@@ -51,7 +55,11 @@ def print_table(doc: dict, console: Console | None = None) -> None:
         title = escape(plain(it["title"]))
         if it.get("confirmed") is False:
             title += f"\n[dim]({UNCONFIRMED_TH})[/]"
-        table.add_row(it["id"], title, f"[{STATUS_STYLE[status]}]{STATUS_TH[status]}[/]", escape(plain(where)))
+        shown = f"[{STATUS_STYLE[status]}]{STATUS_TH[status]}[/]"
+        if it.get("accepted"):  # the admin's decision beside the status, never instead of it
+            shown += "\n[cyan]ผู้ดูแลยอมรับแล้ว[/]"
+            where += "\nหมายเหตุผู้ดูแล: " + (it["accepted"].get("note") or "")
+        table.add_row(it["id"], title, shown, escape(plain(where)))
     console.print(escape(basis(doc)))  # before the table too: the first thing read
     console.print(table)
     unconfirmed = sum(it.get("confirmed") is False for it in doc["items"])
@@ -61,5 +69,5 @@ def print_table(doc: dict, console: Console | None = None) -> None:
                       f"(สถานะ: {escape(str(checklist.get('status') or '-'))}): "
                       f"{unconfirmed} ข้อ{UNCONFIRMED_TH.removeprefix('รายการนี้')}[/]")
     for finding in doc["findings"]:
-        console.print(f"[yellow]! {escape(plain(finding))}[/]")
+        console.print(f"[yellow]! {escape(plain(finding_th(finding)))}[/]")
     console.print(summary_line(doc), markup=False)

@@ -30,14 +30,33 @@ from ..batch import summary as batch_summary
 from ..checklist import Checklist, ChecklistError, assessment, load, scan_date, year_files
 from ..config import Options
 from ..diff import KIND_TH, WORSE, diff_runs
-from ..explain import explain
+from ..explain import explain, for_result
 from ..fetch import not_public
-from ..models import STATUS_TH, STATUSES, STOP_TH
+from ..match import FOUND, REVIEW
+from ..models import STATUS_TH, STATUSES, STOP_TH, error_th
+from ..nearest import NEAREST_TH, nearest
 from ..outputs import html_batch, nacc_paste, to_csv, to_json, to_xlsx
-from ..outputs.common import click_path, counts, http_url, nacc_items, site_name, status_of, thai_date, todo, year_found
+from ..outputs.common import (
+    FILTER_TH,
+    admin_error,
+    advice_th,
+    click_path,
+    counts,
+    finding_th,
+    fix_first,
+    group_th,
+    http_url,
+    nacc_items,
+    site_name,
+    status_of,
+    thai_date,
+    thai_menus,
+    todo,
+    year_found,
+)
 from ..outputs.html import CSS as REPORT_CSS
 from ..outputs.html import STATUS_CODE, STATUS_CSS
-from ..store import Store
+from ..store import Store, StoreError
 from ..urls import BadURL, normalize_start, readable
 from . import queries
 from .guard import Guard, check_csrf
@@ -47,6 +66,8 @@ from .submission import routes as submission_routes
 HERE = Path(__file__).resolve().parent
 MAX_CSV = 1_000_000  # bytes of an uploaded sites CSV
 MAX_SITES = 500
+READONLY_TH = ("ฐานข้อมูลนี้เปิดแบบอ่านอย่างเดียว (ไม่มีสิทธิ์เขียนไฟล์) ดูผลและประวัติได้ แต่เริ่มตรวจใหม่ไม่ได้: "
+               "เริ่ม oit serve ด้วย --db ที่เขียนได้")
 
 
 def checklists() -> dict[int, Path]:
@@ -75,8 +96,10 @@ def year_choices(today: str | None = None) -> list[dict]:
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(FILTER_TH=FILTER_TH, group_th=group_th, NEAREST_TH=NEAREST_TH)
     env.globals.update(STATUS_TH=STATUS_TH, STATUSES=STATUSES, STATUS_CSS=STATUS_CSS, STATUS_CODE=STATUS_CODE,
                        STOP_TH=STOP_TH, KIND_TH=KIND_TH, WORSE=WORSE)
+    env.filters.update(finding_th=finding_th, admin_error=admin_error, advice_th=advice_th)
     env.filters.update(thai_date=thai_date, readable=lambda u: readable(u) if isinstance(u, str) else "",
                        http_url=http_url, click_path=click_path)
     return env
@@ -90,7 +113,7 @@ def _items(doc: dict) -> list[dict]:
         need, reason = todo(it)
         rows.append({"id": it.get("id"), "title": it.get("title"), "status": status_of(it), "need": need,
                      "reason": reason, "year": year_found(it), "best": evidence[0] if evidence else None,
-                     "more": evidence[1:]})
+                     "more": evidence[1:], "accepted": it.get("accepted")})
     return rows
 
 
@@ -120,12 +143,17 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        store = Store(db)
-        uploads.mkdir(parents=True, exist_ok=True)
+        try:
+            store = Store(db)
+        except StoreError:  # a database this user may only read: the results and history are still shown
+            store = Store(db, readonly=True)
+        with contextlib.suppress(OSError):
+            uploads.mkdir(parents=True, exist_ok=True)
         app.state.store = store
         app.state.jobs = jobs = Jobs(store, base, scans, uploads)
-        jobs.resume_batches()
-        jobs.resume_scans()
+        if not store.readonly:
+            jobs.resume_batches()
+            jobs.resume_scans()
         try:
             yield
         finally:
@@ -180,6 +208,8 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         form = await form_of(request, max_files=0, max_fields=10)
         url, name = str(form.get("url") or "").strip(), str(form.get("name") or "").strip()
         values = {"url": url, "name": name, "year": form.get("year")}
+        if store_of(request).readonly:
+            return await home(request, READONLY_TH, values, 409)
         try:
             start = normalize_start(url)
         except BadURL:
@@ -252,14 +282,43 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         if job is not None:
             return RedirectResponse(f"/scans/{job.id}", 303)
         doc = archive.annotate(store.result(run_id), store)  # evidence -> its archived copy
-        name = queries.site_name(store, run["start_url"])
+        name = queries.site_name(store, run["start_url"], run)
         title = queries.home_title(store, run_id)
         in_batch = None
         if run["batch_id"] and (job := jobs.batches.get(run["batch_id"])) is not None:
             in_batch = job
-        return render(request, "run.html", run=run, doc=doc, items=_items(doc), tally=counts(doc),
-                      name=name or title[:120] or site_name(doc), title=title, in_batch=in_batch,
+        items = _items(doc)
+        menus = {i: thai_menus(ex.menus) for i, ex in (await asyncio.to_thread(for_result, doc)).items()}
+        failure = None
+        if run["status"] == "failed" and run["stop_reason"] == "unreachable":  # the cause and what to do
+            job = next((j for j in jobs.scans.values() if j.run_id == run_id and j.error), None)
+            if job is not None:
+                failure = {"cause": admin_error(job.error), "advice": advice_th(job.error)}
+            else:
+                home = queries.home_page(store, run_id)
+                cause = error_th(home.get("error"), home.get("status") or 0) if home else "เปิดหน้าแรกไม่ได้"
+                detail = f"{home.get('error') or ''} HTTP {home.get('status') or ''} {cause}"
+                failure = {"cause": cause, "advice": advice_th(detail)}
+        return render(request, "run.html", run=run, doc=doc, items=items, groups=fix_first(items), menus=menus,
+                      failure=failure,
+                      tally=counts(doc),
+                      name=name, title=title, in_batch=in_batch,
                       runs=len(queries.site_history(store, run["start_url"])))
+
+    async def accept_item(request: Request) -> Response:
+        store, run_id, run = _run_or_404(request)
+        form = await form_of(request, max_files=0, max_fields=10)
+        item, url = str(form.get("item") or "").strip().upper(), str(form.get("url") or "").strip()
+        note = str(form.get("note") or "").strip()
+        if run["status"] != "finished" or not item or not note or not url:
+            raise HTTPException(400, "บันทึกการยอมรับไม่ได้: ต้องเป็นผลการตรวจที่เสร็จแล้ว ใส่ลิงก์และหมายเหตุ")
+        if store.readonly:
+            raise HTTPException(409, "ฐานข้อมูลนี้เปิดแบบอ่านอย่างเดียว จึงบันทึกการยอมรับไม่ได้")
+        try:
+            store.accept(run_id, item, url, note)  # the store belongs to the event loop's thread
+        except StoreError as e:
+            raise HTTPException(400, f"บันทึกการยอมรับไม่ได้: {e}") from None
+        return RedirectResponse(f"/runs/{run_id}#item-{item}", 303)
 
     async def run_download(request: Request) -> Response:
         store, run_id, run = _run_or_404(request)
@@ -326,9 +385,14 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         item = next((i for i in checklist.items if i.id == item_id), None)
         if item is None:
             raise HTTPException(404, f"ไม่มีข้อ {item_id} ในเกณฑ์ปี {year}")
+        near = []
+        if result is not None and result["status"] != "found":
+            links = store.links(run["id"])
+            near = await asyncio.to_thread(nearest, checklist, links, item_id)
         ex = explain(item, year)
         return render(request, "item.html", item=item, year=year, expected=ex.period, phrases=ex.labels,
-                      menus=ex.menus, result=result, run=run)
+                      menus=thai_menus(ex.menus), result=result, run=run, nearest=near, review_score=REVIEW,
+                      found_score=FOUND)
 
     # --------------------------------------------------------------------------------- batches
 
@@ -345,10 +409,12 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             raise HTTPException(411, "ต้องระบุขนาดของข้อมูลที่ส่ง (Content-Length)")
         if int(length) > MAX_CSV + 100_000:
             return await batches_page(request, "ไฟล์ใหญ่เกินไป (ไม่เกิน 1 MB)", status=413)
+        if store_of(request).readonly:
+            return await batches_page(request, READONLY_TH, status=409)
         form = await form_of(request, max_files=1, max_fields=10, max_part_size=MAX_CSV + 10_000)
         upload = form.get("sites")
         if upload is None or isinstance(upload, str) or not upload.filename:
-            return await batches_page(request, "กรุณาเลือกไฟล์ CSV รายชื่อเว็บไซต์", status=400)
+            return await batches_page(request, "กรุณาเลือกไฟล์รายชื่อเว็บไซต์ (CSV หรือ .txt)", status=400)
         data = await upload.read(MAX_CSV + 1)
         if len(data) > MAX_CSV:
             return await batches_page(request, "ไฟล์ใหญ่เกินไป (ไม่เกิน 1 MB)", status=413)
@@ -357,14 +423,14 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         csv_path = uploads / f"{datetime.now():%Y%m%d-%H%M%S}-{time.monotonic_ns() % 10**6}-{stem}.csv"
         csv_path.write_bytes(data)
         try:
-            sites = read_sites(csv_path)
+            sites = read_sites(csv_path, shown=Path(upload.filename).name)
         except BatchError as e:
             csv_path.unlink(missing_ok=True)
             return await batches_page(request, f"อ่านไฟล์ไม่ได้: {e}", status=400)
-        problems = [p.replace(str(csv_path), upload.filename) for p in sites.problems]
+        problems = list(sites.problems)
         if not sites.sites:
             csv_path.unlink(missing_ok=True)
-            return await batches_page(request, "ไม่มีแถวที่ใช้ได้ในไฟล์ (ต้องมีหัวคอลัมน์ url)", problems, 400)
+            return await batches_page(request, "ไม่มีแถวที่ใช้ได้ในไฟล์ (ต้องมีคอลัมน์ที่อยู่เว็บไซต์)", problems, 400)
         if len(sites.sites) > MAX_SITES:
             csv_path.unlink(missing_ok=True)
             return await batches_page(request, f"มีเว็บไซต์มากเกินไป (ไม่เกิน {MAX_SITES} แห่งต่อชุด)", status=400)
@@ -394,7 +460,8 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         sites = []
         for s in store.batch_sites(batch_id):
             p = job.sites.get(s["id"]) if job else None
-            sites.append({"id": s["id"], "status": s["status"], "run_id": s["run_id"], "error": s["error"] or "",
+            sites.append({"id": s["id"], "status": s["status"], "run_id": s["run_id"],
+                          "error": admin_error(s["error"]) if s["error"] else "",
                           **({"pages": p.pages, "budget": p.budget, "section": " > ".join(p.section)} if p else {})})
         tally = Counter(s["status"] for s in sites)
         running = job is not None and job.task is not None and not job.task.done()
@@ -474,6 +541,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         Route("/scans/{job:int}/events", scan_events),
         Route("/runs/{run:int}", run_page),
         Route("/runs/{run:int}/download/{fmt}", run_download),
+        Route("/runs/{run:int}/accept", accept_item, methods=["POST"]),
         Route("/history", history),
         Route("/items/{item}", item_page),
         Route("/batches", batches_page),

@@ -1,11 +1,12 @@
 """Listings the web pages need that `Store` has no method for (recent runs, a site's history, names).
 
-Read-only queries on the Store's database, plus one table of the web app's own (`site_names`: the name
-an admin typed for a site). Runs, pages, results and batches are written only by `Store`.
+Read-only queries on the Store's database. Runs, pages, results, batches and site names are written only by
+`Store`.
 """
 
 from __future__ import annotations
 
+from ..names import pick
 from ..store import Store
 
 
@@ -23,11 +24,11 @@ def run_after(store: Store, start_url: str, after: int) -> int | None:
 def recent_runs(store: Store, limit: int = 30) -> list[dict]:
     """The newest runs, finished or not, with their counts of each status."""
     runs = list(store.db.query(
-        "select id, batch_id, start_url, site, year, started_at, finished_at, pages_fetched, stop_reason, status "
+        "select id, batch_id, start_url, site, name, year, started_at, finished_at, pages_fetched, stop_reason, status "
         "from runs order by id desc limit ?", [limit]))
     for r in runs:
         r["counts"] = store.status_counts(r["id"]) if r["status"] == "finished" else {}
-        r["name"] = site_name(store, r["start_url"]) or home_title(store, r["id"])[:120]
+        r["name"] = site_name(store, r["start_url"], r)
     return runs
 
 
@@ -56,24 +57,23 @@ def unfinished_batches(store: Store) -> list[dict]:
     return list(store.db.query("select * from batches where status = 'running' order by id"))
 
 
-def _names(store: Store) -> None:
-    if not store.db["site_names"].exists():
-        store.db["site_names"].create({"url": str, "name": str}, pk="url", if_not_exists=True)
-
-
 def set_name(store: Store, start_url: str, name: str) -> None:
     """The name an admin gave a site (shown instead of its host)."""
-    _names(store)
-    with store.db.conn:
-        store.db["site_names"].upsert({"url": start_url, "name": name[:200]}, pk="url")
+    store.set_name(start_url, name)
 
 
-def site_name(store: Store, start_url: str) -> str:
-    """The name an admin gave the site, in the web app or in a batch CSV; '' when none."""
-    if store.db["site_names"].exists():
-        row = store.db.execute("select name from site_names where url = ?", [start_url]).fetchone()
-        if row and row[0]:
-            return row[0]
-    row = store.db.execute("select name from batch_sites where url = ? and name != '' order by id desc limit 1",
-                           [start_url]).fetchone()
-    return row[0] if row else ""
+def site_name(store: Store, start_url: str, run: dict | None = None) -> str:
+    """The one name of a site: the name an admin gave it (web form, --name, sites list), else its run's name
+    when not generic ("หน้าแรก"), else its host."""
+    if run is None:
+        row = store.db.execute("select name from runs where start_url = ? and name != '' order by id desc limit 1",
+                               [start_url]).fetchone()
+        run = {"name": row[0] if row else ""}
+    return pick(store.given_name(start_url), run.get("name"), url=start_url)
+
+
+def home_page(store: Store, run_id: int) -> dict:
+    """The home page row of a run (status, error), {} when it was never fetched."""
+    rows = list(store.db.query("select status, error from pages where run_id = ? and depth = 0 order by id limit 1",
+                               [run_id]))
+    return rows[0] if rows else {}

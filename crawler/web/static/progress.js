@@ -34,7 +34,7 @@
       while (list.firstChild) { list.removeChild(list.firstChild); }
       d.items.forEach(function (id) {
         var b = document.createElement("span");
-        b.className = "badge ok";
+        b.className = "badge seen";
         b.textContent = id;
         list.appendChild(b);
         list.appendChild(document.createTextNode(" "));
