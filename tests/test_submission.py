@@ -430,3 +430,19 @@ def run_oit_export(db: Path, tmp_path: Path) -> bytes:
     out = tmp_path / "export.warc.gz"
     assert run_oit("archive", "--run", "1", "--db", str(db), "-o", str(out)).returncode == 0
     return out.read_bytes()
+
+
+def test_an_item_the_admin_accepted_gets_its_link_on_the_ita_page(site_server, tmp_path):
+    srv = site_server("home_blocks")
+    proc, doc = scan(srv.url, tmp_path, "--year", "2565")
+    assert proc.returncode == 2, proc.stderr
+    db = str(tmp_path / "oit.db")
+    assert {it["id"]: it["status"] for it in doc["items"]}["O5"] != "found"
+    accepted = run_oit("accept", "O5", "--url", srv.url + "contact.html", "--note", "ที่อยู่และโทรศัพท์ครบ",
+                       "--db", db, "--site", srv.url)
+    assert accepted.returncode == 0, accepted.stderr
+    out = tmp_path / "ita.csv"
+    assert run_oit("ita-page", "--latest", "--db", db, "--format", "csv", "-o", str(out)).returncode == 2
+    rows_ = {r[0]: r for r in csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")))}
+    o5 = next(r for k, r in rows_.items() if k.startswith("O5"))
+    assert any("contact.html" in cell for cell in o5)

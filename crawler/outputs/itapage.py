@@ -116,12 +116,15 @@ def group_of(item) -> str:
 
 
 def build(doc: dict, checklist: Checklist | None = None, accepted: dict[str, str] | None = None) -> ItaPage:
-    """The ITA page of one stored run. `accepted`: item id -> URL an admin accepted (its link is shown)."""
+    """The ITA page of one stored run. `accepted`: item id -> URL an admin accepted (its link is shown); by
+    default the decisions the run's document carries."""
     checklist = checklist or _checklist_of(doc)
     meta = doc.get("checklist") or {}
     year = meta.get("year") or (checklist.year if checklist else None)
     by_id = {str(it.get("id")): it for it in doc.get("items") or []}
-    accepted = accepted or {}
+    if accepted is None:  # the admin's decisions the stored run carries (`oit accept`)
+        accepted = {k: str(v["accepted"].get("evidence_url")) for k, v in by_id.items()
+                    if isinstance(v.get("accepted"), dict) and v["accepted"].get("evidence_url")}
     if checklist is not None:
         order = [(i.id, i.title, group_of(i), i) for i in checklist.items]
     else:
