@@ -11,9 +11,12 @@ mangled (marks split off or reordered, spaces between letters, old-font private-
 
 One module per concern: `caps` (the limits and `DocText`), `sniff` (the kind), `read` (`read_text`),
 `pdfium` and `pdf` (PDF by PDFium, by pypdf), `office` (DOCX, XLSX), `repair` (Thai PDF text) and
-`reader` (the reader process). None of them imports the crawler's pipeline: the reader process loads
-only these and `crawler.thai`.
+`reader` and `serve` (the reader process, the parent's side and its own). None of them imports the
+crawler's pipeline; the reader process loads only the readers and `crawler.thai` (not asyncio: `reader`
+is loaded on first use of its names).
 """
+
+from typing import TYPE_CHECKING
 
 from .caps import (
     KINDS,
@@ -36,7 +39,6 @@ from .caps import (
 )
 from .pdf import _pypdf_limits
 from .read import read_text
-from .reader import read_text_isolated, shutdown_readers
 from .repair import fix_pdf_thai
 from .sniff import sniff
 
@@ -46,3 +48,15 @@ __all__ = [
     "WORKER_RETIRE", "DocText", "_pypdf_limits", "fix_pdf_thai", "read_text", "read_text_isolated",
     "shutdown_readers", "sniff",
 ]
+
+if TYPE_CHECKING:
+    from .reader import read_text_isolated, shutdown_readers
+
+
+def __getattr__(name: str) -> object:
+    """`read_text_isolated` and `shutdown_readers`, loaded on first use (the reader process never needs them)."""
+    if name in ("read_text_isolated", "shutdown_readers"):
+        from . import reader
+
+        return getattr(reader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
