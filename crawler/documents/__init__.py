@@ -37,7 +37,6 @@ from .caps import (
     WORKER_RETIRE,
     DocText,
 )
-from .pdf import _pypdf_limits
 from .read import read_text
 from .repair import fix_pdf_thai
 from .sniff import sniff
@@ -45,7 +44,7 @@ from .sniff import sniff
 __all__ = [
     "KINDS", "MAX_INFLATE", "MAX_MEMBER", "MAX_OBJECTS", "MAX_PAGE_NODES", "MAX_SHEETS", "MAX_STREAM", "MAX_STREAMS",
     "MAX_WORKERS", "OLD_OFFICE", "PARSE_RATE", "PDFIUM_STREAM", "TIMED_OUT", "TIMEOUT", "WORKER_MEMORY",
-    "WORKER_RETIRE", "DocText", "_pypdf_limits", "fix_pdf_thai", "read_text", "read_text_isolated",
+    "WORKER_RETIRE", "DocText", "fix_pdf_thai", "read_text", "read_text_isolated",
     "shutdown_readers", "sniff",
 ]
 
