@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import random
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -401,3 +403,65 @@ def test_fix_pdf_thai_is_idempotent_on_the_fixtures():
     for name in ("plan-2565.pdf", "risk-2563.pdf"):
         text = read_text(load(name)).text
         assert fix_pdf_thai(text) == text
+
+
+# -- the reader process loads only what reading needs (issue 25) ------------------------------------------------
+
+LIGHT = ("crawler", "crawler.documents", "crawler.thai")
+HEAVY = ("httpx", "selectolax", "rich", "crawler.fetch", "crawler.parse", "crawler.audit", "crawler.cli")
+
+
+def loaded_after(code: str) -> set[str]:
+    """The top-level packages and crawler modules a fresh interpreter holds after running `code`."""
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sys.modules))"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return {m for m in out if m.startswith("crawler") or "." not in m}
+
+
+def test_import_crawler_and_the_reader_side_load_nothing_of_the_pipeline():
+    for code in ("import crawler", "import crawler.documents", "import crawler.documents.serve"):
+        loaded = loaded_after(code)
+        assert not loaded & set(HEAVY), code
+        assert {m for m in loaded if m.startswith("crawler")} <= {"crawler", "crawler.thai"} | {
+            m for m in loaded if m.startswith("crawler.documents")}, code
+        assert "crawler.documents.reader" not in loaded and "asyncio" not in loaded, code
+
+
+def test_the_public_names_still_resolve_lazily():
+    import crawler
+    from crawler.audit import audit as function
+
+    assert crawler.audit is function  # the function, not the submodule of the same name
+    assert crawler.Options.__name__ == "Options" and crawler.DEFAULT_CHECKLIST.name == "oit-2565.yaml"
+    assert set(crawler.__all__) <= set(dir(crawler))
+    with pytest.raises(AttributeError):
+        crawler.no_such_name  # noqa: B018
+
+
+def test_a_reader_process_does_not_run_the_parents_main_script():
+    """Spawned processes re-run the parent's main script (oit's imports the whole crawler): not the reader's."""
+    from multiprocessing import spawn
+
+    from crawler.documents.reader import _bare_main
+
+    with _bare_main():
+        prepared = spawn.get_preparation_data("oit-document-reader")
+    assert "init_main_from_path" not in prepared and "init_main_from_name" not in prepared
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the reader's /proc maps")
+def test_a_reader_started_by_oit_maps_no_html_parser(tmp_path):
+    """End to end: a main script importing crawler.cli (as oit's does) starts a reader; it reads a PDF without them."""
+    script = tmp_path / "main.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from crawler.cli import main  # noqa: F401  (what the oit console script does)\n"
+        "if __name__ == '__main__':\n"
+        "    from crawler.documents import read_text_isolated, reader\n"
+        f"    doc = asyncio.run(read_text_isolated(open({str(DOCS / 'plan-2565.pdf')!r}, 'rb').read()))\n"
+        "    maps = open(f'/proc/{reader._idle[0].proc.pid}/maps').read()\n"
+        "    print(doc.pages, 'lexbor' in maps or 'selectolax' in maps)\n"
+        "    reader.shutdown_readers()\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    pages, html_parser = out.stdout.split()
+    assert int(pages) > 0 and html_parser == "False", out.stderr

@@ -325,7 +325,8 @@ def test_pypdf_decompression_is_capped_per_stream():
     from pypdf.errors import LimitReachedError
     from pypdf.filters import FlateDecode
 
-    from crawler.documents import MAX_STREAM, _pypdf_limits
+    from crawler.documents import MAX_STREAM
+    from crawler.documents.pdf import _pypdf_limits
 
     bomb = zlib.compress(b" " * (MAX_STREAM + MB))
     with _pypdf_limits(pypdf), pytest.raises(LimitReachedError):
