@@ -43,9 +43,9 @@ def test_installed_oit_scans_from_another_folder(installed, site_server, tmp_pat
     check = subprocess.run([str(installed / "bin" / "oit"), "check-checklist"], capture_output=True, text=True,
                            cwd=elsewhere, env=env, timeout=60)
     assert check.returncode == 0 and "43 items" in check.stdout
-    proc = subprocess.run([str(installed / "bin" / "oit"), "scan", srv.url, "--db", "x.db", "--json", "out.json",
-                           "--delay", "0.02", "-q"], capture_output=True, text=True, cwd=elsewhere, env=env,
-                          timeout=300)
+    proc = subprocess.run([str(installed / "bin" / "oit"), "scan", srv.url, "--year", "2565", "--db", "x.db",
+                           "--json", "out.json", "--delay", "0.02", "-q"], capture_output=True, text=True,
+                          cwd=elsewhere, env=env, timeout=300)
     assert proc.returncode in (0, 2), proc.stderr
     doc = json.loads((elsewhere / "out.json").read_text(encoding="utf-8"))
     assert len(doc["items"]) == 43 and doc["summary"].get("found", 0) > 10
