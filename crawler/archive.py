@@ -124,8 +124,12 @@ class Spool:
         if self._size + len(data) > MAX_SPOOL:
             self.full = True
             return
-        self._file.seek(0, os.SEEK_END)
-        self._file.write(data)
+        try:
+            self._file.seek(0, os.SEEK_END)
+            self._file.write(data)
+        except OSError:  # a full disk: the scan goes on without its archive (the database says the disk is full)
+            self.full = True
+            return
         entry = _Spooled(self._size, len(data), resp.final_url or resp.url, resp.status, dict(resp.headers),
                          datetime.now(UTC).isoformat(timespec="seconds"), resp.truncated, len(resp.content))
         self._size += len(data)

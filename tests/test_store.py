@@ -104,7 +104,8 @@ def test_prune_drops_the_old_link_rows_of_a_migrated_database(tmp_path):
     con.commit()
     con.close()
     proc = run_oit("prune", "--db", str(db), "--keep-runs", "1")
-    assert proc.returncode == 0 and "pruned 1 runs" in proc.stdout and "2 link rows" in proc.stdout, proc.stdout
+    assert proc.returncode == 0 and "การตรวจเก่า 1 ครั้ง" in proc.stdout, proc.stdout
+    assert "แถวลิงก์แบบเดิม 2 แถว" in proc.stdout, proc.stdout
     con = sqlite3.connect(db)
     assert con.execute("select run_id from links").fetchall() == [(2,)]  # the kept run's links stay readable
     con.close()

@@ -322,7 +322,7 @@ def test_no_archive_and_prune_by_the_rules_of_runs(tmp_path):
         before = run1.stat().st_size
         proc = run_oit("prune", "--db", str(tmp_path / "oit.db"), "--keep-runs", "1")
         assert proc.returncode == 0, proc.stderr
-        assert "archive: 1 records" in proc.stdout  # run 1's old o1.html, read by no kept run
+        assert "สำเนาหลักฐาน: ลบ 1 รายการ" in proc.stdout  # run 1's old o1.html, read by no kept run
         conn = sqlite3.connect(tmp_path / "oit.db")
         assert [r[0] for r in conn.execute("select run_id from archive_runs")] == [2]
         assert run1.stat().st_size < before  # rewritten without it
@@ -401,7 +401,7 @@ def test_archived_copy_is_served_read_only_and_its_script_never_runs(web, tmp_pa
         page.on("request", lambda req: asked.append(req.url))
         page.goto(w.url + "/runs/1")
         with context.expect_page() as opened:
-            page.locator(f'a.copy[href="{copy}"]').first.click()
+            page.locator(f'a.copy[href="{copy}"]:visible').first.click()
         archived = opened.value
         archived.on("request", lambda req: asked.append(req.url))
         archived.wait_for_load_state("load")

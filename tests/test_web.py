@@ -610,7 +610,7 @@ def test_oit_serve_on_another_loopback_address_answers_to_it(tmp_path):
                             text=True, cwd=ROOT, env=env)
     try:
         line = proc.stdout.readline()
-        address = line.strip().removeprefix("oit serve: open ")
+        address = next((w for w in line.split() if w.startswith("http://")), line)
         assert address == f"http://127.0.0.2:{port}/", line
         deadline = time.monotonic() + 20
         while True:

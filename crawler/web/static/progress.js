@@ -58,7 +58,7 @@
       if (s.status === "done" && s.run_id) {
         var a = document.createElement("a");
         a.href = "/runs/" + Number(s.run_id);
-        a.textContent = "ดูผล 43 ข้อ";
+        a.textContent = "ดูผลรายข้อ";
         detail.appendChild(a);
       } else if (s.status === "failed") {
         detail.textContent = s.error;
