@@ -40,7 +40,8 @@ test: install chromium redis lint
 	# the pure tests and the CLI's own under a Thai Windows console's encoding: output never crashes on it
 	PYTHONIOENCODING=cp874 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_thai.py tests/test_dates.py \
 		tests/test_period.py tests/test_verdict.py tests/test_match.py tests/test_cli.py
-	$(BIN)/python -m pytest -q
+	# the rest on two processes, a file's tests in one of them (its servers and fixtures shared): under 10 minutes
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: install redis
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -112,7 +112,11 @@ def bounded(code: str, timeout: float, data: bytes = b"", tmp_path: Path | None 
     if tmp_path is not None:
         (tmp_path / "doc.bin").write_bytes(data)
         prelude += f"DATA = Path({str(tmp_path / 'doc.bin')!r}).read_bytes()\n"
+    # VmHWM is this process's own peak; ru_maxrss keeps the forking parent's (a grown test worker) across exec
     epilogue = ("\nREPORT['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+                "with __import__('contextlib').suppress(OSError, ValueError, StopIteration):\n"
+                "    REPORT['peak_mb'] = int(next(ln for ln in open('/proc/self/status') if ln.startswith('VmHWM'))"
+                ".split()[1]) / 1024\n"
                 "print(json.dumps(REPORT))\n")
     script = prelude + "REPORT = {}\n" + textwrap.dedent(code) + epilogue
     try:
