@@ -155,10 +155,18 @@ class FaultServer:
         self.stats = Stats()
         self.stopping = threading.Event()
         self._counters: Counter[str] = Counter()
-        self._servers: list[_Server] = [_Server(("127.0.0.1", 0), self._handler(), self)]
-        self.port = self._servers[0].server_address[1]
-        if other_host:
-            self._servers.append(_Server(("127.0.0.2", self.port), self._handler(), self))
+        for attempt in range(20):  # the same port on 127.0.0.2: another test process may hold it, then try again
+            self._servers: list[_Server] = [_Server(("127.0.0.1", 0), self._handler(), self)]
+            self.port = self._servers[0].server_address[1]
+            if not other_host:
+                break
+            try:
+                self._servers.append(_Server(("127.0.0.2", self.port), self._handler(), self))
+                break
+            except OSError:
+                self._servers[0].server_close()
+                if attempt == 19:
+                    raise
         self.scheme = "https" if tls else "http"
         for srv in self._servers if tls else []:
             srv.socket = tls.wrap_socket(srv.socket, server_side=True)  # handshake on accept

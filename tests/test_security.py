@@ -150,7 +150,11 @@ def _interrupt(args: list[str], db: Path, sig: int, ready: str, sigint_ignored: 
                ) -> subprocess.CompletedProcess:
     """Start the real CLI, send `sig` once `ready` (a count query) is true, wait for it to end."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None  # `oit ... &`
+    # `oit ... &` ignores SIGINT; otherwise the default, whatever the test runner was started with
+    disposition = signal.SIG_IGN if sigint_ignored else signal.SIG_DFL
+
+    def ignore() -> None:
+        signal.signal(signal.SIGINT, disposition)
     proc = subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ignore)
     deadline = time.monotonic() + 60
