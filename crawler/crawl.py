@@ -155,8 +155,10 @@ class Crawler:
                     return
                 take()
 
+        crawling = asyncio.ensure_future(crawl())  # its error is seen even when the crawl was cancelled (a batch
+        crawling.add_done_callback(lambda f: f.cancelled() or f.exception())  # stopping on a full disk)
         try:
-            await asyncio.wait_for(crawl(), timeout=max(1.0, self.budget.time_limit + 5))
+            await asyncio.wait_for(crawling, timeout=max(1.0, self.budget.time_limit + 5))
         except TimeoutError:
             result.stop_reason = "time_limit"
         finally:  # one load failed (a full disk) or the crawl was cancelled: no load outlives it,

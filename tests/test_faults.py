@@ -196,8 +196,10 @@ def slow_runs(tmp_path_factory):
     servers = {name: FaultServer(links=[path]) for name, (path, _) in SLOW_FAULTS.items()}
     runs: dict[str, Run] = {}
 
+    folders = {name: tmp_path_factory.mktemp(name) for name in SLOW_FAULTS}  # made here: mktemp is not thread-safe
+
     def go(name: str) -> None:
-        runs[name] = scan(name, servers[name].url, tmp_path_factory.mktemp(name), SLOW_FAULTS[name][1])
+        runs[name] = scan(name, servers[name].url, folders[name], SLOW_FAULTS[name][1])
 
     threads = [threading.Thread(target=go, args=(name,)) for name in SLOW_FAULTS]
     for t in threads:
