@@ -33,7 +33,7 @@ from .match import (
 )
 from .models import Page, Section
 from .patterns import first_match
-from .thai import key
+from .thai import THAI_CHAR, key
 from .urls import is_document, is_media
 
 SECTION_FACTOR = 0.9  # a block of a page is a little weaker than a link naming the item
@@ -44,7 +44,6 @@ HUB_REST = 60  # match-key characters a category page may say besides its links
 POST_TOP = 600  # characters at the top of a page's content where a post's title stands
 MIN_BODY = 6  # match-key characters of a page's own content besides its headings: nothing there
 DOC_PAGE_REST = 200  # match-key characters a page of documents says besides them (its content is the documents)
-_THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 
 def openable(url: str) -> bool:
@@ -114,10 +113,10 @@ def sign_hits(checklist: Checklist, page: Page, everywhere: str) -> list[Hit]:
     under a vision statement: the executives item, in part): review, never found. A name the home page shows too
     (`everywhere`: a sidebar on every page) is not this page's."""
     out = []
+    ev = Evidence(page.content, page)
     for item in checklist.items:
         if not item.signs:
             continue
-        ev = Evidence(page.content, page)
         if missing_elements(item.signs, ev, checklist.year):
             continue
         name = person(page.content) if any(s.check == "person" for s in item.signs) else None
@@ -205,7 +204,7 @@ def _names_item(checklist: Checklist, item: Item, text: str) -> bool:
 def _documents_of_other(checklist: Checklist, item: Item, label: str, page: Page, links: list) -> str | None:
     """A page of documents whose every named document is about something else (a project list under the
     heading of the annual procurement report): the heading is right, the content is not."""
-    docs = [lk for lk in links if is_document(lk.url) and lk.text and _THAI.search(lk.text)
+    docs = [lk for lk in links if is_document(lk.url) and lk.text and THAI_CHAR.search(lk.text)
             and not is_generic(checklist, lk.text) and len(key(lk.text)) >= OVERLAP]
     if not docs or len(key(_own_words(page))) > DOC_PAGE_REST:
         return None

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from .checklist import Checklist, Item
 from .models import Candidate, Link, Page
 from .patterns import Pattern, PatternTable, Substrings, first_match, present
-from .thai import be_years, item_number, key, strip_marks
+from .thai import THAI_CHAR, be_years, item_number, key, strip_marks
 from .urls import in_scope, is_document
 
 STRONG, CONTEXTUAL, WEAK, SLUG, HINT, HOST, NUMBER = 1.0, 0.85, 0.55, 0.7, 0.3, 0.9, 0.9
@@ -24,7 +24,6 @@ DECOY_MARK, NUMBER_MARK = "ไม่ใช่:", "ข้อ O"
 EMBED_MARK, MAYBE_MARK = "แสดงในหน้าเว็บ (page plugin)", "อาจใช้แทนได้:"
 GROUP_MARK = "ใต้หัวข้อ"  # a link naming nothing itself, meant by its heading or menu group
 MAYBE = REVIEW  # a page under another item's label that may serve this one: review, never found
-_THAI = re.compile(r"[\u0e00-\u0e7f]")
 # page numbers and arrows of a list's pagination: not "read more", the card's title does not name them
 PAGING = re.compile(r"^(?:\d+|ถัดไป|ก่อนหน้า|หน้าถัดไป|หน้าก่อนหน้า|หน้าต่อไป|ย้อนกลับ|next|prev|previous|first|last"
                      r"|สุดท้าย|»|«|›|‹|>|<|…)+$")
@@ -302,7 +301,7 @@ def _url_features(c: _Compiled, url: str) -> dict[int, tuple[float, tuple[str, .
     for suffix in (host, *(host[i + 1:] for i, ch in enumerate(host) if ch == ".")):
         for n in c.hosts.get(suffix, ()):
             out.setdefault(n, (HOST, (f"host {host}",)))
-    if _THAI.search(low):
+    if THAI_CHAR.search(low):
         for n, p in c.slugs.earliest(present(key(strip_marks(low)))).items():
             out.setdefault(n, (SLUG, (f"URL {p.source}",)))
     hinted = c.hints.present(low)

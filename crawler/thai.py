@@ -15,6 +15,8 @@ from pythainlp import thai_above_vowels, thai_below_vowels, thai_follow_vowels, 
 from pythainlp.util import normalize as _thai_normalize
 from pythainlp.util import thai_digit_to_arabic_digit
 
+THAI_CHAR = re.compile(r"[\u0e00-\u0e7f]")  # one Thai character: a text that has one is Thai
+
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _KEY_DROP = re.compile(r"[\s\-_.:/\\|()\[\]{},;'\"&*+#!?\u2010-\u2015\u2212<>=~`^@$%]+")
 _COMBINING = re.compile(r"[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
