@@ -84,20 +84,28 @@ class SiteServer:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
+                self.served()  # its last bytes leave now: the client may start its next request as they arrive
                 if self.command != "HEAD":
                     self.wfile.write(body)
+
+            def served(self) -> None:
+                """This request no longer counts as in flight (once), before the bytes that let the client on."""
+                if not getattr(self, "_left", False):
+                    self._left = True
+                    server.stats.leave()
 
             def do_HEAD(self) -> None:
                 self.do_GET()
 
             def do_GET(self) -> None:
                 server.stats.enter(self.path, self.headers.get("User-Agent", ""))
+                self._left = False
                 try:
                     if server.latency:
                         time.sleep(server.latency)
                     self.route()
                 finally:
-                    server.stats.leave()
+                    self.served()
 
             def route(self) -> None:
                 url = urllib.parse.urlsplit(self.path)
