@@ -8,7 +8,7 @@ of an unchanged site writes no WARC file at all and adds one small row. A docume
 since the last run) refers to the record of its last download.
 
 Where: `archive/` beside the database, one file per run that had something new
-(`archive/<host>/run-<id>.warc.gz`, one gzip member per record), indexed in the database:
+(`archive/<host>/run-<id>.warc.gz`, one gzip member per record), indexed in the database (by `Store`):
 `archive_records` (one row per stored record: file, offset, length), `archive_sets` (the records a run read,
 stored once by hash, shared by runs that read the same) and `archive_runs` (run -> set). `oit archive --run N`
 writes one self-contained WARC of a run (every record copied from where it lives); `oit prune` drops the
@@ -21,7 +21,6 @@ import base64
 import contextlib
 import hashlib
 import io
-import json
 import os
 import tempfile
 import zlib
@@ -52,18 +51,6 @@ MAX_SPOOL = 200_000_000  # compressed bytes spooled per run while crawling
 # answer headers not kept: the body is stored decoded, and cookies are the server's business
 _DROP = {"content-encoding", "transfer-encoding", "content-length", "set-cookie", "connection", "keep-alive"}
 
-SCHEMA = (
-    "create table if not exists archive_records (id integer primary key, url text not null, digest text not null,"
-    " file text not null, offset integer not null, length integer not null, content_type text, status integer,"
-    " bytes integer, captured_at text, truncated integer default 0)",
-    "create unique index if not exists archive_records_key on archive_records (url, digest)",
-    "create index if not exists archive_records_file on archive_records (file)",
-    "create table if not exists archive_sets (hash text primary key, records text not null)",
-    "create table if not exists archive_runs (run_id integer primary key, set_hash text, captured_at text,"
-    " new_records integer, new_bytes integer, notes text)",
-)
-
-
 def digest_of(body: bytes) -> str:
     """The WARC payload digest: 'sha1:' and base32, as warcio writes it."""
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
@@ -71,16 +58,6 @@ def digest_of(body: bytes) -> str:
 
 def archive_dir(db: str | Path) -> Path:
     return Path(db).resolve().parent / ARCHIVE_DIR
-
-
-def ensure_schema(store: Store) -> None:
-    with store._write():
-        for sql in SCHEMA:
-            store.db.execute(sql)
-
-
-def has_archive(store: Store) -> bool:
-    return "archive_runs" in store.db.table_names()
 
 
 # ------------------------------------------------------------------------------------------ at scan time
@@ -208,7 +185,7 @@ def _warcinfo(filename: str, info: dict[str, str]) -> bytes:
 
 def commit(store: Store, run_id: int, spool: Spool, results: list[ItemResult], site: str) -> list[str]:
     """Archive what the run's verdicts read; returns findings (caps reached, answers not spooled)."""
-    ensure_schema(store)
+    store.ensure_archive()
     folder = archive_dir(store.path)
     rel_name = f"{_safe(site)}/run-{run_id}.warc.gz"
     path = folder / rel_name
@@ -220,18 +197,17 @@ def commit(store: Store, run_id: int, spool: Spool, results: list[ItemResult], s
         entry = spool.index.get(key)
         if entry is None:
             if key in spool.unchanged:  # 304: the bytes of the last download of this URL
-                row = next(store.db.query("select id from archive_records where url = ? order by id desc limit 1",
-                                          [url]), None)
-                if row:
-                    ids.append(row["id"])
+                last = store.archived_latest(url)
+                if last is not None:
+                    ids.append(last)
                     continue
             missing.append(url)
             continue
         body = spool.body(entry)
         digest = digest_of(body)
-        row = next(store.db.query("select id from archive_records where url = ? and digest = ?", [url, digest]), None)
-        if row:
-            ids.append(row["id"])
+        known = store.archived(url, digest)
+        if known is not None:
+            ids.append(known)
             continue
         if new_bytes + len(body) > MAX_SITE:
             capped += 1
@@ -253,38 +229,17 @@ def commit(store: Store, run_id: int, spool: Spool, results: list[ItemResult], s
                 out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        with store._write():
-            for r in rows:
-                store.db.execute("insert or ignore into archive_records (url, digest, file, offset, length, "
-                                 "content_type, status, bytes, captured_at, truncated) values (?,?,?,?,?,?,?,?,?,?)",
-                                 [r["url"], r["digest"], r["file"], r["offset"], r["length"], r["content_type"],
-                                  r["status"], r["bytes"], r["captured_at"], r["truncated"]])
-                got = next(store.db.query("select id from archive_records where url = ? and digest = ?",
-                                          [r["url"], r["digest"]]))
-                ids.append(got["id"])
-                new_records += 1
-    records = json.dumps(sorted(set(ids)))
-    set_hash = hashlib.sha1(records.encode()).hexdigest()
+        ids += store.add_archive_records(rows)
+        new_records += len(rows)
     findings = []
     if capped:
         findings.append(f"archive: {capped} pieces of evidence not archived (over {MAX_SITE // 1_000_000} MB a site)")
     if spool.full:
         findings.append(f"archive: the scan's answers passed {MAX_SPOOL // 1_000_000} MB; later ones not archived")
     notes = {"not_archived": missing[:50]} if missing else {}
-    with store._write():
-        if ids:  # a record pruned since it was looked up (`oit prune` running beside the scan) is left out
-            marks = ",".join("?" * len(set(ids)))
-            alive = {r["id"] for r in store.db.query(f"select id from archive_records where id in ({marks})",
-                                                     sorted(set(ids)))}
-            if len(alive) < len(set(ids)):
-                findings.append(f"archive: {len(set(ids)) - len(alive)} copies were pruned while this scan ran")
-                records = json.dumps(sorted(alive))
-                set_hash = hashlib.sha1(records.encode()).hexdigest()
-        store.db.execute("insert or ignore into archive_sets (hash, records) values (?, ?)", [set_hash, records])
-        store.db.execute("insert or replace into archive_runs (run_id, set_hash, captured_at, new_records, "
-                         "new_bytes, notes) values (?,?,?,?,?,?)",
-                         [run_id, set_hash, datetime.now(UTC).isoformat(timespec="seconds"), new_records,
-                          new_bytes, json.dumps(notes, ensure_ascii=False)])
+    # a record pruned since it was looked up (`oit prune` running beside the scan) is left out
+    if pruned := store.keep_archive_set(run_id, ids, new_records, new_bytes, notes):
+        findings.append(f"archive: {pruned} copies were pruned while this scan ran")
     return findings
 
 
@@ -298,17 +253,7 @@ def _safe(site: str) -> str:
 
 def run_records(store: Store, run_id: int) -> list[dict]:
     """The archived records a run read (URL, digest, file, offset ...), in the order they were stored."""
-    if not has_archive(store):
-        return []
-    row = next(store.db.query("select s.records from archive_runs r join archive_sets s on s.hash = r.set_hash "
-                              "where r.run_id = ?", [run_id]), None)
-    if row is None:
-        return []
-    ids = json.loads(row["records"])
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    return list(store.db.query(f"select * from archive_records where id in ({marks}) order by id", ids))
+    return store.archive_records(run_id)
 
 
 def _member(store: Store, rec: dict) -> bytes:
@@ -388,23 +333,13 @@ def prune(store: Store) -> dict[str, int]:
     """Drop the archive of pruned runs (`runs.pruned_at`), then the records no run refers to: a file keeping
     none is deleted, a file keeping some is rewritten with those only. The rows go in one transaction (a scan
     storing its archive meanwhile either sees them gone, or its set is counted as in use)."""
-    if not has_archive(store):
+    if not store.has_archive():
         return {"records": 0, "files": 0, "bytes": 0}
     folder = archive_dir(store.path)
-    with store._write():
-        store.db.execute("delete from archive_runs where run_id in (select id from runs where pruned_at is not null)"
-                         " or run_id not in (select id from runs)")
-        store.db.execute("delete from archive_sets where hash not in (select set_hash from archive_runs)")
-        used: set[int] = set()
-        for row in store.db.query("select records from archive_sets"):
-            used.update(json.loads(row["records"]))
-        dead = [r for r in store.db.query("select id, file from archive_records") if r["id"] not in used]
-        for r in dead:
-            store.db.execute("delete from archive_records where id = ?", [r["id"]])
+    dead = store.prune_archive_index()
     freed, removed = 0, 0
     for rel in sorted({r["file"] for r in dead}):
-        keep = list(store.db.query("select id, offset, length from archive_records where file = ? order by offset",
-                                   [rel]))
+        keep = store.archive_file_records(rel)
         path = folder / rel
         before = path.stat().st_size if path.exists() else 0
         if not keep:
@@ -425,9 +360,7 @@ def prune(store: Store) -> dict[str, int]:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
-        with store._write():
-            for offset, rid in moved:
-                store.db.execute("update archive_records set offset = ? where id = ?", [offset, rid])
+        store.move_archive_records(moved)
         freed += before - path.stat().st_size
     return {"records": len(dead), "files": removed, "bytes": freed}
 

@@ -12,7 +12,6 @@ again with the next attempt number, at most `MAX_ATTEMPTS` times.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from hashlib import sha1
 from pathlib import Path
@@ -23,7 +22,7 @@ from .batch import Progress, Report, plain_report, read_sites, summary
 from .checklist import DEFAULT_CHECKLIST, load
 from .config import Options
 from .outputs import to_json
-from .store import Store, StoreError
+from .store import DatabaseError, Store, StoreError
 from .workers import (
     DEAD_KEPT,
     HEARTBEAT,
@@ -168,7 +167,7 @@ class Dispatcher:
             return
         try:
             imported, run_id = self.store.import_run(rows, self.batch_id, sid, error)
-        except (TypeError, ValueError, KeyError, AttributeError, OverflowError, sqlite3.Error,
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError, DatabaseError,
                 StoreError) as e:  # rows of another shape: nothing was written (a full disk still stops the batch)
             if isinstance(e, StoreError) and not getattr(e, "data_error", False):
                 raise

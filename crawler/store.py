@@ -62,6 +62,19 @@ LINKS_VIEW = (
     "from pages p join linksets l on l.hash = p.links_hash, json_each(l.links, '$.links') j")
 RUN_TABLES = ("pages", "evidence", "results")  # a run's rows besides its own (export_run, import_run)
 
+# the archive's index (crawler/archive.py): one row per stored WARC record, the record sets runs read, run -> set
+ARCHIVE_SCHEMA = (
+    "create table if not exists archive_records (id integer primary key, url text not null, digest text not null,"
+    " file text not null, offset integer not null, length integer not null, content_type text, status integer,"
+    " bytes integer, captured_at text, truncated integer default 0)",
+    "create unique index if not exists archive_records_key on archive_records (url, digest)",
+    "create index if not exists archive_records_file on archive_records (file)",
+    "create table if not exists archive_sets (hash text primary key, records text not null)",
+    "create table if not exists archive_runs (run_id integer primary key, set_hash text, captured_at text,"
+    " new_records integer, new_bytes integer, notes text)",
+)
+DatabaseError = sqlite3.Error  # what the database itself raises (busy, broken), for callers that ride it out
+
 MAX_DEATHS = 3  # a batch site whose scan's process died this many times (OOM killer, kill -9) is not retried
 MIN_FREE = 50_000_000  # bytes free on the database's disk to start a run
 BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write (two batches, a report during a batch)
@@ -385,10 +398,12 @@ class Store:
                                                     "asked_at": now()}).last_pk)
 
     def unqueue_scan(self, queue_id: int) -> None:
+        """A queued scan has started (or was asked twice): no longer kept for a restart."""
         with self._write():
             self.db.execute("delete from web_queue where id = ?", [queue_id])
 
     def queued_scans(self) -> list[dict]:
+        """The scans asked for in the web app and not started yet, in their order."""
         return list(self.db.query("select * from web_queue order by id"))
 
     def latest_run(self) -> int | None:
@@ -404,6 +419,57 @@ class Store:
     def results(self, run_id: int) -> list[dict]:
         """A run's item results, in checklist order."""
         return list(self.db.query("select * from results where run_id = ? order by id", [run_id]))
+
+    # listings (the web app's pages) -----------------------------------------------------------
+
+    def max_run_id(self) -> int:
+        """The highest run id so far (0 in an empty database)."""
+        row = self.db.execute("select coalesce(max(id), 0) from runs").fetchone()
+        return int(row[0])
+
+    def first_run_after(self, start_url: str, after: int) -> int | None:
+        """The first run of a site started after run id `after` (the scan a caller just began)."""
+        row = self.db.execute("select min(id) from runs where start_url = ? and id > ?", [start_url, after]).fetchone()
+        return row[0] if row and row[0] is not None else None
+
+    def recent_runs(self, limit: int = 30) -> list[dict]:
+        """The newest runs, finished or not, each with `counts` of its items' statuses ({} unless finished)."""
+        return self._with_counts(self.db.query(
+            "select id, batch_id, start_url, site, name, year, started_at, finished_at, pages_fetched, stop_reason, "
+            "status from runs order by id desc limit ?", [limit]))
+
+    def site_history(self, start_url: str) -> list[dict]:
+        """Every run of one site, newest first, each with `counts` as in `recent_runs`."""
+        return self._with_counts(self.db.query(
+            "select id, batch_id, start_url, year, started_at, finished_at, pages_fetched, stop_reason, status "
+            "from runs where start_url = ? order by id desc", [start_url]))
+
+    def _with_counts(self, runs: Iterator[dict]) -> list[dict]:
+        """Run rows, each given `counts` of its items' statuses when it finished ({} otherwise)."""
+        out = list(runs)
+        for r in out:
+            r["counts"] = self.status_counts(r["id"]) if r["status"] == "finished" else {}
+        return out
+
+    def latest_run_name(self, start_url: str) -> str:
+        """The name of a site's latest run that has one ('' when none has)."""
+        row = self.db.execute("select name from runs where start_url = ? and name != '' order by id desc limit 1",
+                              [start_url]).fetchone()
+        return row[0] if row else ""
+
+    def home_page(self, run_id: int) -> dict:
+        """The home page row of a run (title, status, error), {} when it was never fetched."""
+        rows = list(self.db.query("select title, status, error from pages where run_id = ? and depth = 0 "
+                                  "order by id limit 1", [run_id]))
+        return rows[0] if rows else {}
+
+    def recent_batches(self, limit: int = 20) -> list[dict]:
+        """The newest batches' rows, newest first."""
+        return list(self.db.query("select * from batches order by id desc limit ?", [limit]))
+
+    def unfinished_batches(self) -> list[dict]:
+        """The rows of every batch still running (or left running by a crash), oldest first."""
+        return list(self.db.query("select * from batches where status = 'running' order by id"))
 
     # batches -------------------------------------------------------------------------------
 
@@ -617,6 +683,100 @@ class Store:
                                   "run_id": d["run_id"], "status": d["status"]}
         return out
 
+    # the archive's index (crawler/archive.py writes the WARC files it points into) -------------------
+
+    def ensure_archive(self) -> None:
+        """The archive's index tables, created if missing."""
+        with self._write():
+            for sql in ARCHIVE_SCHEMA:
+                self.db.execute(sql)
+
+    def has_archive(self) -> bool:
+        """Whether the database has an archive index (a run was ever archived into it)."""
+        return self.has("archive_runs")
+
+    def archived_latest(self, url: str) -> int | None:
+        """The newest archived record of a URL (its last download), or None."""
+        row = self.db.execute("select id from archive_records where url = ? order by id desc limit 1",
+                              [url]).fetchone()
+        return row[0] if row else None
+
+    def archived(self, url: str, digest: str) -> int | None:
+        """The archived record of a URL with this payload digest, or None."""
+        row = self.db.execute("select id from archive_records where url = ? and digest = ?", [url, digest]).fetchone()
+        return row[0] if row else None
+
+    def add_archive_records(self, rows: list[dict]) -> list[int]:
+        """Index records just written to a WARC file, in one transaction; returns their ids (a URL and digest
+        indexed already keeps its record)."""
+        ids = []
+        with self._write():
+            for r in rows:
+                self.db.execute("insert or ignore into archive_records (url, digest, file, offset, length, "
+                                "content_type, status, bytes, captured_at, truncated) values (?,?,?,?,?,?,?,?,?,?)",
+                                [r["url"], r["digest"], r["file"], r["offset"], r["length"], r["content_type"],
+                                 r["status"], r["bytes"], r["captured_at"], r["truncated"]])
+                ids.append(self.db.execute("select id from archive_records where url = ? and digest = ?",
+                                           [r["url"], r["digest"]]).fetchone()[0])
+        return ids
+
+    def keep_archive_set(self, run_id: int, ids: list[int], new_records: int, new_bytes: int, notes: dict) -> int:
+        """The records a run read, as a set stored once by hash, and the run's row pointing to it, in one
+        transaction; records pruned since they were looked up are left out. Returns how many were."""
+        wanted = sorted(set(ids))
+        with self._write():
+            alive = wanted
+            if wanted:
+                marks = ",".join("?" * len(wanted))
+                kept = {r[0] for r in self.db.execute(f"select id from archive_records where id in ({marks})",
+                                                      wanted).fetchall()}
+                alive = sorted(kept)
+            records = json.dumps(alive)
+            set_hash = hashlib.sha1(records.encode()).hexdigest()
+            self.db.execute("insert or ignore into archive_sets (hash, records) values (?, ?)", [set_hash, records])
+            self.db.execute("insert or replace into archive_runs (run_id, set_hash, captured_at, new_records, "
+                            "new_bytes, notes) values (?,?,?,?,?,?)",
+                            [run_id, set_hash, now(), new_records, new_bytes, json.dumps(notes, ensure_ascii=False)])
+        return len(wanted) - len(alive)
+
+    def archive_records(self, run_id: int) -> list[dict]:
+        """The archived records a run read (URL, digest, file, offset ...), in the order they were stored."""
+        if not self.has_archive():
+            return []
+        row = self.db.execute("select s.records from archive_runs r join archive_sets s on s.hash = r.set_hash "
+                              "where r.run_id = ?", [run_id]).fetchone()
+        ids = json.loads(row[0]) if row else []
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return list(self.db.query(f"select * from archive_records where id in ({marks}) order by id", ids))
+
+    def prune_archive_index(self) -> list[dict]:
+        """Drop, in one transaction, the archive rows of pruned or deleted runs, the sets no run refers to and the
+        records no set refers to; returns the records dropped (id, file)."""
+        with self._write():
+            self.db.execute("delete from archive_runs where run_id in (select id from runs where pruned_at is not "
+                            "null) or run_id not in (select id from runs)")
+            self.db.execute("delete from archive_sets where hash not in (select set_hash from archive_runs)")
+            used: set[int] = set()
+            for row in self.db.query("select records from archive_sets"):
+                used.update(json.loads(row["records"]))
+            dead = [r for r in self.db.query("select id, file from archive_records") if r["id"] not in used]
+            for r in dead:
+                self.db.execute("delete from archive_records where id = ?", [r["id"]])
+        return dead
+
+    def archive_file_records(self, file: str) -> list[dict]:
+        """The records one archive file keeps (id, offset, length), by offset."""
+        return list(self.db.query("select id, offset, length from archive_records where file = ? order by offset",
+                                  [file]))
+
+    def move_archive_records(self, moved: list[tuple[int, int]]) -> None:
+        """The new offsets of records in a rewritten archive file ((offset, id) pairs), in one transaction."""
+        with self._write():
+            for offset, rid in moved:
+                self.db.execute("update archive_records set offset = ? where id = ?", [offset, rid])
+
     # retention ------------------------------------------------------------------------------
 
     def prune(self, keep_runs: int | None = None, older_than_days: float | None = None) -> dict[str, int]:
@@ -676,3 +836,7 @@ class Store:
     def vacuum(self) -> None:
         """Give the space of deleted rows back to the disk."""
         self.db.execute("vacuum")
+
+    def close(self) -> None:
+        """Close the database (a store made for one site's run, in memory, once its rows are exported)."""
+        self.db.close()

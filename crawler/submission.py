@@ -39,10 +39,10 @@ def add_commands(sub: argparse._SubParsersAction, default_db: str) -> None:
 
 def _run(store: Store, a: argparse.Namespace) -> int:
     if a.latest:
-        row = next(store.db.query("select id from runs where status = 'finished' order by id desc limit 1"), None)
-        if row is None:
+        latest = store.latest_run()
+        if latest is None:
             raise StoreError(f"no finished run in {a.db}")
-        return row["id"]
+        return latest
     run = store.run(a.run)
     if run is None:
         raise StoreError(f"no run {a.run} in {a.db}")

@@ -30,7 +30,6 @@ import random
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -57,7 +56,7 @@ from .checklist import Checklist, load
 from .config import Budget, Options, RenderOptions, Settings
 from .fetch import HostGate
 from .models import OitError
-from .store import Store
+from .store import DatabaseError, Store
 
 QUEUE = "oit-sites"
 DRAMATIQ_NAMESPACE = "oit-dramatiq"
@@ -373,7 +372,7 @@ class _Process:
         if self._documents is None and self.documents_path:
             try:
                 self._documents = Store(self.documents_path)
-            except (OitError, sqlite3.Error) as e:
+            except (OitError, DatabaseError) as e:
                 log.warning("%s: no document cache (%s)", self.name, e)
                 self.documents_path = None
         return self._documents
@@ -410,13 +409,13 @@ class _SiteStore(Store):
             return super().get(url)
         try:
             return self.cache.get(url)
-        except sqlite3.Error:  # busy or broken: this document is read again, that is all
+        except DatabaseError:  # busy or broken: this document is read again, that is all
             return None
 
     def put(self, url: str, row: dict) -> None:
         if self.cache is None:
             return super().put(url, row)
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(DatabaseError):
             self.cache.put(url, row)
 
 
@@ -498,7 +497,7 @@ async def audit_site(job: dict) -> None:
                 rows["run"]["settings"] = json.dumps({**json.loads(rows["run"]["settings"] or "{}"),
                                                       "checklist_file": job["checklist_file"]}, ensure_ascii=False)
         finally:
-            store.db.close()
+            store.close()
     seconds = time.monotonic() - t0
     payload = {"batch": job["batch"], "site_id": job["site_id"], "attempt": attempt, "url": url, "error": error,
                "rows": rows, "worker": proc.name, "seconds": round(seconds, 2)}

@@ -34,6 +34,7 @@ from ..explain import explain, for_result
 from ..fetch import not_public
 from ..match import FOUND, REVIEW
 from ..models import STATUS_TH, STATUSES, STOP_TH, error_th
+from ..names import pick as pick_name
 from ..nearest import NEAREST_TH, nearest
 from ..outputs import html_batch, nacc_paste, to_csv, to_json, to_xlsx
 from ..outputs.common import (
@@ -58,7 +59,6 @@ from ..outputs.html import CSS as REPORT_CSS
 from ..outputs.html import STATUS_CODE, STATUS_CSS
 from ..store import Store, StoreError
 from ..urls import BadURL, normalize_start, readable
-from . import queries
 from .guard import Guard, check_csrf
 from .jobs import Busy, Jobs
 from .submission import routes as submission_routes
@@ -115,6 +115,20 @@ def _items(doc: dict) -> list[dict]:
                      "reason": reason, "year": year_found(it), "best": evidence[0] if evidence else None,
                      "more": evidence[1:], "accepted": it.get("accepted")})
     return rows
+
+
+def _site_name(store: Store, start_url: str, run: dict | None = None) -> str:
+    """The one name of a site: the name an admin gave it (web form, --name, sites list), else its run's name
+    (the latest named one without `run`) when not generic ("หน้าแรก"), else its host."""
+    run_name = run.get("name") if run is not None else store.latest_run_name(start_url)
+    return pick_name(store.given_name(start_url), run_name, url=start_url)
+
+
+def _named(store: Store, runs: list[dict]) -> list[dict]:
+    """Run rows, each given the one name of its site (`_site_name`)."""
+    for r in runs:
+        r["name"] = _site_name(store, r["start_url"], r)
+    return runs
 
 
 def _download(body: str | bytes, filename: str, media: str) -> Response:
@@ -201,8 +215,8 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         live = [j for j in jobs.scans.values() if j.state in ("queued", "running")]
         running = {j.run_id for j in live} | {  # runs this server is doing now; others were left by a crash
             r for b in jobs.batches.values() if b.task and not b.task.done() for r in b.runs()}
-        return render(request, "home.html", status, runs=queries.recent_runs(store), live=live, error=error,
-                      form=form or {}, batches=queries.recent_batches(store, 5), running=running)
+        return render(request, "home.html", status, runs=_named(store, store.recent_runs()), live=live, error=error,
+                      form=form or {}, batches=store.recent_batches(5), running=running)
 
     async def start_scan(request: Request) -> Response:
         form = await form_of(request, max_files=0, max_fields=10)
@@ -232,7 +246,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         if job.state == "finished" and job.run_id:
             return RedirectResponse(f"/runs/{job.run_id}", 303)
         return render(request, "progress.html", job=job, progress=job.snapshot(),
-                      name=job.name or queries.site_name(store_of(request), job.url))
+                      name=job.name or _site_name(store_of(request), job.url))
 
     async def scan_events(request: Request) -> Response:
         job = jobs_of(request).scans.get(request.path_params["job"])
@@ -282,8 +296,9 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
         if job is not None:
             return RedirectResponse(f"/scans/{job.id}", 303)
         doc = archive.annotate(store.result(run_id), store)  # evidence -> its archived copy
-        name = queries.site_name(store, run["start_url"], run)
-        title = queries.home_title(store, run_id)
+        name = _site_name(store, run["start_url"], run)
+        home = store.home_page(run_id)
+        title = home.get("title") or ""
         in_batch = None
         if run["batch_id"] and (job := jobs.batches.get(run["batch_id"])) is not None:
             in_batch = job
@@ -295,7 +310,6 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             if job is not None:
                 failure = {"cause": admin_error(job.error), "advice": advice_th(job.error)}
             else:
-                home = queries.home_page(store, run_id)
                 cause = error_th(home.get("error"), home.get("status") or 0) if home else "เปิดหน้าแรกไม่ได้"
                 detail = f"{home.get('error') or ''} HTTP {home.get('status') or ''} {cause}"
                 failure = {"cause": cause, "advice": advice_th(detail)}
@@ -303,7 +317,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
                       failure=failure,
                       tally=counts(doc),
                       name=name, title=title, in_batch=in_batch,
-                      runs=len(queries.site_history(store, run["start_url"])))
+                      runs=len(store.site_history(run["start_url"])))
 
     async def accept_item(request: Request) -> Response:
         store, run_id, run = _run_or_404(request)
@@ -343,7 +357,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             url = normalize_start(request.query_params.get("url", ""))
         except BadURL:
             raise HTTPException(400, "ที่อยู่เว็บไซต์ไม่ถูกต้อง") from None
-        runs = queries.site_history(store, url)
+        runs = store.site_history(url)
         if not runs:
             raise HTTPException(404, "ยังไม่มีการตรวจเว็บไซต์นี้")
         finished = [r["id"] for r in runs if r["status"] == "finished"]
@@ -362,7 +376,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             report = diff_runs(store, old, new)
             report["changes"].sort(key=lambda c: c["kind"] not in WORSE)
         return render(request, "history.html", url=url, runs=runs, old=old, new=new, report=report,
-                      name=queries.site_name(store, url))
+                      name=_site_name(store, url))
 
     async def item_page(request: Request) -> Response:
         item_id = request.path_params["item"].upper()
@@ -399,7 +413,7 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
     async def batches_page(request: Request, error: str = "", problems: list | None = None,
                            status: int = 200) -> HTMLResponse:
         store = store_of(request)
-        rows = queries.recent_batches(store, 50)
+        rows = store.recent_batches(50)
         return render(request, "batches.html", status, batches=rows, error=error, problems=problems or [],
                       running=set(jobs_of(request).batches))
 

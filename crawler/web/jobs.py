@@ -24,7 +24,6 @@ from ..models import LinkRecord, OitError, PageRecord
 from ..progress import ScanProgress
 from ..store import Store
 from ..urls import site_key
-from . import queries
 
 
 class Busy(OitError):
@@ -111,11 +110,11 @@ class Jobs:
         if on_start:
             on_start()
 
-        before = queries.max_run_id(self.store)
+        before = self.store.max_run_id()
 
         def on_page(record: PageRecord, links: list[LinkRecord]) -> None:
             if progress.run_id is None:
-                progress.run_id = queries.run_after(self.store, url, before)
+                progress.run_id = self.store.first_run_after(url, before)
             progress.page(record, links)
             if notify:
                 notify()
@@ -139,7 +138,7 @@ class Jobs:
                       ScanProgress(url, self.options.budget.max_pages), year=year)
         job.queue_id = queue_id if queue_id is not None else self.store.queue_scan(url, name, checklist_path)
         if name:
-            queries.set_name(self.store, url, name)
+            self.store.set_name(url, name)
         self.scans[job.id] = job
         self.active[key] = job
         job.task = asyncio.create_task(self._run_scan(job), name=f"scan-{job.id}")
@@ -161,7 +160,7 @@ class Jobs:
             job.queue_id = None
 
     async def _run_scan(self, job: ScanJob) -> None:
-        before = queries.max_run_id(self.store)
+        before = self.store.max_run_id()
 
         def started() -> None:
             job.state = "running"
@@ -178,13 +177,13 @@ class Jobs:
                 job.state = "finished"
         except SiteUnreachable as e:
             job.state, job.error = "failed", str(e)
-            job.run_id = job.run_id or queries.run_after(self.store, job.url, before)
+            job.run_id = job.run_id or self.store.first_run_after(job.url, before)
         except asyncio.CancelledError:
             job.state, job.error = "failed", "หยุดเพราะปิดโปรแกรม"  # still queued: it stays in `web_queue`
             raise
         except Exception as e:  # noqa: BLE001 - shown to the admin on the run's page
             job.state, job.error = "failed", f"{type(e).__name__}: {e}"[:300]
-            job.run_id = job.run_id or queries.run_after(self.store, job.url, before)
+            job.run_id = job.run_id or self.store.first_run_after(job.url, before)
             with contextlib.suppress(OitError):
                 self._unqueue(job)
         finally:
@@ -205,7 +204,7 @@ class Jobs:
     def resume_batches(self) -> list[int]:
         """Batches this server started and did not finish (a restart, a crash): run the rest of them."""
         resumed = []
-        for b in queries.unfinished_batches(self.store):
+        for b in self.store.unfinished_batches():
             settings = json.loads(b["settings"] or "{}")
             inside = self.uploads is not None and Path(b["csv_path"] or "").parent == self.uploads.resolve()
             if settings.get("web") and inside:
