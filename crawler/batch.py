@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from multiprocessing import reduction
 from multiprocessing.connection import Connection
@@ -29,6 +30,7 @@ from .audit import SiteUnreachable, scan_site
 from .checklist import Checklist, load
 from .columns import by_content, by_name, is_header
 from .config import Options
+from .crawl import PageCallback
 from .fetch import HostGate
 from .models import OitError
 from .outputs import to_json
@@ -209,34 +211,37 @@ class Tally:
         self.report(f"{'FAILED' if error else 'done'} {url}" + (f": {error}" if error else ""), p)
 
 
-async def _run(store: Store, batch_id: int, todo: list[dict], checklist: Checklist, options: Options,
-               concurrency: int, out: Path | None, tally: Tally | Events) -> None:
-    gate = HostGate(options.settings.per_host, options.settings.delay, resolve=True)
-    slots = asyncio.Semaphore(max(1, concurrency))
+@dataclass
+class Hooks:
+    """How a caller follows the sites of a batch's loop (`run_sites`) and shares its own limits with it; each
+    hook is optional. `oit batch` and its worker processes report `start` and `end`; the web app also shows
+    each page as it comes (`page`) and holds its scan slots and the site's lock around each scan (`slot`)."""
 
-    async def one(site: dict) -> None:
-        async with slots:
-            store.site_started(site["id"])
-            tally.start(site["id"], site["url"])
-            run_id, error, pages = None, None, 0
-            try:
-                run_id = await scan_site(site["url"], checklist, store, options, gate, batch_id,
-                                         name=site.get("name") or None)
-            except SiteUnreachable as e:
-                error = str(e)
-                run_id = store.batch_run(site["url"], batch_id)
-            except StoreError:
-                raise  # a full disk stops the batch; its sites stay to do, a resume redoes them
-            except Exception as e:  # noqa: BLE001 - one hostile site never stops the batch
-                error = f"{type(e).__name__}: {e}"[:300]
-            if run_id is not None and error is None:
-                doc = store.result(run_id)
-                pages = doc["pages_fetched"] or 0
-                if out is not None:
-                    (out / f"site-{site['line']}-{file_name(site['url'])}.json").write_text(to_json(doc),
-                                                                                            encoding="utf-8")
-            store.site_done(site["id"], run_id, error)  # committed before it is reported done
-            tally.end(site["id"], site["url"], pages, error)
+    start: Callable[[int, str], None] | None = None  # (site id, URL): scanned from now, its row marked running
+    end: Callable[[int, str, int, str | None], None] | None = None  # (site id, URL, pages, error): stored
+    page: Callable[[int, str], PageCallback | None] | None = None  # (site id, URL) -> the page hook of its scan
+    slot: Callable[[str], AbstractAsyncContextManager] | None = None  # (URL) -> held while the site is scanned
+
+
+async def run_sites(store: Store, batch_id: int, todo: list[dict], checklist: Checklist, options: Options,
+                    hooks: Hooks | None = None, *, concurrency: int = CONCURRENCY,
+                    slots: asyncio.Semaphore | None = None, gate: HostGate | None = None, out: Path | None = None,
+                    csv_names: bool = True) -> None:
+    """The one batch loop (`oit batch`, each of its worker processes, the web app): every site of `todo`
+    scanned, in order, `concurrency` at a time (or as `slots` lets them in: a limit shared with other
+    batches), sites on one server limited together by `gate`. A site's row is marked running, then done or
+    failed (committed before `end` is told); a site that fails never stops the others, a StoreError (a full
+    disk) or a cancel stops them all, their runs stored as interrupted and their sites left to do. `out`: a
+    folder for each site's result JSON; `csv_names`: the sites list's name names the run (else the name an
+    admin gave the site comes first, as in the web app)."""
+    hooks = hooks or Hooks()
+    gate = gate or HostGate(options.settings.per_host, options.settings.delay, resolve=True)
+    slots = slots or asyncio.Semaphore(max(1, concurrency))
+    site = _SiteScan(store, batch_id, checklist, options, hooks, gate, out, csv_names)
+
+    async def one(s: dict) -> None:
+        async with slots, (hooks.slot(s["url"]) if hooks.slot else contextlib.nullcontext()):
+            await site.scan(s)
 
     tasks = [asyncio.create_task(one(s)) for s in todo]  # in order: the semaphore lets them in first come first
     async with keep_browser():  # one Chromium for every site of the batch, started only if one needs it
@@ -246,6 +251,52 @@ async def _run(store: Store, batch_id: int, todo: list[dict], checklist: Checkli
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@dataclass
+class _SiteScan:
+    """One site of a batch's loop, from its row marked running to its row marked done or failed."""
+
+    store: Store
+    batch_id: int
+    checklist: Checklist
+    options: Options
+    hooks: Hooks
+    gate: HostGate
+    out: Path | None
+    csv_names: bool
+
+    async def scan(self, site: dict) -> None:
+        """Scan the site into a run of the batch; its row says how it ended before `end` is told."""
+        store, hooks, url = self.store, self.hooks, site["url"]
+        store.site_started(site["id"])
+        if hooks.start:
+            hooks.start(site["id"], url)
+        on_page = hooks.page(site["id"], url) if hooks.page else None
+        run_id, error, pages = None, None, 0
+        try:
+            run_id = await scan_site(url, self.checklist, store, self.options, self.gate, self.batch_id, on_page,
+                                     name=(site.get("name") or None) if self.csv_names else None)
+        except SiteUnreachable as e:
+            error = str(e)
+            run_id = store.batch_run(url, self.batch_id)
+        except StoreError:
+            raise  # a full disk stops the batch; its sites stay to do, a resume redoes them
+        except Exception as e:  # noqa: BLE001 - one hostile site never stops the batch
+            error = f"{type(e).__name__}: {e}"[:300]
+        if run_id is not None and error is None:
+            pages = self.write_out(site, run_id)
+        store.site_done(site["id"], run_id, error)  # committed before it is reported done
+        if hooks.end:
+            hooks.end(site["id"], url, pages, error)
+
+    def write_out(self, site: dict, run_id: int) -> int:
+        """The site's result JSON in the `out` folder, if any; returns the pages the run fetched."""
+        if self.out is None:
+            return (self.store.run(run_id) or {}).get("pages_fetched") or 0
+        doc = self.store.result(run_id)
+        (self.out / f"site-{site['line']}-{file_name(site['url'])}.json").write_text(to_json(doc), encoding="utf-8")
+        return doc["pages_fetched"] or 0
 
 
 # longest first ---------------------------------------------------------------------------------------------
@@ -437,7 +488,8 @@ async def _process_loop(store: Store, batch_id: int, sites: list[dict], checklis
             stop(signal.SIGTERM)
         with contextlib.suppress(NotImplementedError, OSError, ValueError):  # Windows
             loop.add_reader(parent.sentinel, orphaned)
-    await _run(store, batch_id, sites, checklist, options, concurrency, out, events)
+    await run_sites(store, batch_id, sites, checklist, options, Hooks(start=events.start, end=events.end),
+                    concurrency=concurrency, out=out)
 
 
 @dataclass
@@ -644,7 +696,8 @@ def run_batch(csv_path: str | Path, options: Options, concurrency: int = CONCURR
             held = Inherited(lock) if os.name == "posix" else None
             died = _run_processes(batch_id, shares, options, concurrency, out_dir, tally, held)
         else:
-            asyncio.run(_run(store, batch_id, todo, checklist, options, concurrency, out_dir, tally))
+            asyncio.run(run_sites(store, batch_id, todo, checklist, options, Hooks(start=tally.start, end=tally.end),
+                                  concurrency=concurrency, out=out_dir))
         if died:
             store.count_deaths(batch_id)  # the sites a killed process was scanning: given up after 3 deaths
             store.abandon_dead()  # the runs a killed process left 'running' are interrupted ones

@@ -1,8 +1,9 @@
 """Scans and batches run by the web app: asyncio tasks in the server's process, with live progress.
 
-Every scan is the same `scan_site` the command line uses. At most `scans` run at a time (one slot is
-kept free of batches when there are two or more), one at a time per site; a batch is stored as
-`oit batch` stores it (batches, batch_sites) and resumes when the server starts again.
+Every scan is the same `scan_site` the command line uses, and a batch the same loop as `oit batch`
+(`batch.run_sites`, given this server's hooks). At most `scans` run at a time (one slot is kept free of
+batches when there are two or more), one at a time per site; a batch is stored as `oit batch` stores it
+(batches, batch_sites) and resumes when the server starts again.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..audit import SiteUnreachable, scan_site
+from ..batch import Hooks, run_sites
 from ..checklist import Checklist, load
 from ..config import Options
+from ..crawl import PageCallback
 from ..fetch import HostGate
 from ..models import LinkRecord, OitError, PageRecord
 from ..progress import ScanProgress
-from ..store import Store
+from ..store import Store, StoreError
 from ..urls import site_key
 
 
@@ -99,27 +102,28 @@ class Jobs:
     def _lock(self, key: str) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
 
-    async def _scan(self, url: str, checklist_path: str, progress: ScanProgress, batch_id: int | None = None,
-                    on_start: Callable[[], None] | None = None, notify: Callable[[], None] | None = None,
-                    year: int | None = None) -> int:
-        """scan_site with the server's options, progress hook and shared host gate; returns the run id.
-        `year`: the fiscal year judged (None: the checklist's own)."""
-        checklist = self.checklist(checklist_path)
-        options = replace(self.options, checklist=checklist_path, year=year)
-        progress.started = time.monotonic()
-        if on_start:
-            on_start()
+    @contextlib.asynccontextmanager
+    async def _slot(self, url: str) -> AsyncIterator[None]:
+        """One of the server's scan slots and the site's lock, held while the site is scanned."""
+        async with self.slots, self._lock(site_key(url)):
+            yield
 
+    def _scan_options(self, checklist_path: str, year: int | None) -> Options:
+        """The server's options for a scan judged by this checklist, for this fiscal year (None: the list's own)."""
+        return replace(self.options, checklist=checklist_path, year=year)
+
+    def _page_hook(self, progress: ScanProgress, url: str, notify: Callable[[], None]) -> PageCallback:
+        """The page hook of a scan starting now: its live progress (the run id found on its first page)."""
+        progress.started = time.monotonic()
         before = self.store.max_run_id()
 
         def on_page(record: PageRecord, links: list[LinkRecord]) -> None:
             if progress.run_id is None:
                 progress.run_id = self.store.first_run_after(url, before)
             progress.page(record, links)
-            if notify:
-                notify()
+            notify()
 
-        return await scan_site(url, checklist, self.store, options, self.gate, batch_id, on_page)
+        return on_page
 
     # ------------------------------------------------------------------------------ one site
 
@@ -172,8 +176,12 @@ class Jobs:
             job.changed.set()
 
         try:
-            async with self.slots, self._lock(job.key):
-                job.run_id = await self._scan(job.url, job.checklist, job.progress, None, started, notify, job.year)
+            async with self._slot(job.url):
+                checklist = self.checklist(job.checklist)
+                started()
+                on_page = self._page_hook(job.progress, job.url, notify)
+                options = self._scan_options(job.checklist, job.year)
+                job.run_id = await scan_site(job.url, checklist, self.store, options, self.gate, None, on_page)
                 job.state = "finished"
         except SiteUnreachable as e:
             job.state, job.error = "failed", str(e)
@@ -219,38 +227,48 @@ class Jobs:
         job.task = asyncio.create_task(self._run_batch(job), name=f"batch-{batch_id}")
 
     async def _run_batch(self, job: BatchJob) -> None:
+        """The batch's unfinished sites through the one batch loop, with this server's hooks; finished unless
+        the server is closing or the database failed (then it resumes at the next start)."""
         b = self.store.batch(job.id) or {}
         settings = json.loads(b.get("settings") or "{}")
         checklist_path = settings.get("checklist_file") or str(self.options.checklist)
         todo = [s for s in self.store.batch_sites(job.id) if s["status"] in ("pending", "running")]
-        results = await asyncio.gather(*(self._batch_site(job, s, checklist_path, settings.get("year"))
-                                         for s in todo),
-                                       return_exceptions=True)
-        if not any(isinstance(r, BaseException) for r in results) and not self.closing.is_set():
+        try:
+            checklist = self.checklist(checklist_path)
+        except Exception as e:  # noqa: BLE001 - a list gone since the batch started: each site fails with why
+            self._fail_sites(todo, f"{type(e).__name__}: {e}"[:300])
+        else:
+            try:
+                await run_sites(self.store, job.id, todo, checklist,
+                                self._scan_options(checklist_path, settings.get("year")), self._batch_hooks(job),
+                                slots=self.batch_slots, gate=self.gate, csv_names=False)
+            except StoreError:  # a full disk: its sites stay to do
+                job.changed.set()
+                return
+        if not self.closing.is_set():
             self.store.finish_batch(job.id)
         job.changed.set()
 
-    async def _batch_site(self, job: BatchJob, site: dict, checklist_path: str, year: int | None = None) -> None:
-        key = site_key(site["url"])
-        async with self.batch_slots, self.slots, self._lock(key):
-            progress = ScanProgress(site["url"], self.options.budget.max_pages)
-            job.sites[site["id"]] = progress
+    def _fail_sites(self, sites: list[dict], error: str) -> None:
+        """Sites of a batch that cannot be scanned at all: each failed with why."""
+        for site in sites:
             self.store.site_started(site["id"])
+            self.store.site_done(site["id"], None, error)
+
+    def _batch_hooks(self, job: BatchJob) -> Hooks:
+        """The batch loop's hooks in this server: each site's live progress, the scan slots and the site's lock."""
+        def start(site_id: int, url: str) -> None:
+            job.sites[site_id] = ScanProgress(url, self.options.budget.max_pages)
             job.changed.set()
-            run_id, error = None, None
-            try:
-                run_id = await self._scan(site["url"], checklist_path, progress, job.id, notify=job.changed.set,
-                                          year=year)
-            except SiteUnreachable as e:
-                error = str(e)
-                run_id = self.store.batch_run(site["url"], job.id)
-            except asyncio.CancelledError:
-                raise  # the site stays 'running': redone when the batch resumes
-            except Exception as e:  # noqa: BLE001 - one hostile site never stops the batch
-                error = f"{type(e).__name__}: {e}"[:300]
-            self.store.site_done(site["id"], run_id, error)
-            job.sites.pop(site["id"], None)
+
+        def page(site_id: int, url: str) -> PageCallback:
+            return self._page_hook(job.sites[site_id], url, job.changed.set)
+
+        def end(site_id: int, url: str, pages: int, error: str | None) -> None:
+            job.sites.pop(site_id, None)
             job.changed.set()
+
+        return Hooks(start=start, end=end, page=page, slot=self._slot)
 
     # ------------------------------------------------------------------------------ shutdown
 
