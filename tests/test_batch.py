@@ -378,3 +378,50 @@ def test_a_killed_process_leaves_its_sites_to_do_and_the_batch_ends(slow_four):
     for srv in servers:
         srv.latency = 0.0
     assert_resumed_to_the_end(args, db, 4)
+
+
+def test_the_one_batch_loop_calls_its_hooks_around_each_site(site_server, tmp_path):
+    """`run_sites` (oit batch, its processes and the web app): the caller's slot is held around each site, whose
+    start, pages and end it hears in order; a dead site fails without stopping the other."""
+    import asyncio
+    import contextlib
+
+    from crawler.batch import Hooks, run_sites
+    from crawler.checklist import load
+    from crawler.config import Options, RenderOptions, Settings
+    from crawler.store import Store
+
+    srv = site_server("menu_cms")
+    options = Options(db=tmp_path / "oit.db", settings=Settings(allow_private=True, delay=0.02),
+                      render=RenderOptions(mode="never"))
+    store = Store(options.db)
+    sites = [{"line": 2, "url": srv.url, "name": "เทศบาลทดสอบ"}, {"line": 3, "url": "http://127.0.0.1:9/", "name": ""}]
+    batch_id = store.start_batch("sites.csv", "sites", {}, sites)
+    todo = store.batch_sites(batch_id)
+    events: list[tuple] = []
+
+    @contextlib.asynccontextmanager
+    async def slot(url: str):
+        events.append(("enter", url))
+        yield
+        events.append(("leave", url))
+
+    def page(site_id: int, url: str):
+        return lambda record, links: events.append(("page", url))
+
+    hooks = Hooks(start=lambda i, url: events.append(("start", url)), page=page, slot=slot,
+                  end=lambda i, url, pages, error: events.append(("end", url, pages, error)))
+
+    async def run() -> None:
+        await run_sites(store, batch_id, todo, load(None), options, hooks, slots=asyncio.Semaphore(1))
+
+    asyncio.run(run())
+    for site in sites:
+        mine = [e for e in events if e[1] == site["url"]]
+        assert [e[0] for e in mine[:2]] == ["enter", "start"] and [e[0] for e in mine[-2:]] == ["end", "leave"]
+    done = [e for e in events if e[1] == srv.url]
+    assert done[-2][2] == sum(e[0] == "page" for e in done) > 1  # the pages it says are the pages it heard
+    assert [e[0] for e in events].index("leave") < [e[1] for e in events].index(sites[1]["url"])  # one at a time
+    rows = store.batch_sites(batch_id)
+    assert [r["status"] for r in rows] == ["done", "failed"] and all(r["run_id"] for r in rows)
+    assert events[-2][3] == rows[1]["error"] and store.run(rows[0]["run_id"])["name"] == "เทศบาลทดสอบ"

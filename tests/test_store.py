@@ -131,3 +131,24 @@ def test_prune_treats_web_app_uploads_of_the_same_sites_as_one_list(tmp_path):
     counts = store.prune(keep_runs=1)
     assert counts["runs"] == 1
     assert store.run(runs[0])["pruned_at"] and not store.run(runs[1])["pruned_at"]
+
+
+def test_the_web_apps_listings_and_the_archive_index_are_store_methods(site_server, tmp_path):
+    from crawler.store import Store
+
+    srv = site_server("menu_cms")
+    _, doc = scan(srv.url, tmp_path)
+    store, run_id = Store(tmp_path / "oit.db"), doc["run_id"]
+    assert store.max_run_id() == run_id and store.latest_run() == run_id
+    assert store.first_run_after(srv.url, 0) == run_id and store.first_run_after(srv.url, run_id) is None
+    recent, history = store.recent_runs(), store.site_history(srv.url)
+    assert [r["id"] for r in recent] == [r["id"] for r in history] == [run_id]
+    assert recent[0]["counts"] == history[0]["counts"] == doc["summary"]
+    home = store.home_page(run_id)
+    assert home["status"] == 200 and home["title"] and store.home_page(run_id + 1) == {}
+    assert store.latest_run_name(srv.url) == doc["site"]["name"] and store.latest_run_name("http://x.go.th/") == ""
+    assert store.recent_batches() == store.unfinished_batches() == []
+    records = store.archive_records(run_id)  # the evidence the verdicts read, archived once by (URL, digest)
+    assert store.has_archive() and records
+    assert store.archived(records[0]["url"], records[0]["digest"]) == records[0]["id"]
+    assert store.archive_file_records(records[0]["file"])

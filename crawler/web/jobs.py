@@ -95,11 +95,13 @@ class Jobs:
     # ------------------------------------------------------------------------------ common
 
     def checklist(self, path: str) -> Checklist:
+        """A checklist file, read once per server."""
         if path not in self._checklists:
             self._checklists[path] = load(path)
         return self._checklists[path]
 
     def _lock(self, key: str) -> asyncio.Lock:
+        """The lock of a site (by its key): one scan of it at a time, single or in a batch."""
         return self._locks.setdefault(key, asyncio.Lock())
 
     @contextlib.asynccontextmanager
@@ -159,11 +161,13 @@ class Jobs:
         return resumed
 
     def _unqueue(self, job: ScanJob) -> None:
+        """The scan has started: no longer kept in `web_queue` for a restart."""
         if job.queue_id is not None:
             self.store.unqueue_scan(job.queue_id)
             job.queue_id = None
 
     async def _run_scan(self, job: ScanJob) -> None:
+        """A single scan, in one of the server's scan slots and under its site's lock; its job says how it ended."""
         before = self.store.max_run_id()
 
         def started() -> None:
