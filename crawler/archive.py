@@ -1,6 +1,6 @@
 """The evidence as it stood: a WARC copy of what each verdict read, deduplicated by content across runs.
 
-During a scan every answer the fetcher gets is spooled (compressed, in a temporary file beside the archive:
+During a scan every answer the fetcher gets is spooled (as it came, in a temporary file beside the archive:
 the crawl keeps no page bytes); when the verdicts are known, the answers they read (each evidence URL, the
 page that lists it, the document) become WARC response records (warcio). A record is stored once per
 (URL, payload digest): a later run that read the same bytes refers to the stored record, so a nightly scan
@@ -24,7 +24,6 @@ import io
 import json
 import os
 import tempfile
-import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
 ARCHIVE_DIR = "archive"  # beside the database
 MAX_RECORD = 5_000_000  # bytes of one archived answer (pages are read up to 5 MB, documents up to 3 MB)
 MAX_SITE = 50_000_000  # new bytes archived per run (site); beyond it the rest is not archived (said in findings)
-MAX_SPOOL = 200_000_000  # compressed bytes spooled per run while crawling
+MAX_SPOOL = 200_000_000  # bytes spooled per run while crawling (uncompressed: most are never read again)
 # answer headers not kept: the body is stored decoded, and cookies are the server's business
 _DROP = {"content-encoding", "transfer-encoding", "content-length", "set-cookie", "connection", "keep-alive"}
 
@@ -100,7 +99,7 @@ class _Spooled:
 
 @dataclass
 class Spool:
-    """Every answer of one scan, compressed in a temporary file, until the verdicts say which were read."""
+    """Every answer of one scan, in a temporary file, until the verdicts say which were read."""
 
     folder: Path
     index: dict[str, _Spooled] = field(default_factory=dict)
@@ -120,7 +119,7 @@ class Spool:
             return
         if not resp.ok or not resp.content or len(resp.content) > MAX_RECORD or self.full:
             return
-        data = zlib.compress(resp.content, 1)
+        data = resp.content  # not compressed: the few the verdicts read are, in the WARC
         if self._size + len(data) > MAX_SPOOL:
             self.full = True
             return
@@ -138,7 +137,7 @@ class Spool:
 
     def body(self, entry: _Spooled) -> bytes:
         self._file.seek(entry.offset)
-        return zlib.decompress(self._file.read(entry.length))
+        return self._file.read(entry.length)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

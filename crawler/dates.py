@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import contextlib
 import datetime
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -490,8 +492,23 @@ def mentions(text: str) -> list[Mention]:
     if not text:
         return []
     text = text[:MAX_TEXT]
-    src, norm, index = _normalise(text)
-    return [Mention(f.start, f.end, f.kind, _as_written(src, index, f.s, f.e), f.strength) for f in _scan(norm)]
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    found = _MENTIONS.get(digest)
+    if found is None:
+        src, norm, index = _normalise(text)
+        found = tuple(Mention(f.start, f.end, f.kind, _as_written(src, index, f.s, f.e), f.strength)
+                      for f in _scan(norm))
+        if len(_MENTIONS) >= MENTIONS_CACHE:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # (another thread's pop)
+                _MENTIONS.pop(next(iter(_MENTIONS)))  # the oldest
+        _MENTIONS[digest] = found
+    return list(found)
+
+
+# a document or page is judged for every item it is a candidate of: its mentions by its text's digest (the texts
+# themselves are not kept)
+_MENTIONS: dict[bytes, tuple[Mention, ...]] = {}
+MENTIONS_CACHE = 512
 
 
 # --------------------------------------------------------------------------------------------
