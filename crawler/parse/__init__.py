@@ -17,7 +17,7 @@ from ..models import Link, Page, Section
 from ..thai import clean
 from ..urls import clean_href, is_web, well_formed
 from .links import Joiner, clear_caches, read_links
-from .nesting import FLAT_NESTING, MAX_NESTING, shallow
+from .nesting import FLAT_NESTING, MAX_NESTING, parsed, shallow
 from .sections import read_sections
 from .tree import CARD_HEADS, HEAD_TAGS, Tree, node_text
 
@@ -52,7 +52,7 @@ def parse(url: str, html: str) -> Page:
     """Parse decoded HTML into a Page with absolute link URLs."""
     deadline = time.monotonic() + PARSE_SECONDS
     flat = shallow(html)
-    tree = LexborHTMLParser(flat)
+    tree = parsed(flat)
     found = _scan(tree)
     base = url
     if found["base[href]"]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from selectolax.lexbor import LexborHTMLParser
+
 MAX_NESTING = 128  # elements open at once on a page read as it is (real municipal pages: 23 at most)
 FLAT_NESTING = 32  # a page nested deeper is read flattened to this depth
 OVER_NESTING = 8  # links, headings and frames are kept this many levels deeper still
@@ -14,6 +16,8 @@ _RAW_TEXT = {"script": re.compile(r"</script", re.IGNORECASE), "style": re.compi
 _NOT_NESTING = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                 "wbr", "param", "keygen", "frame", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
                 "thead", "tbody", "tfoot", "rp", "rt", "html", "head", "body"}
+QUICK_TAGS = 2_000  # a page of this many tags at most is parsed at once (at worst ~10 ms), its depth checked after
+_DEEP = " > ".join(["*"] * (MAX_NESTING - 8))  # an element this deep in the parsed tree: count the tags as written
 # what a page says and links to: kept OVER_NESTING levels past the limit
 _CONTENT_TAGS = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "iframe", "button", "label", "caption", "figcaption",
                  "legend", "select", "summary", "map"}
@@ -26,25 +30,51 @@ def shallow(html: str) -> str:
     walks, whose work grows with depth times size, longer. Flattened: the start and end tags of the elements
     deeper than FLAT_NESTING are dropped and their content kept (browsers make them siblings past 512); links,
     headings and frames are kept OVER_NESTING levels deeper. Depth is counted from the tags as written, in one
-    linear pass (script and style text skipped)."""
+    linear pass (script and style text skipped); a page of QUICK_TAGS tags at most is parsed first and counted
+    only when its tree is deep (the parsed tree is kept for `parsed`)."""
     global _SHALLOW
     last = _SHALLOW  # one read: another thread may replace it
     if html is last[0] or html is last[1]:  # the page crawl flattened, parsed now: not scanned twice
         return last[1]
-    if html.count("<") <= MAX_NESTING or not _dropped(html, MAX_NESTING):
-        flat = html
+    tags = html.count("<")
+    flat = html
+    if tags <= MAX_NESTING:
+        pass
+    elif tags <= QUICK_TAGS:
+        tree = LexborHTMLParser(html)
+        if tree.css_first(_DEEP) is not None:
+            flat = _flattened(html)
+        else:
+            _TREES.clear()
+            _TREES[id(html)] = (html, tree)
     else:
-        out, last = [], 0
-        for start, end in _dropped(html, FLAT_NESTING):
-            out.append(html[last:start])
-            last = end
-        out.append(html[last:])
-        flat = "".join(out)
+        flat = _flattened(html)
     _SHALLOW = (html, flat)
     return flat
 
 
+def parsed(html: str) -> LexborHTMLParser:
+    """The parsed tree of `shallow(html)`'s answer: the one `shallow` made on the way, once, else a new one."""
+    kept = _TREES.pop(id(html), None)  # (atomic: two threads never get the same tree)
+    if kept is not None and kept[0] is html:
+        return kept[1]
+    return LexborHTMLParser(html)
+
+
+def _flattened(html: str) -> str:
+    """`html` flattened to FLAT_NESTING when it is nested more than MAX_NESTING deep, else itself."""
+    if not _dropped(html, MAX_NESTING):
+        return html
+    out, last = [], 0
+    for start, end in _dropped(html, FLAT_NESTING):
+        out.append(html[last:start])
+        last = end
+    out.append(html[last:])
+    return "".join(out)
+
+
 _SHALLOW: tuple[str, str] = ("", "")  # the last page `shallow` read, and what it made of it
+_TREES: dict[int, tuple[str, LexborHTMLParser]] = {}  # the tree of the last page `shallow` parsed, until `parsed`
 
 
 def _dropped(html: str, limit: int) -> list[tuple[int, int]]:
