@@ -1,13 +1,17 @@
 """Benchmarks (not tests): CPU per page, whole-scan CPU, database growth, a 100-site batch, and Scrapy beside us.
 
-    python bench/bench.py [--only real|parse|scrapy|batch] [--concurrency 16] [--batch-sites 100]
+    python bench/bench.py [--only real|nights|parse|scrapy|batch] [--concurrency 16] [--batch-sites 100]
 
 1. real: the shared recorded real site (../shared/eval/realsites): decode + parse + match CPU per page; `oit scan`
    of it replayed on loopback with no delay (CPU of the whole process tree per fetched page); database bytes per
    fetched page on a first run and on a repeated run of the same site into the same database.
-2. parse: decode + parse + match CPU per page over every page of the generated evaluation sites.
-3. scrapy: one evaluation site scanned by `oit scan` and by a plain Scrapy spider at the same politeness.
-4. batch: `oit batch` of 100 sites (generated ones, and every tenth the replayed real site) on loopback, each
+2. nights: the shared real sites (every WARC) as a one-process `oit batch` with no delay, a first and a second
+   night into one database (CPU of the whole process tree, document readers included, per fetched page), the same
+   for the generated evaluation sites, and a plain Scrapy spider's CPU per response on the same replayed real
+   sites in the same run.
+3. parse: decode + parse + match CPU per page over every page of the generated evaluation sites.
+4. scrapy: one evaluation site scanned by `oit scan` and by a plain Scrapy spider at the same politeness.
+5. batch: `oit batch` of 100 sites (generated ones, and every tenth the replayed real site) on loopback, each
    answering after 200 ms: wall time against the politeness floor (requests x delay / sites at a time), CPU
    seconds, and the peak memory of the whole process tree (PSS, Chromium and the document readers included).
 """
