@@ -1,13 +1,17 @@
 """Benchmarks (not tests): CPU per page, whole-scan CPU, database growth, a 100-site batch, and Scrapy beside us.
 
-    python bench/bench.py [--only real|parse|scrapy|batch] [--concurrency 16] [--batch-sites 100]
+    python bench/bench.py [--only real|nights|parse|scrapy|batch] [--concurrency 16] [--batch-sites 100]
 
 1. real: the shared recorded real site (../shared/eval/realsites): decode + parse + match CPU per page; `oit scan`
    of it replayed on loopback with no delay (CPU of the whole process tree per fetched page); database bytes per
    fetched page on a first run and on a repeated run of the same site into the same database.
-2. parse: decode + parse + match CPU per page over every page of the generated evaluation sites.
-3. scrapy: one evaluation site scanned by `oit scan` and by a plain Scrapy spider at the same politeness.
-4. batch: `oit batch` of 100 sites (generated ones, and every tenth the replayed real site) on loopback, each
+2. nights: the shared real sites (every WARC) as a one-process `oit batch` with no delay, a first and a second
+   night into one database (CPU of the whole process tree, document readers included, per fetched page), the same
+   for the generated evaluation sites, and a plain Scrapy spider's CPU per response on the same replayed real
+   sites in the same run.
+3. parse: decode + parse + match CPU per page over every page of the generated evaluation sites.
+4. scrapy: one evaluation site scanned by `oit scan` and by a plain Scrapy spider at the same politeness.
+5. batch: `oit batch` of 100 sites (generated ones, and every tenth the replayed real site) on loopback, each
    answering after 200 ms: wall time against the politeness floor (requests x delay / sites at a time), CPU
    seconds, and the peak memory of the whole process tree (PSS, Chromium and the document readers included).
 """
@@ -342,12 +346,106 @@ def batch_bench(sites: int = 100, latency: float = 0.2, concurrency: int = 16, d
             s.shutdown()
 
 
+def _serve_forever(handler: type):
+    """A threading loopback server for `handler` on a free port, running in a daemon thread."""
+    import threading
+    from http.server import ThreadingHTTPServer
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def real_site_servers() -> list:
+    """One loopback server per recorded real site (every WARC of ../shared/eval/realsites), no latency."""
+    sys.path.insert(0, str(REAL))
+    import replay
+    servers = []
+    for warc in sorted((REAL / "warc").glob("*.warc.gz")):
+        index: dict = {}
+        for uri, status, headers, body in replay.records(str(warc)):
+            index.setdefault(replay.key(uri), (status, headers, body))
+        servers.append(_serve_forever(_replay_handler(index)))
+    return servers
+
+
+def generated_site_servers() -> list:
+    """One loopback server per generated evaluation site, no latency."""
+    sys.path.insert(0, str(EVAL))
+    from serve import handler_for
+    roots = sorted(p for p in (EVAL / "sites").iterdir() if (p / "truth.json").exists())
+    return [_serve_forever(handler_for(r, json.loads((r / "truth.json").read_text())["encoding"])) for r in roots]
+
+
+def batch_nights(servers: list, tmp: Path, name: str, nights: int = 2) -> list[tuple[float, int]]:
+    """`oit batch` of `servers`, one process, no delay, `nights` times into one database: per night
+    (CPU ms of the whole process tree per fetched page, pages fetched)."""
+    import sqlite3
+    csv_path = tmp / f"{name}.csv"
+    csv_path.write_text("url,name\n" + "".join(f"http://127.0.0.1:{s.server_address[1]}/,{name} {i}\n"
+                                               for i, s in enumerate(servers)))
+    db = tmp / f"{name}.db"
+    args = [str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--year", "2565", "--db", str(db),
+            "--concurrency", "4", "--processes", "1", "--delay", "0", "--allow-private", "-q"]
+    out = []
+    for _ in range(nights):
+        with sqlite3.connect(db) if db.exists() else _nothing() as con:
+            last = (con.execute("select max(id) from runs").fetchone()[0] or 0) if con else 0
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        with sqlite3.connect(db) as con:
+            pages = con.execute("select sum(pages_fetched) from runs where id > ?", [last]).fetchone()[0] or 0
+        out.append((cpu * 1000 / max(1, pages), pages))
+    return out
+
+
+def _nothing():
+    """A context manager giving None (no database yet)."""
+    import contextlib
+    return contextlib.nullcontext(None)
+
+
+def scrapy_cpu(urls: list[str]) -> tuple[float, int]:
+    """A plain Scrapy spider (links only) over `urls`, no delay: (CPU ms per response, responses)."""
+    ms = pages = 0
+    for url in urls:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        _, count = scrapy_pages(url, 0.0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ms += ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)) * 1000
+        pages += count
+    return ms / max(1, pages), pages
+
+
+def nights_bench() -> None:
+    """Issue 25's yardstick: the shared real sites and the generated sites as one-process batches with no
+    delay, a first and a second night, beside a Scrapy spider's CPU per page on the same replayed sites."""
+    if not (REAL / "warc").is_dir():
+        print("nights: ../shared/eval/realsites not found, skipped")
+        return
+    real, generated = real_site_servers(), generated_site_servers()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            r = batch_nights(real, Path(tmp), "real")
+            g = batch_nights(generated, Path(tmp), "generated")
+        s_ms, s_pages = scrapy_cpu([f"http://127.0.0.1:{s.server_address[1]}/" for s in real])
+        print(f"nights, one process, no delay: real sites ({len(real)}) first night {r[0][0]:.1f} ms CPU per fetched "
+              f"page ({r[0][1]} pages), second night {r[1][0]:.1f} ms ({r[1][1]} pages); generated sites "
+              f"({len(generated)}) {g[0][0]:.1f} / {g[1][0]:.1f} ms ({g[0][1]} pages); scrapy spider on the same "
+              f"real sites {s_ms:.1f} ms per response ({s_pages} responses)")
+    finally:
+        for s in real + generated:
+            s.shutdown()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sites", default=str(ROOT.parent / "shared/eval/sites"))
     ap.add_argument("--site", default="site03", help="the site scanned by both crawlers")
     ap.add_argument("--port", type=int, default=18990)
-    ap.add_argument("--only", choices=["real", "parse", "scrapy", "batch"], help="one part of the bench")
+    ap.add_argument("--only", choices=["real", "nights", "parse", "scrapy", "batch"], help="one part of the bench")
     ap.add_argument("--concurrency", type=int, default=16, help="sites at a time in the batch part")
     ap.add_argument("--batch-sites", type=int, default=100)
     ap.add_argument("--processes", type=int, help="oit batch --processes (default: its own default)")
@@ -355,6 +453,8 @@ def main() -> None:
     sites = Path(a.sites)
     if a.only in (None, "real"):
         real_bench()
+    if a.only in (None, "nights"):
+        nights_bench()
     if a.only in (None, "parse"):
         ms, n = cpu_per_page(sites)
         print(f"generated pages: decode+parse+match CPU {ms:.2f} ms per page over {n} pages")

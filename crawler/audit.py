@@ -133,7 +133,7 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
             thai = error_th(home.error, home.status) if home and (home.error or home.status >= 400) else \
                 "หน้าแรกไม่ใช่หน้าเว็บที่อ่านได้"
             raise SiteUnreachable(f"{start}: เปิดหน้าแรกไม่ได้: {thai} (home page could not be read: {why})")
-        store.name_run(run_id, pick(name, store.given_name(start), site_title(home.page.title), url=start))
+        store.name_run(run_id, pick(name, store.given_name(start), from_title(home.page.title), url=start))
         checker = Checker(checklist, crawl, fetcher, check_offsite, options.settings, documents=store,
                           year=year, deadline=deadline)
         results = await verify(checklist, checker, year, scan_date(options.today))
@@ -159,12 +159,6 @@ async def _scan(start: str, checklist: Checklist, store: Store, run_id: int, opt
             findings += keep(store, run_id, spool, results, crawl.site)
         store.finish_run(run_id, crawl.site, results, crawl.pages_fetched, fetcher.requests, crawl.stop_reason,
                          findings)
-
-
-def site_title(title: str) -> str:
-    """The agency's name from its home page title: its first part (before " - ", " | " or " :: ") that is not
-    generic ("หน้าแรก", "Home" ...); '' when none is."""
-    return from_title(title)
 
 
 async def verify(checklist: Checklist, checker: Checker, year: int, today: datetime.date | None = None

@@ -69,7 +69,7 @@ def section_url(page: Page, section: Section) -> str:
     return f"{page.url.split('#', 1)[0]}#{section.anchor}" if section.anchor else page.url
 
 
-def section_hits(checklist: Checklist, page: Page, repeated: set[str], home: bool,
+def section_hits(checklist: Checklist, page: Page, repeated: set[str], home: bool, listing: bool | None = None,
                  ) -> Iterator[tuple[str, str, list[Hit]]]:
     """(URL, heading, hits) of the page's sections that name an item and carry content.
 
@@ -77,7 +77,8 @@ def section_hits(checklist: Checklist, page: Page, repeated: set[str], home: boo
     on the home page. A footer without a heading is a candidate (review) of items whose required
     text elements it shows (address, phone, e-mail: the contact item).
     """
-    listing = is_list_page(checklist, page)  # an ITA/OIT list: its headings title the links under them
+    if listing is None:  # an ITA/OIT list (`is_list_page`): its headings title the links under them
+        listing = is_list_page(checklist, page)
     for sec in page.sections:
         head = key(sec.heading)
         if home and head:

@@ -8,6 +8,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
+from functools import lru_cache
 
 from . import content
 from .checklist import Checklist
@@ -28,13 +29,13 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 PageCallback = Callable[[PageRecord, list[LinkRecord]], None]
 
 
-def _crumbs(parent: list[str], link: Link, page: Page, label: str, site_name: str = "") -> list[str]:
-    """Click path to a link's target: the page's path, the link's parent menus, its label."""
+def _crumbs(base: list[str], link: Link, page: Page, label: str, site_name: str = "") -> list[str]:
+    """Click path to a link's target: the page's path (`steps` of it), the link's parent menus, its label."""
     skip = {page.title, *page.headings[:1], HOME, label}
     menu = step(link.menu[0], site_name) if link.menu else None
     menus = [menu] if menu and menu not in skip and len(menu) <= 40 and not any(c in menu for c in "»>›/") else []
     last = step(label[:80], site_name) if label and link.tag == "a" else None
-    return steps([*parent, *menus, *([last] if last else [])])
+    return steps([*menus, *([last] if last else [])], base)
 
 
 _COUNTER = re.compile(r"^(?:จำนวน|ทั้งหมด|รวม|พบ|แสดง|total|showing)\D{0,24}\d[\d,]*\s*(?:รายการ|เรื่อง|ข่าว|หน้า|items?|"
@@ -44,6 +45,7 @@ _DATE_WORDS = re.compile("|".join(sorted({key(m) for m in (*MONTHS_TH, *MONTHS_T
                                          key=len, reverse=True)) + r"|\d+")
 
 
+@lru_cache(maxsize=16_384)
 def step(label: str, site_name: str = "") -> str | None:
     """A menu or link label as a click-path step, or None when it is no step a person clicks: a counter
     ("จำนวนทั้งหมด 20"), a bare date or number, a URL, the site's own name, a screen reader's words."""
@@ -56,11 +58,12 @@ def step(label: str, site_name: str = "") -> str | None:
     return text
 
 
-def steps(path: list[str]) -> list[str]:
+def steps(path: list[str], base: list[str] | None = None) -> list[str]:
     """A click path without a step said twice: of two steps where one begins the other and is most of it (a
     card's title, then its link's cut title), the longer stays; a menu over its items ("รายงาน" >
-    "รายงานผลการดำเนินงาน") is two steps."""
-    out: list[str] = []
+    "รายงานผลการดำเนินงาน") is two steps. `base`, a path `steps` made, goes before `path`:
+    steps(b, steps(a)) == steps(a + b)."""
+    out: list[str] = list(base or [])
     for s in path:
         k = key(s)
         prev = key(out[-1]) if out else ""
@@ -243,14 +246,15 @@ class Crawler:
         elif not list_page:
             self._add(result, content.sign_hits(checklist, page, self._home_text), page.url, visit.parent or page.url,
                       heading, visit.crumbs, visit.depth, "page", page_year)
-        for url, text, hits in content.section_hits(checklist, page, self._home_sections, visit.depth == 0):
+        for url, text, hits in content.section_hits(checklist, page, self._home_sections, visit.depth == 0, list_page):
             self._add(result, hits, url, page.url, text, steps([*visit.crumbs, text[:80]]), visit.depth, "section",
                       self._index_year([text]) or page_year)
         links = []
+        base = steps(visit.crumbs)  # the page's own path, once for all its links
         for link in page.links:
             url = canonical(link.url)
             label = link_label(checklist, link)
-            crumbs = _crumbs(visit.crumbs, link, page, label, self._site_name)
+            crumbs = _crumbs(base, link, page, label, self._site_name)
             if visit.depth == 0:
                 self._site_links.add((url, label))
             if visit.depth == 0 or (url, label) not in self._site_links:

@@ -27,8 +27,11 @@ Conventions (Y is a Buddhist Era year, CE = Y - 543):
 
 from __future__ import annotations
 
+import bisect
 import calendar
+import contextlib
 import datetime
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -74,30 +77,57 @@ def fiscal_year(y_be: int) -> tuple[datetime.date, datetime.date]:
 # --------------------------------------------------------------------------------------------
 # normalisation with a map back to the input
 
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
-_DASHES = str.maketrans("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-------")
+_FOLD = str.maketrans("๐๑๒๓๔๕๖๗๘๙\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "0123456789-------")
+_GAP = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+")  # a run of spaces and zero-width characters
+_SPACE = re.compile(r"\s")
+_ODD = re.compile(r"[^\S ]|\s\s|[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # what normalising changes in place
 
 
-def _normalise(text: str) -> tuple[str, str, list[int]]:
-    """(input in NFC, normalised text, index in the NFC input of every normalised character)."""
+class _Index:
+    """Where each character of the normalised text was in the NFC input: runs of (normalised start, input start)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.origins: list[int] = []
+
+    def add(self, start: int, origin: int) -> None:
+        self.starts.append(start)
+        self.origins.append(origin)
+
+    def __getitem__(self, k: int) -> int:
+        run = bisect.bisect_right(self.starts, k) - 1
+        return self.origins[run] + k - self.starts[run]
+
+
+def _normalise(text: str) -> tuple[str, str, _Index]:
+    """(input in NFC, normalised text, index in the NFC input of every normalised character).
+
+    Thai digits and dashes are folded, zero-width characters dropped, and every run of spaces (zero-width
+    characters inside it included) becomes one space, mapped to the run's first space.
+    """
     src = unicodedata.normalize("NFC", text)
+    index = _Index()
+    if not _ODD.search(src):  # already single-spaced: only digits and dashes change
+        index.add(0, 0)
+        return src, src.translate(_FOLD), index
     out: list[str] = []
-    index: list[int] = []
-    space = False
-    for i, ch in enumerate(src):
-        if ch in _ZERO_WIDTH:
-            continue
-        if ch.isspace():
-            if not space:
-                out.append(" ")
-                index.append(i)
-            space = True
-            continue
-        space = False
-        out.append(ch.translate(_THAI_DIGITS).translate(_DASHES))
-        index.append(i)
-    return src, "".join(out), index
+    pos = n = 0
+    for gap in _GAP.finditer(src):
+        s, e = gap.span()
+        if s > pos:
+            out.append(src[pos:s])
+            index.add(n, pos)
+            n += s - pos
+        space = _SPACE.search(src, s, e)
+        if space:
+            out.append(" ")
+            index.add(n, space.start())
+            n += 1
+        pos = e
+    if pos < len(src):
+        out.append(src[pos:])
+        index.add(n, pos)
+    return src, "".join(out).translate(_FOLD), index
 
 
 # --------------------------------------------------------------------------------------------
@@ -449,7 +479,7 @@ def _scan(norm: str) -> list[_Found]:
     return _resolve(found + _halves(masked, found))
 
 
-def _as_written(src: str, index: list[int], s: int, e: int) -> str:
+def _as_written(src: str, index: _Index, s: int, e: int) -> str:
     return src[index[s]:index[e - 1] + 1].strip() if e > s else ""
 
 
@@ -462,8 +492,23 @@ def mentions(text: str) -> list[Mention]:
     if not text:
         return []
     text = text[:MAX_TEXT]
-    src, norm, index = _normalise(text)
-    return [Mention(f.start, f.end, f.kind, _as_written(src, index, f.s, f.e), f.strength) for f in _scan(norm)]
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    found = _MENTIONS.get(digest)
+    if found is None:
+        src, norm, index = _normalise(text)
+        found = tuple(Mention(f.start, f.end, f.kind, _as_written(src, index, f.s, f.e), f.strength)
+                      for f in _scan(norm))
+        if len(_MENTIONS) >= MENTIONS_CACHE:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # (another thread's pop)
+                _MENTIONS.pop(next(iter(_MENTIONS)))  # the oldest
+        _MENTIONS[digest] = found
+    return list(found)
+
+
+# a document or page is judged for every item it is a candidate of: its mentions by its text's digest (the texts
+# themselves are not kept)
+_MENTIONS: dict[bytes, tuple[Mention, ...]] = {}
+MENTIONS_CACHE = 512
 
 
 # --------------------------------------------------------------------------------------------

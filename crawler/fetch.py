@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import contextvars
 import ipaddress
+import os
 import socket
 import ssl
 import time
@@ -20,6 +21,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -58,8 +60,20 @@ class Response:
         return 200 <= self.status < 300
 
 
+def _verified_context() -> ssl.SSLContext:
+    """httpx's verifying context, made once per process and CA setting (reading the CA bundle costs ~15 ms)."""
+    return _verifying(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@lru_cache(maxsize=4)
+def _verifying(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    """`httpx.create_ssl_context`, which reads these two variables of the environment."""
+    return httpx.create_ssl_context(verify=True)
+
+
+@lru_cache(maxsize=1)
 def _insecure_context() -> ssl.SSLContext:
-    """Last resort for old municipal servers: no verification, legacy renegotiation allowed."""
+    """Last resort for old municipal servers: no verification, legacy renegotiation allowed (one per process)."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -115,10 +129,10 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 class PinnedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over `PinnedBackend`; no proxy from the environment (a proxy would resolve names)."""
 
-    def __init__(self, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> None:
         # httpx.AsyncHTTPTransport.__init__ builds a pool without a choice of backend: build it here instead
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify), max_connections=limits.max_connections,
+            ssl_context=ssl_context, max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
             network_backend=PinnedBackend())
 
@@ -268,7 +282,7 @@ class Fetcher:
         limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
         self._limits = limits
         self._secure = httpx.AsyncClient(timeout=timeout, headers=headers, follow_redirects=False,
-                                         transport=PinnedTransport(True, limits))
+                                         transport=PinnedTransport(_verified_context(), limits))
         self._insecure: httpx.AsyncClient | None = None
         self._client_args = {"timeout": timeout, "headers": headers}
         self._robots: dict[str, Protego | None] = {}

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from .checklist import Checklist, Item
 from .models import Candidate, Link, Page
+from .names import title_parts
 from .patterns import Pattern, PatternTable, Substrings, first_match, present
 from .thai import THAI_CHAR, be_years, item_number, key, strip_marks
 from .urls import in_scope, is_document
@@ -442,7 +443,7 @@ def page_label(page: Page) -> str:
     """What a page says it is: its main heading, else its title without the site name."""
     if page.headings and page.headings[0]:
         return page.headings[0]
-    return re.split(r"\s+[-|:]{1,2}\s+", page.title)[0] if page.title else ""
+    return title_parts(page.title)[0] if page.title else ""
 
 
 def score_page(checklist: Checklist, page: Page, context: str, label: str | None = None) -> list[Hit]:

@@ -1,5 +1,6 @@
 """One name per site: the name given (--name, the web form, the sites list), else a home page title that is
-not generic ("หน้าแรก", "Home", "ยินดีต้อนรับ" ...), else the host name. Pure."""
+not generic ("หน้าแรก", "Home", "ยินดีต้อนรับ" ...), else the host name; and the one way a title is cut into its
+parts (`title_parts`). Pure."""
 
 from __future__ import annotations
 
@@ -31,10 +32,16 @@ def _squeeze(text: str | None) -> str:
 _GENERIC = frozenset(_squeeze(g) for g in GENERIC)
 
 
+def title_parts(title: str | None) -> list[str]:
+    """A page title cut at its separators (" - ", " | ", " :: ", " » ", " – " ...): "O1 โครงสร้าง | อบต.ท่าข้าม"
+    -> ["O1 โครงสร้าง", "อบต.ท่าข้าม"]."""
+    return _PARTS.split((title or "").strip())
+
+
 def from_title(title: str | None) -> str:
     """The agency's name in a home page title: its first part that is not generic ("หน้าแรก - เทศบาลตำบลบางปลา"
     -> "เทศบาลตำบลบางปลา", "ยินดีต้อนรับสู่เว็บไซต์ อบต.ท่าข้าม" -> "อบต.ท่าข้าม"); '' when every part is generic."""
-    for part in _PARTS.split((title or "").strip()):
+    for part in title_parts(title):
         part = _WELCOME.sub("", part.strip()).strip(" -|:,")
         if not is_generic(part):
             return part[:120]

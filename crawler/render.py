@@ -118,9 +118,9 @@ def _usable(target: str) -> bool:
     return bool(t) and not t.startswith(("javascript:", "mailto:", "tel:", "#", "data:", "about:"))
 
 
-def script_links(page: Page, html: str) -> list[Link]:
-    """Links a person reaches by clicking script menus, read from the HTML without running it."""
-    tree = LexborHTMLParser(html)
+def script_links(page: Page, html: str, tree: LexborHTMLParser | None = None) -> list[Link]:
+    """Links a person reaches by clicking script menus, read from the HTML (or its `tree`) without running it."""
+    tree = tree or LexborHTMLParser(html)
     base = page.url
     base_tag = tree.css_first("base[href]")
     if base_tag is not None:
@@ -167,9 +167,14 @@ def script_links(page: Page, html: str) -> list[Link]:
     return out
 
 
-def needs_render(page: Page, html: str, home: bool = False) -> str | None:
-    """Why a browser would see links this HTML does not show, or None: a pure decision on the page."""
-    tree = LexborHTMLParser(html)
+# the boxes a menu may be: a list, nav, div or cell whose id or class says menu or nav
+MENU_BOXES = ", ".join(f"{tag}[{attr}*={word} i]" for tag in ("ul", "ol", "nav", "div", "td")
+                       for attr in ("id", "class") for word in ("menu", "nav"))
+
+
+def needs_render(page: Page, html: str, home: bool = False, tree: LexborHTMLParser | None = None) -> str | None:
+    """Why a browser would see links this HTML (parsed: `tree`) does not show, or None: a pure decision on the page."""
+    tree = tree or LexborHTMLParser(html)
     site = site_key(page.url)
     same_site = sum(1 for link in page.links if in_scope(link.url, site))
     scripts = tree.css("script")
@@ -183,7 +188,7 @@ def needs_render(page: Page, html: str, home: bool = False) -> str | None:
     if js_links >= 5 and js_links >= same_site:
         return f"menu of {js_links} javascript:/onclick/# links"
     if scripts:
-        for node in tree.css("ul, ol, nav, div, td"):
+        for node in tree.css(MENU_BOXES):
             marks = f"{node.attributes.get('id') or ''} {node.attributes.get('class') or ''}".lower()
             if ("menu" in marks or "nav" in marks) and node.css_first("a, li") is None and not node_text(node, 40):
                 return f"empty menu container <{node.tag} {marks.strip()[:40]}> filled by a script"
@@ -327,10 +332,11 @@ class Renderer:
 
     async def enrich(self, page: Page, html: str, home: bool = False) -> Page:
         """The page with its script links, rendered by Chromium when it needs it and the budget allows."""
-        page.links = [*page.links, *script_links(page, html)]
+        tree = LexborHTMLParser(html)  # one reading for both
+        page.links = [*page.links, *script_links(page, html, tree)]
         if self._disabled or self._claimed >= self.options.budget:
             return page
-        if self.options.mode != "always" and needs_render(page, html, home) is None:
+        if self.options.mode != "always" and needs_render(page, html, home, tree) is None:
             return page
         self._claimed += 1
         content = await self.render(page.url, html)

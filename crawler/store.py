@@ -60,6 +60,9 @@ LINKS_VIEW = (
     "json_extract(j.value, '$[0]') as to_url, json_extract(j.value, '$[1]') as text, "
     "json_extract(j.value, '$[2]') as context, json_extract(j.value, '$[3]') as offsite "
     "from pages p join linksets l on l.hash = p.links_hash, json_each(l.links, '$.links') j")
+_PAGE_COLUMNS = ("run_id", "url", "final_url", "status", "content_type", "bytes", "encoding", "title", "depth",
+                 "click_path", "error", "fetched_at", "links_hash", "text_hash")
+_INSERT_PAGE = f"insert into pages ({', '.join(_PAGE_COLUMNS)}) values ({', '.join('?' * len(_PAGE_COLUMNS))})"
 RUN_TABLES = ("pages", "evidence", "results")  # a run's rows besides its own (export_run, import_run)
 
 # the archive's index (crawler/archive.py): one row per stored WARC record, the record sets runs read, run -> set
@@ -260,14 +263,16 @@ class Store:
 
     def add_page(self, run_id: int, record: PageRecord, links: list[LinkRecord]) -> None:
         """A fetched page and its links, committed as the crawl goes."""
-        with self._write():
-            self.db["pages"].insert({
-                "run_id": run_id, "url": record.url, "final_url": record.final_url, "status": record.status,
-                "content_type": record.content_type, "bytes": record.size, "encoding": record.encoding,
-                "title": record.title, "depth": record.depth, "click_path": " > ".join(record.crumbs),
-                "error": record.error, "fetched_at": record.fetched_at, "links_hash": self._linkset(links),
-                "text_hash": text_hash(record.page.content) if record.page is not None else None,
-            })
+        row = {
+            "run_id": run_id, "url": record.url, "final_url": record.final_url, "status": record.status,
+            "content_type": record.content_type, "bytes": record.size, "encoding": record.encoding,
+            "title": record.title, "depth": record.depth, "click_path": " > ".join(record.crumbs),
+            "error": record.error, "fetched_at": record.fetched_at, "links_hash": None,
+            "text_hash": text_hash(record.page.content) if record.page is not None else None,
+        }
+        with self._write():  # one statement, not sqlite-utils' insert: a page is stored hundreds of times a site
+            row["links_hash"] = self._linkset(links)
+            self.db.execute(_INSERT_PAGE, [row[c] for c in _PAGE_COLUMNS])
 
     def _linkset(self, links: list[LinkRecord]) -> str | None:
         """Store a page's links once (by their hash): the same menu night after night costs nothing."""

@@ -39,6 +39,7 @@ def clean_href(raw: str) -> str:
     return _TAB_NEWLINE.sub("", raw or "").strip(_C0_SPACE)
 
 
+@lru_cache(maxsize=65_536)  # links and candidates repeat
 def is_web(url: str) -> bool:
     """Only http(s) URLs are fetched or taken as evidence."""
     return urlsplit(clean_href(url)).scheme.lower() in WEB_SCHEMES

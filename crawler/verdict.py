@@ -9,6 +9,7 @@ are looked for in the chosen evidence.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import replace
 
 from .checklist import Item
@@ -76,13 +77,20 @@ def decide(item: Item, facts: ItemFacts, year: int) -> ItemResult:
     if current and current[0] is not usable[0]:
         usable.remove(current[0])
         usable.insert(0, current[0])  # prefer the current one
-    lacks_of = {id(u): _lacks(item, u[0], u[1], facts, year) for u in usable}
+    memo: dict[int, list[str]] = {}
+
+    def lacks_of(u: tuple[Candidate, Facts, PeriodVerdict]) -> list[str]:
+        """The elements a usable candidate lacks, read once and only when asked (dates in long texts cost)."""
+        if id(u) not in memo:
+            memo[id(u)] = _lacks(item, u[0], u[1], facts, year)
+        return memo[id(u)]
+
     fuller = _fuller(usable, lacks_of, year)
     if fuller is not usable[0]:
         usable.remove(fuller)
         usable.insert(0, fuller)  # as good a candidate that shows more of what the item requires
     cand, chosen, verdict = usable[0]
-    lacks = lacks_of[id(usable[0])]
+    lacks = lacks_of(usable[0])
     evidence = [_evidence(c, f) for c, f, _ in usable]
     status = "found" if cand.score >= FOUND else "review"
     reason = found_reason(cand, chosen.note, status)
@@ -116,11 +124,14 @@ def _evidence(cand: Candidate, facts: Facts) -> Evidence:
 
 def _lacks(item: Item, cand: Candidate, chosen: Facts, facts: ItemFacts, year: int) -> list[str]:
     """The required elements a candidate does not show (its listing page counts for months)."""
+    if not item.requires:
+        return []
     listed = facts.listings.get(cand.found_on, "")
     return lacking(item, chosen, mentions(" ".join([cand.text, chosen.text, listed])), facts.site_links, year)
 
 
-def _fuller(usable: list[tuple[Candidate, Facts, PeriodVerdict]], lacks_of: dict[int, list[str]], year: int,
+def _fuller(usable: list[tuple[Candidate, Facts, PeriodVerdict]],
+            lacks_of: Callable[[tuple[Candidate, Facts, PeriodVerdict]], list[str]], year: int,
             ) -> tuple[Candidate, Facts, PeriodVerdict]:
     """The first candidate, or when it is not sure (review) one as good (same class, score near, period no worse)
     lacking fewer elements."""
@@ -131,7 +142,7 @@ def _fuller(usable: list[tuple[Candidate, Facts, PeriodVerdict]], lacks_of: dict
     for u in usable[1:]:
         same = other_year(u[0], year) == other_year(first[0], year) and u[0].score >= first[0].score - NEAR_BEST
         no_worse = u[2].status != "stale" or first[2].status == "stale"
-        if same and no_worse and u[0].strong >= first[0].strong and len(lacks_of[id(u)]) < len(lacks_of[id(best)]):
+        if same and no_worse and u[0].strong >= first[0].strong and len(lacks_of(u)) < len(lacks_of(best)):
             best = u
     return best
 

@@ -23,7 +23,7 @@ from conftest import ROOT, dated, run_oit, scan
 from crawler import audit
 from crawler.config import DEFAULT_CHROMIUM, Options, RenderOptions, Settings
 from crawler.fetch import Fetcher
-from crawler.parse import parse, shallow
+from crawler.parse import FLAT_NESTING, parse, shallow
 from crawler.render import ROUTED_PER_PAGE
 from sitesrv import SiteServer
 
@@ -187,6 +187,23 @@ def test_deep_nesting_is_flattened_and_parsed_in_a_second():
     assert "ข่าวประชาสัมพันธ์" in page.headings
     normal = "<html><body>" + "<div><ul><li><a href='/x'>x</a></li></ul>" * 100 + "</div>" * 100 + "</body></html>"
     assert shallow(normal) is normal  # a page nested less than MAX_NESTING is read as it is
+
+
+def test_a_small_deep_page_is_flattened_as_a_big_one_and_a_small_shallow_one_parsed_once():
+    from crawler.parse import nesting
+    deep = ("<html><body><a href='a.html'>ก</a>" + "<div>" * 300 + "<h2>ข่าว</h2><a href='b.html'>ข</a>"
+            + "</div>" * 300 + "</body></html>")  # 600 tags: parsed at once, its tree found deep, then counted
+    assert deep.count("<") <= nesting.QUICK_TAGS
+    flat = shallow(deep)
+    assert flat is not deep and flat.count("<div>") == FLAT_NESTING
+    page = parse("http://s.go.th/", deep)
+    assert [lk.url for lk in page.links] == ["http://s.go.th/a.html", "http://s.go.th/b.html"]
+    assert "ข่าว" in page.headings
+    shallow_page = "<html><body>" + "<div><p><a href='/x'>x</a></p></div>" * 300 + "</body></html>"
+    assert shallow(shallow_page) is shallow_page
+    tree = nesting.parsed(shallow_page)  # the tree `shallow` built, handed out once
+    assert nesting.parsed(shallow_page) is not tree
+    assert len(tree.css("a")) == 300
 
 
 def test_a_page_not_parsed_in_time_is_read_in_part_and_said(monkeypatch):
