@@ -79,25 +79,31 @@ _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 _DASHES = str.maketrans("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-------")
 
 
+_GAP = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+")  # whitespace and _ZERO_WIDTH characters
+_SPACE = re.compile(r"\s")
+
+
 def _normalise(text: str) -> tuple[str, str, list[int]]:
-    """(input in NFC, normalised text, index in the NFC input of every normalised character)."""
+    """(input in NFC, normalised text, index in the NFC input of every normalised character).
+
+    Zero-width characters are dropped; a run of whitespace (zero-width characters inside it too) becomes one
+    space, mapped to its first whitespace character; Thai digits and dashes become ASCII, one for one.
+    """
     src = unicodedata.normalize("NFC", text)
     out: list[str] = []
     index: list[int] = []
-    space = False
-    for i, ch in enumerate(src):
-        if ch in _ZERO_WIDTH:
-            continue
-        if ch.isspace():
-            if not space:
-                out.append(" ")
-                index.append(i)
-            space = True
-            continue
-        space = False
-        out.append(ch.translate(_THAI_DIGITS).translate(_DASHES))
-        index.append(i)
-    return src, "".join(out), index
+    done = 0
+    for m in _GAP.finditer(src):
+        out.append(src[done:m.start()])
+        index.extend(range(done, m.start()))
+        space = _SPACE.search(src, m.start(), m.end())
+        if space is not None:
+            out.append(" ")
+            index.append(space.start())
+        done = m.end()
+    out.append(src[done:])
+    index.extend(range(done, len(src)))
+    return src, "".join(out).translate(_THAI_DIGITS).translate(_DASHES), index
 
 
 # --------------------------------------------------------------------------------------------
