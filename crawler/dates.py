@@ -81,6 +81,7 @@ _DASHES = str.maketrans("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-------")
 
 _GAP = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+")  # whitespace and _ZERO_WIDTH characters
 _SPACE = re.compile(r"\s")
+_ASCII = re.compile("[\u0e50-\u0e59\u2010-\u2015\u2212]+")  # what _THAI_DIGITS and _DASHES translate
 
 
 def _normalise(text: str) -> tuple[str, str, list[int]]:
@@ -103,7 +104,11 @@ def _normalise(text: str) -> tuple[str, str, list[int]]:
         done = m.end()
     out.append(src[done:])
     index.extend(range(done, len(src)))
-    return src, "".join(out).translate(_THAI_DIGITS).translate(_DASHES), index
+    return src, _ASCII.sub(_ascii, "".join(out)), index
+
+
+def _ascii(m: re.Match[str]) -> str:
+    return m.group().translate(_THAI_DIGITS).translate(_DASHES)
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,9 +166,15 @@ def _is_thai_month(word: str) -> bool:
     return not word[:1].isascii()
 
 
+def _starts(*words: str) -> str:
+    """A lookahead for the characters a match can start with: the scan skips every other position at once."""
+    return "(?=[\\d" + re.escape("".join(sorted({w[0] for w in words}))) + "])"
+
+
 # A day, month and optional year: "13 ก.ค. 2565", "วันที่ 1 ตุลาคม 2564", "(มี.ค. 65)", "ตุลาคม".
 _DAY_MONTH = re.compile(
-    rf"(?:วันที่\s?)?(?:(?<!\d)(?P<d>[0-3]?\d)\s?)?(?:เดือน\s?)?(?P<m>{_MONTH})"
+    _starts("วันที่", "เดือน", *_MONTHS, *(a for a, _ in _ABBREVIATIONS), *_ENGLISH_FULL, *_ENGLISH)
+    + rf"(?:วันที่\s?)?(?:(?<!\d)(?P<d>[0-3]?\d)\s?)?(?:เดือน\s?)?(?P<m>{_MONTH})"
     rf"(?:\s?(?:(?P<era>{_ERA}|{_CE_ERA})|(?P<d2>[0-3]?\d),\s?)?(?P<y>\d{{4}}|\d{{2}})(?![\d,]|\.\d))?",
     re.IGNORECASE,
 )
@@ -200,7 +211,8 @@ _HALF = re.compile(
 # Every branch starts at a keyword or the start of a digit run, or is bounded: from every digit of a
 # long run, `\d+...บาท` scanned to the run's end (quadratic: hours on 200,000 digits).
 _NOT_YEARS = re.compile(
-    r"(?:โทร(?:ศัพท์|สาร)?|tel|fax|phone|มือถือ)\.?\s?:?\s?\+?[\d(][\d()\-]{4,30}\d"
+    _starts("โทร", "tel", "fax", "phone", "มือถือ", "/", "id", "no", "เลขที่", "หมายเลข", "รหัส", "=", "#")
+    + r"(?:โทร(?:ศัพท์|สาร)?|tel|fax|phone|มือถือ)\.?\s?:?\s?\+?[\d(][\d()\-]{4,30}\d"
     r"|(?<![\d\-])0\d{0,3}(?:[\-\s]\d{3,4}){2}(?![\d\-])"
     r"|(?<![\d\-])0\d{1,2}-\d{6,7}(?!\d)"
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"
