@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import glob
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -66,25 +67,27 @@ def proc_memory(pid: int) -> dict[str, float]:
     return out
 
 
-def _worker_pid() -> int:
-    """The pid of the one idle reader process."""
+def _idle_pid() -> int | None:
+    """The pid of an idle reader process, None when there is none (the last one was replaced)."""
     from crawler.documents import reader
 
-    return reader._idle[0].proc.pid  # noqa: SLF001 - a bench looks inside
+    return reader._idle[0].proc.pid if reader._idle else None  # noqa: SLF001 - a bench looks inside
 
 
 def _mb(memory: dict[str, float]) -> str:
     return f"RSS {memory['Rss']:.1f} MB, PSS {memory['Pss']:.1f} MB"
 
 
-async def measure(pdfs: list[tuple[str, bytes]], rounds: int) -> dict:
-    """Read every PDF `rounds` times in one reader process: its start, per-document CPU and memory."""
-    from crawler.dates import mentions
-    from crawler.documents import read_text_isolated, reader
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
-    t0 = time.process_time()
+
+async def _started_reader() -> tuple[int, float]:
+    """Start one reader process alone: (its pid, the CPU it took to start, from /proc)."""
+    from crawler.documents import reader
+
     worker = reader._take()  # noqa: SLF001 - the reader started alone, its start measured apart
-    await asyncio.sleep(0)
     pid = worker.proc.pid
     while True:  # started when it waits on its pipe: its CPU no longer grows
         await asyncio.sleep(0.3)
@@ -92,40 +95,49 @@ async def measure(pdfs: list[tuple[str, bytes]], rounds: int) -> dict:
         await asyncio.sleep(0.3)
         if proc_cpu(pid) == before:
             break
-    start_cpu = proc_cpu(pid)
+    start = proc_cpu(pid)
     reader._give_back(worker, reuse=True)  # noqa: SLF001
+    return pid, start
+
+
+async def measure(pdfs: list[tuple[str, bytes]], rounds: int) -> dict:
+    """Read every PDF `rounds` times as a scan does: reader CPU per document, its start, its memory."""
+    from crawler.dates import mentions
+    from crawler.documents import read_text_isolated, reader
+
+    children = _children_cpu()
+    pid, start_cpu = await _started_reader()
     idle = proc_memory(pid)
-    parent_start = time.process_time() - t0
-    reader_cpu, parent_cpu, dates_cpu, pages = 0.0, 0.0, 0.0, 0
+    pids, between = {pid}, []
+    parent_cpu, dates_cpu, pages = 0.0, 0.0, 0
     for _ in range(rounds):
         for uri, body in pdfs:
-            r0, p0 = proc_cpu(pid), time.process_time()
+            p0 = time.process_time()
             doc = await read_text_isolated(body, "application/pdf", uri)
-            r1, p1 = proc_cpu(_worker_pid()), time.process_time()
+            p1 = time.process_time()
             mentions(doc.text)
             dates_cpu += time.process_time() - p1
-            reader_cpu += r1 - r0
             parent_cpu += p1 - p0
             pages += doc.pages
-            if _worker_pid() != pid:
-                print(f"  the reader process was replaced after {uri}")
-                pid = _worker_pid()
-    after = proc_memory(pid)
-    reader.shutdown_readers()
+            if (now := _idle_pid()) is not None:
+                pids.add(now)
+                between.append(proc_memory(now))
+    reader.shutdown_readers()  # joined: their CPU is in RUSAGE_CHILDREN
+    reader_cpu = _children_cpu() - children - start_cpu * len(pids)
     docs = len(pdfs) * rounds
-    return {"docs": docs, "pages": pages, "start_cpu": start_cpu, "parent_start": parent_start, "idle": idle,
-            "after": after, "reader_ms": reader_cpu * 1000 / docs, "parent_ms": parent_cpu * 1000 / docs,
-            "dates_ms": dates_cpu * 1000 / docs}
+    return {"docs": docs, "pages": pages, "start_cpu": start_cpu, "idle": idle, "readers": len(pids),
+            "last": between[-1], "most": max(between, key=lambda m: m["Pss"]),
+            "peak": max(m["peak"] for m in between), "reader_ms": reader_cpu * 1000 / docs,
+            "parent_ms": parent_cpu * 1000 / docs, "dates_ms": dates_cpu * 1000 / docs}
 
 
 def report(r: dict) -> None:
     """Print the figures of `measure`."""
-    print(f"documents: {r['docs']} real PDFs read ({r['pages']} pages) by one reader process; "
-          f"reader CPU {r['reader_ms']:.1f} ms per document (/proc tick {1000 / TICK:.0f} ms), "
-          f"the parent's {r['parent_ms']:.1f} ms, dates {r['dates_ms']:.1f} ms; "
-          f"reader start-up {r['start_cpu'] * 1000:.0f} ms CPU")
-    print(f"documents: reader process memory idle {_mb(r['idle'])}; after the documents {_mb(r['after'])}, "
-          f"peak RSS {r['after']['peak']:.1f} MB")
+    print(f"documents: {r['docs']} real PDFs ({r['pages']} pages read): reader CPU {r['reader_ms']:.1f} ms per "
+          f"document, the parent's {r['parent_ms']:.1f} ms, its dates {r['dates_ms']:.1f} ms; a reader process "
+          f"starts in {r['start_cpu'] * 1000:.0f} ms CPU ({r['readers']} started)")
+    print(f"documents: reader process memory idle {_mb(r['idle'])}; between documents {_mb(r['last'])} "
+          f"at the end, {_mb(r['most'])} at most; peak RSS {r['peak']:.1f} MB")
 
 
 def documents_bench(pattern: str = WARCS, rounds: int = 1) -> dict | None:

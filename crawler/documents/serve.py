@@ -13,6 +13,11 @@ import sys
 from .caps import WORKER_RETIRE
 from .read import read_text
 
+# pypdf (with the cryptography it loads, some 25 MB) reads the few PDFs PDFium is not given: a reader that loaded
+# it is replaced after its answer, the next one starts without it
+_HEAVY_READER = "pypdf"
+_malloc_trim = None  # libc's malloc_trim once looked up; False where there is none
+
 
 def _limit_memory(limit: int | None) -> None:
     """Cap this process's address space (Linux; elsewhere RLIMIT_AS is missing or ignored)."""
@@ -27,6 +32,20 @@ def _limit_memory(limit: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ImportError, ValueError, OSError, AttributeError):
         pass
+
+
+def _trim_heap() -> None:
+    """Give the heap's free memory back to the system (glibc's malloc_trim; elsewhere nothing)."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL(None).malloc_trim
+        except (ImportError, OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
 
 
 def _peak_rss() -> int:
@@ -57,11 +76,15 @@ def _serve(conn, memory: int | None) -> None:
         if job is None:
             return
         content, content_type, url, caps = job
+        del job
         doc = read_text(content, content_type, url, **caps)
-        retire = _peak_rss() > WORKER_RETIRE
+        del content
+        retire = _peak_rss() > WORKER_RETIRE or _HEAVY_READER in sys.modules
         try:
             conn.send((doc, retire))
         except (OSError, ValueError):
             return
         if retire:
             return
+        del doc
+        _trim_heap()  # the document's bytes and PDFium's pages are freed: their memory goes back to the system
