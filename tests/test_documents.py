@@ -465,3 +465,32 @@ def test_a_reader_started_by_oit_maps_no_html_parser(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     pages, html_parser = out.stdout.split()
     assert int(pages) > 0 and html_parser == "False", out.stderr
+
+
+def test_the_reader_side_loads_pythainlp_only_when_a_text_needs_its_normaliser():
+    import pythainlp
+
+    from crawler import thai
+
+    for name in ("thai_above_vowels", "thai_below_vowels", "thai_follow_vowels", "thai_lead_vowels", "thai_tonemarks"):
+        assert getattr(thai, name) == getattr(pythainlp, name), name  # written out as pythainlp has them
+    assert "pythainlp" not in loaded_after("import crawler.documents.serve")
+    assert "pythainlp" not in loaded_after("from crawler.documents import fix_pdf_thai; fix_pdf_thai('ข้อมูล ข่าวสาร')")
+    assert "pythainlp" in loaded_after("from crawler.documents import fix_pdf_thai; fix_pdf_thai('นานาาา ดีีีี')")
+
+
+def test_a_reader_that_loaded_pypdf_is_replaced_one_that_did_not_is_kept():
+    """pypdf and its cryptography (some 25 MB) leave with the reader that needed them."""
+    import asyncio
+
+    from crawler.documents import read_text_isolated, reader, shutdown_readers
+
+    async def go(data: bytes) -> tuple[str, int]:
+        doc = await read_text_isolated(data, "application/pdf", "x.pdf")
+        return doc.kind, len(reader._idle)
+
+    try:
+        assert asyncio.run(go((DOCS / "plan-2565.pdf").read_bytes())) == ("pdf", 1)  # PDFium: kept
+        assert asyncio.run(go(b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n")) == ("pdf", 0)  # pypdf read it: replaced
+    finally:
+        shutdown_readers()
