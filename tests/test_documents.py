@@ -478,19 +478,3 @@ def test_the_reader_side_loads_pythainlp_only_when_a_text_needs_its_normaliser()
     assert "pythainlp" not in loaded_after("from crawler.documents import fix_pdf_thai; fix_pdf_thai('ข้อมูล ข่าวสาร')")
     assert "pythainlp" in loaded_after("from crawler.documents import fix_pdf_thai; fix_pdf_thai('นานาาา ดีีีี')")
 
-
-def test_a_reader_that_loaded_pypdf_is_replaced_one_that_did_not_is_kept():
-    """pypdf and its cryptography (some 25 MB) leave with the reader that needed them."""
-    import asyncio
-
-    from crawler.documents import read_text_isolated, reader, shutdown_readers
-
-    async def go(data: bytes) -> tuple[str, int]:
-        doc = await read_text_isolated(data, "application/pdf", "x.pdf")
-        return doc.kind, len(reader._idle)
-
-    try:
-        assert asyncio.run(go((DOCS / "plan-2565.pdf").read_bytes())) == ("pdf", 1)  # PDFium: kept
-        assert asyncio.run(go(b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n")) == ("pdf", 0)  # pypdf read it: replaced
-    finally:
-        shutdown_readers()

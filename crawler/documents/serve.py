@@ -13,9 +13,6 @@ import sys
 from .caps import WORKER_RETIRE
 from .read import read_text
 
-# pypdf (with the cryptography it loads, some 25 MB) reads the few PDFs PDFium is not given: a reader that loaded
-# it is replaced after its answer, the next one starts without it
-_HEAVY_READER = "pypdf"
 _malloc_trim = None  # libc's malloc_trim once looked up; False where there is none
 
 
@@ -79,7 +76,7 @@ def _serve(conn, memory: int | None) -> None:
         del job
         doc = read_text(content, content_type, url, **caps)
         del content
-        retire = _peak_rss() > WORKER_RETIRE or _HEAVY_READER in sys.modules
+        retire = _peak_rss() > WORKER_RETIRE
         try:
             conn.send((doc, retire))
         except (OSError, ValueError):
