@@ -39,7 +39,7 @@ def _trim_heap() -> None:
             import ctypes
 
             _malloc_trim = ctypes.CDLL(None).malloc_trim
-        except (ImportError, OSError, AttributeError):
+        except (ImportError, OSError, AttributeError, TypeError):  # not glibc; Windows has no CDLL(None)
             _malloc_trim = False
     if _malloc_trim:
         _malloc_trim(0)
