@@ -464,6 +464,16 @@ def main() -> None:
         for nights in (1, 2):  # a first night, then a night ordered by the first one's sizes
             batch_bench(a.batch_sites, concurrency=a.concurrency, processes=a.processes, nights=nights)
         batch_bench(a.batch_sites, concurrency=a.concurrency, processes=a.processes, js_every=20)  # Chromium too
+        lean_bench()
+
+
+def lean_bench() -> None:
+    """What a scan costs around its pages: the document reader (CPU per real PDF, its memory) and start-up."""
+    from reader_bench import documents_bench
+    from startup_bench import startup_bench
+
+    documents_bench()
+    startup_bench()
 
 
 def scrapy_bench(sites: Path, site: str, port: int) -> None:

@@ -81,6 +81,7 @@ _FOLD = str.maketrans("๐๑๒๓๔๕๖๗๘๙\u2010\u2011\u2012\u2013\u2
 _GAP = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+")  # a run of spaces and zero-width characters
 _SPACE = re.compile(r"\s")
 _ODD = re.compile(r"[^\S ]|\s\s|[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # what normalising changes in place
+_ASCII = re.compile("[\u0e50-\u0e59\u2010-\u2015\u2212]+")  # what _FOLD translates
 
 
 class _Index:
@@ -109,7 +110,7 @@ def _normalise(text: str) -> tuple[str, str, _Index]:
     index = _Index()
     if not _ODD.search(src):  # already single-spaced: only digits and dashes change
         index.add(0, 0)
-        return src, src.translate(_FOLD), index
+        return src, _folded(src), index
     out: list[str] = []
     pos = n = 0
     for gap in _GAP.finditer(src):
@@ -127,7 +128,16 @@ def _normalise(text: str) -> tuple[str, str, _Index]:
     if pos < len(src):
         out.append(src[pos:])
         index.add(n, pos)
-    return src, "".join(out).translate(_FOLD), index
+    return src, _folded("".join(out)), index
+
+
+def _folded(text: str) -> str:
+    """Thai digits and dashes as ASCII, one for one (translated only where there are some: cheaper)."""
+    return _ASCII.sub(_fold_run, text)
+
+
+def _fold_run(m: re.Match[str]) -> str:
+    return m.group().translate(_FOLD)
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,7 +172,7 @@ def _month_pattern() -> str:
         rf"|(?<![{_THAI_LETTER}]\.)(?:{dotted})(?![.\s]?(?!พ\.?\s?ศ|ค\.?\s?ศ)[ก-ฮ]\.)"
         # "มค", "กพ" only as a word of their own
         rf"|(?:(?<=เดือน)|(?<![{_THAI_LETTER}]))(?:{bare})(?![{_THAI_LETTER}])"
-        rf"|\b(?:{english})\b\.?)"
+        rf"|\b(?a:{english})\b\.?)"  # ASCII letters only: "ſep" (a long s) is no month
     )
 
 
@@ -170,7 +180,7 @@ _MONTH = _month_pattern()
 
 
 def _month_number(word: str) -> int:
-    w = re.sub(r"[\s.]", "", word).lower()
+    w = re.sub(r"[\s.]", "", word).casefold()
     if w in _MONTHS:
         return _MONTHS[w]
     for (a, b), n in _ABBREVIATIONS.items():
@@ -185,9 +195,15 @@ def _is_thai_month(word: str) -> bool:
     return not word[:1].isascii()
 
 
+def _starts(*words: str) -> str:
+    """A lookahead for the characters a match can start with: the scan skips every other position at once."""
+    return "(?=[\\d" + re.escape("".join(sorted({w[0] for w in words}))) + "])"
+
+
 # A day, month and optional year: "13 ก.ค. 2565", "วันที่ 1 ตุลาคม 2564", "(มี.ค. 65)", "ตุลาคม".
 _DAY_MONTH = re.compile(
-    rf"(?:วันที่\s?)?(?:(?<!\d)(?P<d>[0-3]?\d)\s?)?(?:เดือน\s?)?(?P<m>{_MONTH})"
+    _starts("วันที่", "เดือน", *_MONTHS, *(a for a, _ in _ABBREVIATIONS), *_ENGLISH_FULL, *_ENGLISH)
+    + rf"(?:วันที่\s?)?(?:(?<!\d)(?P<d>[0-3]?\d)\s?)?(?:เดือน\s?)?(?P<m>{_MONTH})"
     rf"(?:\s?(?:(?P<era>{_ERA}|{_CE_ERA})|(?P<d2>[0-3]?\d),\s?)?(?P<y>\d{{4}}|\d{{2}})(?![\d,]|\.\d))?",
     re.IGNORECASE,
 )
@@ -224,7 +240,8 @@ _HALF = re.compile(
 # Every branch starts at a keyword or the start of a digit run, or is bounded: from every digit of a
 # long run, `\d+...บาท` scanned to the run's end (quadratic: hours on 200,000 digits).
 _NOT_YEARS = re.compile(
-    r"(?:โทร(?:ศัพท์|สาร)?|tel|fax|phone|มือถือ)\.?\s?:?\s?\+?[\d(][\d()\-]{4,30}\d"
+    _starts("โทร", "tel", "fax", "phone", "มือถือ", "/", "id", "no", "เลขที่", "หมายเลข", "รหัส", "=", "#")
+    + r"(?:โทร(?:ศัพท์|สาร)?|tel|fax|phone|มือถือ)\.?\s?:?\s?\+?[\d(][\d()\-]{4,30}\d"
     r"|(?<![\d\-])0\d{0,3}(?:[\-\s]\d{3,4}){2}(?![\d\-])"
     r"|(?<![\d\-])0\d{1,2}-\d{6,7}(?!\d)"
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"

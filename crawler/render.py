@@ -22,7 +22,7 @@ import os
 import re
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -45,11 +45,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--host-resolver-rules=MAP * ~NOTFOUND", "--dns-prefetch-disable",
                  "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
                  "--webrtc-ip-handling-policy=disable_non_proxied_udp",
-                 # memory: every site's pages share one context and two renderer processes (every request of a
-                 # page goes through our fetcher), no spare renderer waits, no back-forward cache
-                 "--renderer-process-limit=2", "--disable-site-isolation-trials",
-                 "--disable-features=site-per-process,IsolateOrigins,BackForwardCache,SpareRendererForSitePerProcess",
-                 "--disable-extensions", "--mute-audio", "--js-flags=--max-old-space-size=256",
+                 # memory: every site's pages share one context and one renderer process (every request of a
+                 # page goes through our fetcher), no spare renderer waits, no back-forward cache, no omnibox popup
+                 # (the browser's own WebUI renderer, preloaded for every window: 50 MB in the browser, a renderer)
+                 "--renderer-process-limit=1", "--disable-site-isolation-trials",
+                 "--disable-features=site-per-process,IsolateOrigins,BackForwardCache,SpareRendererForSitePerProcess,"
+                 "WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI",
+                 "--disable-extensions", "--mute-audio", "--js-flags=--max-old-space-size=128",
                  "--in-process-gpu", "--disable-software-rasterizer",
                  "--enable-features=NetworkServiceInProcess,NetworkServiceInProcess2"]
 BLOCKED_TYPES = {"image", "font", "media"}
@@ -231,18 +233,40 @@ def unavailable(options: RenderOptions) -> str | None:
 
 
 MAX_PAGES_AT_ONCE = 4  # pages being rendered at once in one process, all sites together
+IDLE_CLOSE = 20.0  # seconds a batch keeps the browser open once no site in flight uses it
+# Playwright's driver (Node.js, ~130 MB) with a young generation of 1 MB semi-spaces: some 18 MB less, its
+# traffic (a page's requests and bodies) collected a little more often
+DRIVER_NODE_OPTIONS = "--max-semi-space-size=1"
+
+
+@contextlib.contextmanager
+def _driver_environment() -> Iterator[None]:
+    """NODE_OPTIONS for the Playwright driver while it starts (it copies this process's environment)."""
+    before = os.environ.get("NODE_OPTIONS")
+    os.environ["NODE_OPTIONS"] = f"{before} {DRIVER_NODE_OPTIONS}" if before else DRIVER_NODE_OPTIONS
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("NODE_OPTIONS", None)
+        else:
+            os.environ["NODE_OPTIONS"] = before
 
 
 class Chromium:
     """One headless Chromium per process (per event loop), shared by every site; started on first need.
 
     Each site's renderer opens its pages in the browser's one context; the browser closes when its last user
-    leaves (a batch holds it for its whole run, see `keep_browser`).
+    leaves, or, while a batch holds it (`keep_browser`), IDLE_CLOSE seconds after the last site using it left
+    (started again when another site needs it).
     """
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
-        self._users = 0
+        self._users = 0  # sites whose renderer uses the browser
+        self._holds = 0  # batches keeping it between sites
+        self._idle: asyncio.TimerHandle | None = None
+        self._closing: set[asyncio.Task] = set()
         self._pw = None
         self._browser = None
         self._contexts: dict[str, object] = {}  # user agent -> its BrowserContext
@@ -251,21 +275,54 @@ class Chromium:
 
     def join(self) -> None:
         self._users += 1
+        self._cancel_idle()
 
     async def leave(self) -> None:
         self._users -= 1
+        if self._users > 0:
+            return
+        if self._holds > 0:
+            self._idle = asyncio.get_running_loop().call_later(IDLE_CLOSE, self._close_when_idle)
+        else:
+            await self.close()
+
+    def hold(self) -> None:
+        """A batch keeps the browser between its sites."""
+        self._holds += 1
+
+    async def release(self) -> None:
+        """The batch ended: the browser closes unless a site still uses it."""
+        self._holds -= 1
+        if self._holds <= 0 and self._users <= 0:
+            await self.close()
+
+    def _cancel_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    def _close_when_idle(self) -> None:
+        """IDLE_CLOSE seconds after the last site left: close the browser if none came since."""
+        self._idle = None
+        if self._users <= 0 and self._browser is not None:
+            task = asyncio.ensure_future(self._close_unused())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def _close_unused(self) -> None:
         if self._users <= 0:
             await self.close()
 
     async def context(self, executable: str, user_agent: str):  # -> playwright BrowserContext
         """The browsing context every site's pages open in (one per user agent), started now if needed; raises
-        when the browser cannot start. One context: the sites' pages share two renderer processes, where a
+        when the browser cannot start. One context: the sites' pages share one renderer process, where a
         context per site held one each. Every request of a page goes through its own route (our fetcher)."""
         async with self._lock:
             if self._browser is None or not self._browser.is_connected():
                 from playwright.async_api import async_playwright
                 if self._pw is None:
-                    self._pw = await async_playwright().start()
+                    with _driver_environment():
+                        self._pw = await async_playwright().start()
                 self._browser = await self._pw.chromium.launch(executable_path=executable, headless=True,
                                                                args=CHROMIUM_ARGS, timeout=30_000)
                 self._contexts = {}
@@ -281,6 +338,7 @@ class Chromium:
             return context
 
     async def close(self) -> None:
+        self._cancel_idle()
         async with self._lock:
             for thing, stop in ((self._browser, "close"), (self._pw, "stop")):
                 if thing is not None:
@@ -303,13 +361,14 @@ def shared_chromium() -> Chromium:
 
 @contextlib.asynccontextmanager
 async def keep_browser():
-    """Keep the shared browser open between sites (a batch): started only if a site needs it."""
+    """Keep the shared browser open between sites (a batch): started only if a site needs it, closed when no
+    site has used it for IDLE_CLOSE seconds."""
     chromium = shared_chromium()
-    chromium.join()
+    chromium.hold()
     try:
         yield chromium
     finally:
-        await chromium.leave()
+        await chromium.release()
 
 
 class Renderer:

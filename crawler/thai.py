@@ -11,9 +11,27 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
-from pythainlp import thai_above_vowels, thai_below_vowels, thai_follow_vowels, thai_lead_vowels, thai_tonemarks
-from pythainlp.util import normalize as _thai_normalize
-from pythainlp.util import thai_digit_to_arabic_digit
+# pythainlp's character classes (pythainlp/__init__.py), written out: importing pythainlp takes some 40 ms and
+# 7 MB, paid only when its normaliser or digit converter is first needed (a document reader may never need them)
+thai_above_vowels = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e4d\u0e47"
+thai_below_vowels = "\u0e38\u0e39"
+thai_follow_vowels = "\u0e30\u0e32\u0e33\u0e45"
+thai_lead_vowels = "\u0e40\u0e41\u0e42\u0e43\u0e44"
+thai_tonemarks = "\u0e48\u0e49\u0e4a\u0e4b"
+
+
+def _thai_normalize(text: str) -> str:
+    """pythainlp's normaliser (`pythainlp.util.normalize`), loaded on first use."""
+    from pythainlp.util import normalize
+
+    return normalize(text)
+
+
+def thai_digit_to_arabic_digit(text: str) -> str:
+    """pythainlp's Thai-to-Arabic digit converter, loaded on first use."""
+    from pythainlp.util import thai_digit_to_arabic_digit as convert
+
+    return convert(text)
 
 THAI_CHAR = re.compile(r"[\u0e00-\u0e7f]")  # one Thai character: a text that has one is Thai
 

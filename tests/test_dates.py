@@ -168,3 +168,9 @@ def test_url_years_are_weak(url, kind, start, end):
 ])
 def test_url_numbers_that_are_not_years(url):
     assert mentions_in_url(url) == []
+
+
+def test_letters_that_fold_to_a_month_only_under_unicode_case_rules_are_no_month_and_raise_nothing():
+    # "ſ" (long s) and "K" (Kelvin sign) match "s" and "k" case-insensitively; no English month is spelled so
+    assert mentions("ประกาศ 12 ſep 2023 และ 3 ſeptember 2022") == []
+    assert [m.text for m in mentions("12 Sep 2023")] == ["12 Sep 2023"]

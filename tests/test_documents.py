@@ -465,3 +465,16 @@ def test_a_reader_started_by_oit_maps_no_html_parser(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     pages, html_parser = out.stdout.split()
     assert int(pages) > 0 and html_parser == "False", out.stderr
+
+
+def test_the_reader_side_loads_pythainlp_only_when_a_text_needs_its_normaliser():
+    import pythainlp
+
+    from crawler import thai
+
+    for name in ("thai_above_vowels", "thai_below_vowels", "thai_follow_vowels", "thai_lead_vowels", "thai_tonemarks"):
+        assert getattr(thai, name) == getattr(pythainlp, name), name  # written out as pythainlp has them
+    assert "pythainlp" not in loaded_after("import crawler.documents.serve")
+    assert "pythainlp" not in loaded_after("from crawler.documents import fix_pdf_thai; fix_pdf_thai('ข้อมูล ข่าวสาร')")
+    assert "pythainlp" in loaded_after("from crawler.documents import fix_pdf_thai; fix_pdf_thai('นานาาา ดีีีี')")
+

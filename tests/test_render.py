@@ -243,3 +243,42 @@ def test_sites_of_one_process_share_one_browser(site_server):
     browsers, alive_between, after = asyncio.run(go())
     assert len(browsers) == 2 and browsers[0] is browsers[1]  # one browser, two contexts
     assert alive_between and after is None  # kept while the batch runs, closed when it ends
+
+
+@needs_chromium
+def test_a_batch_closes_the_browser_no_site_has_used_for_a_while(site_server, monkeypatch):
+    """Kept between sites, the browser closes IDLE_CLOSE seconds after the last site that used it left; the next
+    site that needs it starts it again. One renderer process serves the pages, no omnibox popup beside them."""
+    import asyncio
+
+    from crawler import render
+    from crawler.config import RenderOptions, Settings
+    from crawler.fetch import Fetcher
+
+    monkeypatch.setattr(render, "IDLE_CLOSE", 0.5)
+    srv = site_server("js_json_menu")
+
+    async def one() -> int:
+        async with Fetcher(Settings(allow_private=True, delay=0.0)) as fetcher:
+            renderer = render.Renderer(fetcher, RenderOptions(mode="always"))
+            try:
+                assert await renderer.render(srv.url) is not None
+                cdp = await renderer._context.browser.new_browser_cdp_session()
+                targets = (await cdp.send("Target.getTargets"))["targetInfos"]
+                return sum(1 for t in targets if t["type"] != "page")
+            finally:
+                await renderer.close()
+
+    async def go():
+        async with render.keep_browser() as chromium:
+            others = await one()
+            kept = chromium._browser is not None
+            await asyncio.sleep(1.5)
+            idle_closed = chromium._browser is None
+            await one()
+            again = chromium._browser is not None
+        return others, kept, idle_closed, again, chromium._browser
+
+    others, kept, idle_closed, again, after = asyncio.run(go())
+    assert others == 0  # no browser UI target (the omnibox popup had a renderer of its own)
+    assert kept and idle_closed and again and after is None

@@ -13,6 +13,8 @@ import sys
 from .caps import WORKER_RETIRE
 from .read import read_text
 
+_malloc_trim = None  # libc's malloc_trim once looked up; False where there is none
+
 
 def _limit_memory(limit: int | None) -> None:
     """Cap this process's address space (Linux; elsewhere RLIMIT_AS is missing or ignored)."""
@@ -27,6 +29,20 @@ def _limit_memory(limit: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ImportError, ValueError, OSError, AttributeError):
         pass
+
+
+def _trim_heap() -> None:
+    """Give the heap's free memory back to the system (glibc's malloc_trim; elsewhere nothing)."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL(None).malloc_trim
+        except (ImportError, OSError, AttributeError, TypeError):  # not glibc; Windows has no CDLL(None)
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
 
 
 def _peak_rss() -> int:
@@ -57,7 +73,9 @@ def _serve(conn, memory: int | None) -> None:
         if job is None:
             return
         content, content_type, url, caps = job
+        del job
         doc = read_text(content, content_type, url, **caps)
+        del content
         retire = _peak_rss() > WORKER_RETIRE
         try:
             conn.send((doc, retire))
@@ -65,3 +83,5 @@ def _serve(conn, memory: int | None) -> None:
             return
         if retire:
             return
+        del doc
+        _trim_heap()  # the document's bytes and PDFium's pages are freed: their memory goes back to the system
