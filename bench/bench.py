@@ -11,9 +11,10 @@
    sites in the same run.
 3. parse: decode + parse + match CPU per page over every page of the generated evaluation sites.
 4. scrapy: one evaluation site scanned by `oit scan` and by a plain Scrapy spider at the same politeness.
-5. batch: `oit batch` of 100 sites (generated ones, and every tenth the replayed real site) on loopback, each
-   answering after 200 ms: wall time against the politeness floor (requests x delay / sites at a time), CPU
-   seconds, and the peak memory of the whole process tree (PSS, Chromium and the document readers included).
+5. batch: `oit batch` of 100 sites (generated ones, and every tenth a replayed real site, the recorded ones in
+   turn) on loopback, each answering after 200 ms: wall time against the politeness floor (requests x delay /
+   sites at a time), CPU seconds, and the peak memory of the whole process tree (PSS, Chromium and the
+   document readers included).
 """
 
 from __future__ import annotations
@@ -256,7 +257,7 @@ JS_SITES = ("js_plain", "js_json_menu", "js_dreamweaver")
 
 
 def batch_servers(sites: int, latency: float, real_every: int = 10, js_every: int = 0) -> list:
-    """`sites` loopback servers, each answering after `latency` s: every `real_every`-th one replays the recorded
+    """`sites` loopback servers, each answering after `latency` s: every `real_every`-th one replays a recorded
     real site, every `js_every`-th one (if any) serves a test site whose menus scripts build (Chromium renders
     it), the others serve the generated evaluation sites in turn."""
     import threading
@@ -266,17 +267,19 @@ def batch_servers(sites: int, latency: float, real_every: int = 10, js_every: in
     import replay
     from serve import handler_for
     generated = sorted(p for p in (EVAL / "sites").iterdir() if (p / "truth.json").exists())
-    index: dict = {}
-    warcs = sorted((REAL / "warc").glob("*.warc.gz"))
-    for uri, status, headers, body in (replay.records(str(warcs[0])) if warcs else []):
-        index.setdefault(replay.key(uri), (status, headers, body))
+    indexes: list[dict] = []  # one per recorded real site, taken in turn
+    for warc in sorted((REAL / "warc").glob("*.warc.gz")):
+        index: dict = {}
+        for uri, status, headers, body in replay.records(str(warc)):
+            index.setdefault(replay.key(uri), (status, headers, body))
+        indexes.append(index)
     servers = []
     for i in range(sites):
         if js_every and i % js_every == js_every // 2:
             root = ROOT / "tests/sites" / JS_SITES[(i // js_every) % len(JS_SITES)]
             handler = handler_for(root, "utf-8")
-        elif index and i % real_every == real_every - 1:
-            handler = _replay_handler(index)
+        elif indexes and i % real_every == real_every - 1:
+            handler = _replay_handler(indexes[(i // real_every) % len(indexes)])
         else:
             root = generated[i % len(generated)]
             handler = handler_for(root, json.loads((root / "truth.json").read_text())["encoding"])
