@@ -246,11 +246,11 @@ class Crawler:
         elif not list_page:
             self._add(result, content.sign_hits(checklist, page, self._home_text), page.url, visit.parent or page.url,
                       heading, visit.crumbs, visit.depth, "page", page_year)
+        base = steps(visit.crumbs)  # the page's own path, once for all its sections and links
         for url, text, hits in content.section_hits(checklist, page, self._home_sections, visit.depth == 0, list_page):
-            self._add(result, hits, url, page.url, text, steps([*visit.crumbs, text[:80]]), visit.depth, "section",
+            self._add(result, hits, url, page.url, text, steps([text[:80]], base), visit.depth, "section",
                       self._index_year([text]) or page_year)
         links = []
-        base = steps(visit.crumbs)  # the page's own path, once for all its links
         for link in page.links:
             url = canonical(link.url)
             label = link_label(checklist, link)
