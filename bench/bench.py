@@ -260,19 +260,10 @@ def batch_servers(sites: int, latency: float, real_every: int = 10, js_every: in
     """`sites` loopback servers, each answering after `latency` s: every `real_every`-th one replays a recorded
     real site, every `js_every`-th one (if any) serves a test site whose menus scripts build (Chromium renders
     it), the others serve the generated evaluation sites in turn."""
-    import threading
-    from http.server import ThreadingHTTPServer
     sys.path.insert(0, str(EVAL))
-    sys.path.insert(0, str(REAL))
-    import replay
     from serve import handler_for
     generated = sorted(p for p in (EVAL / "sites").iterdir() if (p / "truth.json").exists())
-    indexes: list[dict] = []  # one per recorded real site, taken in turn
-    for warc in sorted((REAL / "warc").glob("*.warc.gz")):
-        index: dict = {}
-        for uri, status, headers, body in replay.records(str(warc)):
-            index.setdefault(replay.key(uri), (status, headers, body))
-        indexes.append(index)
+    indexes = real_indexes()  # taken in turn
     servers = []
     for i in range(sites):
         if js_every and i % js_every == js_every // 2:
@@ -283,10 +274,7 @@ def batch_servers(sites: int, latency: float, real_every: int = 10, js_every: in
         else:
             root = generated[i % len(generated)]
             handler = handler_for(root, json.loads((root / "truth.json").read_text())["encoding"])
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), _slowed(handler, latency))
-        srv.daemon_threads = True
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        servers.append(srv)
+        servers.append(_serve_forever(_slowed(handler, latency)))
     return servers
 
 
@@ -359,17 +347,22 @@ def _serve_forever(handler: type):
     return srv
 
 
-def real_site_servers() -> list:
-    """One loopback server per recorded real site (every WARC of ../shared/eval/realsites), no latency."""
+def real_indexes() -> list[dict]:
+    """Each recorded real site (every WARC of ../shared/eval/realsites) as its answers by `replay.key`."""
     sys.path.insert(0, str(REAL))
     import replay
-    servers = []
+    indexes = []
     for warc in sorted((REAL / "warc").glob("*.warc.gz")):
         index: dict = {}
         for uri, status, headers, body in replay.records(str(warc)):
             index.setdefault(replay.key(uri), (status, headers, body))
-        servers.append(_serve_forever(_replay_handler(index)))
-    return servers
+        indexes.append(index)
+    return indexes
+
+
+def real_site_servers() -> list:
+    """One loopback server per recorded real site, no latency."""
+    return [_serve_forever(_replay_handler(index)) for index in real_indexes()]
 
 
 def generated_site_servers() -> list:
@@ -391,23 +384,17 @@ def batch_nights(servers: list, tmp: Path, name: str, nights: int = 2) -> list[t
     args = [str(ROOT / ".venv/bin/oit"), "batch", str(csv_path), "--year", "2565", "--db", str(db),
             "--concurrency", "4", "--processes", "1", "--delay", "0", "--allow-private", "-q"]
     out = []
+    last = 0  # the last run of the nights before
     for _ in range(nights):
-        with sqlite3.connect(db) if db.exists() else _nothing() as con:
-            last = (con.execute("select max(id) from runs").fetchone()[0] or 0) if con else 0
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         with sqlite3.connect(db) as con:
-            pages = con.execute("select sum(pages_fetched) from runs where id > ?", [last]).fetchone()[0] or 0
-        out.append((cpu * 1000 / max(1, pages), pages))
+            pages, newest = con.execute("select sum(pages_fetched), max(id) from runs where id > ?", [last]).fetchone()
+        last = newest or last
+        out.append((cpu * 1000 / max(1, pages or 0), pages or 0))
     return out
-
-
-def _nothing():
-    """A context manager giving None (no database yet)."""
-    import contextlib
-    return contextlib.nullcontext(None)
 
 
 def scrapy_cpu(urls: list[str]) -> tuple[float, int]:
