@@ -135,8 +135,8 @@ def _scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--render", choices=RENDER_MODES, default="auto",
                    help="run pages built by scripts in Chromium: auto (only pages that need it), never, always")
     p.add_argument("--chromium", default=os.environ.get("OIT_CHROMIUM") or None,
-                   help="Chromium executable (default: env OIT_CHROMIUM, else chromium, chromium-browser or "
-                        "google-chrome on PATH, /snap/bin/chromium, Chrome or Edge on Windows)")
+                   help="Chromium executable (default: env OIT_CHROMIUM, else chromium-headless-shell, chromium, "
+                        "chromium-browser or google-chrome on PATH, /snap/bin/chromium, Chrome or Edge on Windows)")
     p.add_argument("--render-pages", type=_number(int, 0, "--render-pages"), default=10,
                    help="pages rendered per site at most")
     p.add_argument("--render-timeout", type=_number(float, 1, "--render-timeout"), default=15.0,
@@ -225,7 +225,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--allow-private", action="store_true",
                         help="this worker may fetch loopback or private addresses (intranets, tests); a job cannot ask")
     worker.add_argument("--chromium", default=None,
-                        help="Chromium executable of this worker (default /usr/bin/chromium, env OIT_CHROMIUM)")
+                        help="Chromium executable of this worker (default: env OIT_CHROMIUM, else the one found, "
+                        "the headless shell first)")
     worker.add_argument("--documents", default="data/worker-documents.db",
                         help="the machine's document cache, shared by its processes ('' for none)")
 

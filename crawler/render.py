@@ -228,7 +228,7 @@ def unavailable(options: RenderOptions) -> str | None:
         return "the playwright package is not installed (pip install playwright)"
     path = Path(options.chromium)
     if not path.is_file() or not os.access(path, os.X_OK):
-        return f"Chromium not found at {options.chromium} (apt-get install chromium, or --chromium PATH)"
+        return f"Chromium not found at {options.chromium} (apt-get install chromium-headless-shell, or --chromium PATH)"
     return None
 
 

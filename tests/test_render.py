@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from conftest import SITES, expected, scan
+from crawler.browsers import find_chromium
 from crawler.decode import decode
 from crawler.parse import parse
 from crawler.render import needs_render, script_links
 from sitesrv import SiteServer
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(find_chromium())  # the headless shell where it is installed, as a scan takes it
 JS_SITES = ["js_dreamweaver", "js_json_menu"]
 
 
