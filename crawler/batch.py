@@ -33,6 +33,7 @@ from .config import Options
 from .crawl import PageCallback
 from .fetch import HostGate
 from .models import OitError
+from .order import night_order
 from .outputs import to_json
 from .render import keep_browser
 from .store import Store, StoreError
@@ -297,25 +298,6 @@ class _SiteScan:
         doc = self.store.result(run_id)
         (self.out / f"site-{site['line']}-{file_name(site['url'])}.json").write_text(to_json(doc), encoding="utf-8")
         return doc["pages_fetched"] or 0
-
-
-# longest first ---------------------------------------------------------------------------------------------
-
-def last_size(store: Store, url: str) -> int | None:
-    """Requests of the site's latest finished run in this database; None if it was never scanned."""
-    runs = store.site_runs(url)
-    run = store.run(runs[0]) if runs else None
-    if run is None:
-        return None
-    return run["requests"] or run["pages_fetched"] or 0
-
-
-def longest_first(store: Store, sites: list[dict]) -> list[dict]:
-    """The sites to do, each with its `size` (None: never scanned): the new ones first in CSV order, then the
-    biggest last time first, so that a night does not end with one big site running alone."""
-    sized = [{**s, "size": last_size(store, s["url"])} for s in sites]
-    return ([s for s in sized if s["size"] is None]
-            + sorted((s for s in sized if s["size"] is not None), key=lambda s: -s["size"]))
 
 
 # several processes: sites on one server always in one process -----------------------------------------------
@@ -686,10 +668,11 @@ def run_batch(csv_path: str | Path, options: Options, concurrency: int = CONCURR
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
         all_sites = store.batch_sites(batch_id)
-        todo = longest_first(store, [s for s in all_sites if s["status"] in ("pending", "running")])
         progress = Progress(total=len(all_sites), done=sum(s["status"] == "done" for s in all_sites),
                             failed=sum(s["status"] == "failed" for s in all_sites))
         tally = Tally(progress, report or plain_report())
+        todo = asyncio.run(night_order(store, [s for s in all_sites if s["status"] in ("pending", "running")],
+                                       options.settings, concurrency, lambda line: tally.report(line, progress)))
         died: list[str] = []
         shares = shares_of(todo, min(processes, concurrency), options.settings.resolver)
         if len(shares) > 1:

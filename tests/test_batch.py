@@ -294,6 +294,28 @@ def test_longest_site_first_on_the_next_run(tmp_path):
     assert second == [servers[3].url, *biggest_first]  # never scanned first, then the biggest last time
 
 
+def test_a_first_night_starts_the_most_linked_home_pages_first(tmp_path):
+    closed = {"/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /\n")}
+    servers = [SiteServer(SITES / "ita_table"), SiteServer(SITES / "menu_cms", routes=closed),
+               SiteServer(SITES / "cms_posts"), SiteServer(SITES / "menu_cms"), SiteServer(SITES / "decoys_only")]
+    csv_path = write_sites(tmp_path / "sites.csv", [s.url for s in servers])  # more new sites than at a time
+    db = tmp_path / "oit.db"
+    try:
+        proc = run_oit("batch", str(csv_path), "--db", str(db), "--processes", "1", "--concurrency", "1",
+                       "--delay", "0", *QUICK)
+    finally:
+        for srv in servers:
+            srv.close()
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "first look at 5 new sites' home pages" in proc.stderr
+    with sqlite3.connect(db) as con:
+        order = [u for (u,) in con.execute("select start_url from runs order by id")]
+    # home pages linking to 37, 31, 7 and 4 pages of their site; robots.txt shuts the other: nothing to count
+    assert order == [servers[i].url for i in (3, 4, 2, 0, 1)]
+    assert servers[1].stats.paths["/"] == 0  # its robots.txt is honoured by the first look too
+    assert all(srv.stats.paths["/"] == 2 for srv in servers[::2])  # the look, then the scan: once more each
+
+
 def start_batch(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], cwd=ROOT, env=env, text=True,

@@ -24,6 +24,7 @@ from crawler.batch import BatchError, read_sites
 from crawler.checklist import ChecklistError, load
 from crawler.decode import decode
 from crawler.documents import read_text
+from crawler.order import home_links
 from crawler.parse import parse
 
 FAST = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow],
@@ -133,6 +134,14 @@ CONTENT_TYPES = st.sampled_from([None, "", "text/html", "text/html; charset=utf-
 def test_any_bytes_decode_to_text(data, ctype):
     text, encoding = decode(data, ctype)
     assert isinstance(text, str) and isinstance(encoding, str)
+
+
+@FAST
+@given(html=st.one_of(html_docs(), st.text(max_size=2000)), ctype=CONTENT_TYPES,
+       encoding=st.sampled_from(["utf-8", "cp874", "utf-16"]))
+def test_any_home_page_is_a_count_of_links_for_the_first_look(html, ctype, encoding):
+    count = home_links(BASE, html.encode(encoding, errors="replace"), ctype)
+    assert isinstance(count, int) and count >= 0
 
 
 SEEDS = {  # real beginnings of documents, so the fuzzer gets past the magic numbers

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -27,7 +28,8 @@ import pytest
 import uvicorn
 
 from conftest import ROOT
-from crawler.config import Options, Settings
+from crawler.browsers import find_chromium
+from crawler.config import Options, RenderOptions, Settings
 from crawler.web import create_app
 from crawler.web.guard import LOOPBACK_NAMES
 from sitesrv import SITES, SiteServer
@@ -534,6 +536,25 @@ def test_script_built_menus_are_rendered_by_the_server(web, site_server):
     present = {i for i, e in expected.items() if e.get("present")}
     found = {i["id"] for i in doc["items"] if i["status"] in ("found", "review", "stale")}
     assert present and present <= found
+
+
+@needs_chromium
+def test_scans_one_after_another_share_one_chromium(web, site_server, tmp_path):
+    """The server keeps its browser between scans (closed once idle a while): one start, not one per scan."""
+    log, exe = tmp_path / "launches.log", tmp_path / "chromium"
+    exe.write_text(f'#!/bin/sh\necho launch >> "{log}"\nexec {find_chromium()} "$@"\n', encoding="utf-8")
+    exe.chmod(0o755)
+    site = site_server("js_json_menu")
+    w = web(options=replace(FAST, render=RenderOptions(chromium=str(exe))))
+    with httpx.Client(base_url=w.url, timeout=120) as c:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/").text).group(1)
+        for _ in range(2):
+            job = c.post("/scan", data={"url": site.url, "csrf": csrf}).headers["location"]
+            with c.stream("GET", job + "/events") as events:
+                done = [json.loads(line[5:]) for line in events.iter_lines() if line.startswith("data:")][-1]
+            doc = c.get(done["next"] + "/download/json").json()
+            assert any(f.startswith("rendered 1 page with Chromium") for f in doc["findings"]), doc["findings"]
+    assert log.read_text().count("launch") == 1
 
 
 def test_an_unreachable_site_is_reported_not_hidden(web):

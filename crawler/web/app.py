@@ -57,6 +57,7 @@ from ..outputs.common import (
 )
 from ..outputs.html import CSS as REPORT_CSS
 from ..outputs.html import STATUS_CODE, STATUS_CSS
+from ..render import keep_browser
 from ..store import Store, StoreError
 from ..urls import BadURL, normalize_start, readable
 from .guard import Guard, check_csrf
@@ -169,7 +170,8 @@ def create_app(db: str | Path, allow_private: bool = False, token: str | None = 
             jobs.resume_batches()
             jobs.resume_scans()
         try:
-            yield
+            async with keep_browser():  # scans one after another share one Chromium, closed when idle a while
+                yield
         finally:
             await jobs.close()
 

@@ -24,6 +24,7 @@ from ..config import Options
 from ..crawl import PageCallback
 from ..fetch import HostGate
 from ..models import LinkRecord, OitError, PageRecord
+from ..order import night_order
 from ..progress import ScanProgress
 from ..store import Store, StoreError
 from ..urls import site_key
@@ -242,9 +243,10 @@ class Jobs:
         except Exception as e:  # noqa: BLE001 - a list gone since the batch started: each site fails with why
             self._fail_sites(todo, f"{type(e).__name__}: {e}"[:300])
         else:
+            options = self._scan_options(checklist_path, settings.get("year"))
             try:
-                await run_sites(self.store, job.id, todo, checklist,
-                                self._scan_options(checklist_path, settings.get("year")), self._batch_hooks(job),
+                todo = await night_order(self.store, todo, options.settings, self.batch_concurrency, gate=self.gate)
+                await run_sites(self.store, job.id, todo, checklist, options, self._batch_hooks(job),
                                 slots=self.batch_slots, gate=self.gate, csv_names=False)
             except StoreError:  # a full disk: its sites stay to do
                 job.changed.set()
