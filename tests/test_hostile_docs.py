@@ -247,6 +247,37 @@ def test_flate_stream_with_bytes_after_its_end_is_measured(tmp_path):
     assert report["text"] == "plan 2565" and report["pages"] == 1
 
 
+@pytest.mark.parametrize("thumb", [b"/Filter /DCTDecode", b"/Filter [/DCTDecode]", b"/Filter /JPXDecode"])
+def test_a_jpeg_without_subtype_image_leaves_the_pdf_to_pdfium(thumb):
+    """A scanner's JPEG thumbnail (no /Subtype /Image) is never decoded for text: the file still goes to PDFium,
+    which reads a page of 250,000 text operators in well under a second (pypdf took past the 5 s deadline)."""
+    content = zlib.compress(b"BT /F1 12 Tf 72 700 Td " + b"(x) Tj 1 0 Td " * 250_000 + b"(plan 2565) Tj ET")
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 40 + b"\xff\xd9"
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 5 0 R /Thumb 6 0 R "
+            b"/Resources << /Font << /F1 3 0 R >> >> >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Width 77 /Height 106 /BitsPerComponent 8 /ColorSpace /DeviceRGB " + thumb
+            + b" /Length %d >>\nstream\n" % len(jpeg) + jpeg + b"\nendstream"]
+    started = time.monotonic()
+    doc = read_text(pdf(objs), "application/pdf", "https://x.go.th/a.pdf")
+    assert time.monotonic() - started < 2.5
+    assert doc.pages == 1 and not doc.truncated and doc.text.endswith("plan 2565")
+
+
+def test_a_bomb_behind_a_flate_then_jpeg_chain_is_still_measured(tmp_path):
+    """Only a chain that starts with an image codec is left unmeasured: Flate then DCT inflates first."""
+    bomb = zlib.compress(b"\0" * (70 * MB), 9)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 5 0 R "
+            b"/Resources << /Font << /F1 3 0 R >> >> >>",
+            b"<< /Length %d /Filter [/FlateDecode /DCTDecode] >>\nstream\n" % len(bomb) + bomb + b"\nendstream"]
+    report = bounded("URL = 'https://x.go.th/a.pdf'\n" + READ, 60, pdf(objs), tmp_path)
+    assert report["wall"] < 20 and report["peak_mb"] < 300, report
+
+
 def test_pdf_of_100000_pages_keeps_its_deadline():
     """The whole page tree was flattened (5+ s) before the first page: now only the pages read are walked."""
     data = hundred_thousand_pages()

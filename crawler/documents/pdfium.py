@@ -20,6 +20,11 @@ from .repair import fix_pdf_thai
 
 _STREAM_START = re.compile(rb">>\s{0,16}stream(?:\r\n|\n|\r)")
 _IMAGE = re.compile(rb"/Subtype\s{0,8}/Image(?![\w])")
+# a stream whose first filter is an image codec: PDFium hands such a stream on undecoded (its filter chain stops at
+# the first image codec, and text extraction never decodes an image), so there is nothing to measure; real
+# scanners write JPEG thumbnails and patterns without /Subtype /Image
+_IMAGE_CODEC = re.compile(
+    rb"/Filter\s{0,8}(?:\[\s{0,8})?/(?:DCTDecode|DCT|JPXDecode|JBIG2Decode|CCITTFaxDecode|CCF)(?![\w])")
 _FILTER = re.compile(rb"/Filter(?![\w])")
 # one filter, FlateDecode (a name, or an array of that name alone)
 _FLATE_ONLY = re.compile(rb"/Filter\s{0,8}(?:/(?:FlateDecode|Fl)(?![\w])|\[\s{0,8}/(?:FlateDecode|Fl)\s{0,8}\])")
@@ -68,7 +73,7 @@ def _fits_pdfium(data: bytes, deadline: float) -> bool:
         if count >= MAX_STREAMS or (count % 256 == 255 and _clock() > deadline):
             return False
         head = _stream_dict(data, m.start())
-        if _IMAGE.search(head):
+        if _IMAGE.search(head) or _IMAGE_CODEC.search(head):
             continue
         filtered = _FILTER.search(head)
         if filtered and not _FLATE_ONLY.search(head):
