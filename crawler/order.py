@@ -3,8 +3,8 @@ crawling alone at its server's polite pace while the other slots stand idle.
 
 A site scanned before is as big as its last run in this database. A site never scanned is guessed, when there
 are more of them than sites at a time, from a first look at its home page: the distinct pages of the site it
-links to. That costs one request per new site (and its robots.txt), through the batch's own gate, once: the
-next night knows the sizes.
+links to. That costs one request per new site (and its robots.txt), within the per-server limit and delay,
+once: the next night knows the sizes.
 """
 
 from __future__ import annotations
