@@ -31,8 +31,10 @@ lint: install
 # Debian's Chromium: its headless shell renders pages whose menus are built by scripts (Playwright drives it;
 # never `playwright install`); the browser itself runs the web app's and the HTML reports' tests
 chromium:
-	command -v chromium >/dev/null && command -v chromium-headless-shell >/dev/null || \
-	  (apt-get update && apt-get install -y --no-install-recommends chromium chromium-headless-shell)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	command -v chromium-headless-shell >/dev/null || \
+	  (apt-get update && apt-get install -y --no-install-recommends chromium-headless-shell) || \
+	  echo "chromium-headless-shell is not packaged here: the full browser renders pages (some 90 MB more)"
 
 # Debian's Redis: the distributed workers' tests start their own redis-server on a loopback port
 redis:
