@@ -354,12 +354,18 @@ def server_groups(sites: list[dict], keys: list[set[str]]) -> list[list[dict]]:
 
 def share_out(groups: list[list[dict]], processes: int) -> list[list[dict]]:
     """Whole server groups to at most `processes` shares, balanced by the sites' expected sizes (a site never
-    scanned counts as the average of the others): the biggest group first, each to the lightest share."""
+    scanned counts as the average of the others; on a night when none was, as the links its home page showed
+    the first look): the biggest group first, each to the lightest share."""
     sizes = [s["size"] for g in groups for s in g if s.get("size") is not None]
     guess = sum(sizes) / len(sizes) if sizes else 1.0
 
+    def expected(site: dict) -> float:
+        if site.get("size") is not None:
+            return site["size"]
+        return guess if sizes or site.get("look") is None else site["look"]
+
     def weight(group: list[dict]) -> float:
-        return sum(max(1.0, guess if s.get("size") is None else s["size"]) for s in group)
+        return sum(max(1.0, expected(s)) for s in group)
 
     shares: list[list[dict]] = [[] for _ in range(max(1, min(processes, len(groups))))]
     loads = [0.0] * len(shares)

@@ -37,9 +37,11 @@ def last_size(store: Store, url: str) -> int | None:
 
 def longest_first(sites: list[dict], looks: dict[str, int] | None = None) -> list[dict]:
     """Sites with their `size` (None: never scanned) in the order to scan them: the new ones first, the most
-    linked from their home page (`looks`) first, else in the list's order; then the biggest last time first."""
+    linked from their home page (`looks`, kept as their `look`) first, else in the list's order; then the
+    biggest last time first."""
     looks = looks or {}
-    new = sorted((s for s in sites if s["size"] is None), key=lambda s: -looks.get(s["url"], 0))
+    new = sorted(({**s, "look": looks[s["url"]]} if s["url"] in looks else s for s in sites if s["size"] is None),
+                 key=lambda s: -(s.get("look") or 0))
     return new + sorted((s for s in sites if s["size"] is not None), key=lambda s: -s["size"])
 
 

@@ -270,6 +270,9 @@ def test_shares_keep_each_server_whole_and_balance_sizes():
     shares = share_out(groups, 2)
     assert sorted(sorted(s["id"] for s in share) for share in shares) == [[0, 2, 4], [1, 3, 5]]
     assert len(share_out(groups, 8)) == 4  # never more processes than servers
+    first = [{"id": i, "size": None, "look": look} for i, look in enumerate([90, 10, 40, 40, 5, 5])]
+    shares = share_out([[s] for s in first], 2)  # a first night: balanced by the first look's links
+    assert sorted(sorted(s["id"] for s in share) for share in shares) == [[0, 4], [1, 2, 3, 5]]
 
 
 def test_longest_site_first_on_the_next_run(tmp_path):
