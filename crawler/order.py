@@ -10,7 +10,6 @@ once: the next night knows the sizes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 from .config import Settings
@@ -74,8 +73,13 @@ async def first_look(urls: list[str], settings: Settings, gate: HostGate | None 
                     looks[url] = home_links(resp.final_url, resp.content, resp.headers.get("content-type"))
 
         tasks = [asyncio.create_task(look(u)) for u in dict.fromkeys(urls)]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), seconds)
+        try:
+            if tasks:
+                await asyncio.wait(tasks, timeout=seconds)
+        finally:  # time is up, or Ctrl-C: the looks still going end here, every task's outcome retrieved
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
     await asyncio.sleep(settings.delay)
     return looks
 

@@ -319,6 +319,34 @@ def test_a_first_night_starts_the_most_linked_home_pages_first(tmp_path):
     assert all(srv.stats.paths["/"] == 2 for srv in servers[::2])  # the look, then the scan: once more each
 
 
+def test_ctrl_c_during_the_first_look_stops_cleanly_and_loses_nothing(tmp_path):
+    servers = [SiteServer(SITES / name, latency=1.0) for name in ("ita_table", "cms_posts", "decoys_only")]
+    csv_path = write_sites(tmp_path / "sites.csv", [s.url for s in servers])
+    db = tmp_path / "oit.db"
+    args = ["batch", str(csv_path), "--db", str(db), "--processes", "1", "--concurrency", "1", "--delay", "0",
+            *QUICK]
+    try:
+        proc = start_batch(args)
+        deadline = time.monotonic() + 30
+        while not all(srv.stats.paths for srv in servers) and time.monotonic() < deadline:
+            time.sleep(0.05)  # every site's robots.txt asked for: the look is under way
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err[-2000:]
+        assert "first look at 3 new sites" in err
+        lines = [line for line in err.strip().splitlines() if not line.startswith("[")]
+        assert lines == ["oit: stopped by SIGINT: หยุดแล้ว การตรวจที่ค้างอยู่บันทึกว่าถูกหยุดกลางคัน; "
+                         "สั่งคำสั่งเดิมอีกครั้งเพื่อตรวจต่อ"], err  # no traceback of the looks cut short
+        with sqlite3.connect(db) as con:
+            assert {s for (s,) in con.execute("select status from batch_sites")} == {"pending"}
+        for srv in servers:
+            srv.latency = 0.0
+        assert_resumed_to_the_end(args, db, 3)
+    finally:
+        for srv in servers:
+            srv.close()
+
+
 def start_batch(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.Popen([sys.executable, "-m", "crawler", *dated(args)], cwd=ROOT, env=env, text=True,
